@@ -1,0 +1,72 @@
+"""The `glmlab` console command as a user runs it: tables, the --json contract, one-line errors, the main job."""
+import json, subprocess
+import pytest
+from conftest import ROOT, exe, clean_env
+
+def glmlab(*args, **kw):
+    return subprocess.run([exe('glmlab'), *args], cwd=kw.pop('cwd', ROOT), capture_output=True, text=True, env=clean_env(**kw), timeout=300)
+
+def test_issue_example_shows_components_and_gpus():
+    r = glmlab('footprint', '--model', 'glm-5.2', '--recipe', 'nvfp4-glm', '--hardware', '8x-rtx-pro-6000')
+    assert r.returncode == 0, r.stderr
+    for text in ('routed_experts', '407.69 GB', '464.12 GB', 'kv_pool_tokens', '548,224', 'DOES NOT FIT', '--decode-context-parallel-size 2'):
+        assert text in r.stdout, text
+    assert r.stdout.count('58.28 GB') == 8   # one row per GPU
+
+def test_json_contract():
+    r = glmlab('footprint', '--model', 'glm-5.2', '--recipe', 'nvfp4-glm', '--hardware', '8x-b200', '--json')
+    j = json.loads(r.stdout)
+    assert j['params_total'] == 753_329_921_024 and j['params_total_without_mtp'] == 743_377_000_704
+    assert sum(j['params_by_component'].values()) == j['params_total']
+    assert sum(j['weight_bytes_by_component'].values()) == j['weight_bytes_total']
+    assert j['kv_bytes_per_token'] == 78 * 656 + 21 * 132
+    assert len(j['per_gpu']) == 8 and all(g['weight_bytes'] > 0 and g['kv_pool_tokens'] > 1_048_576 for g in j['per_gpu'])
+    assert j['fits'] is True and isinstance(j['reasons'], list) and j['reasons']
+
+def test_layout_flags_change_the_answer():
+    j = json.loads(glmlab('footprint', '--hardware', '8x-rtx-pro-6000', '--dcp', '2', '--json').stdout)
+    assert j['fits'] and j['layout']['dcp'] == 2 and j['per_gpu'][0]['kv_bytes_per_token'] == 53_940 // 2
+    j = json.loads(glmlab('footprint', '--model', 'glm-5.2-reap-469b', '--hardware', '3x-dgx-spark', '--max-model-len', '32768', '--json').stdout)
+    assert (j['layout']['tp'], j['layout']['pp'], j['fits']) == (1, 3, True)
+    j = json.loads(glmlab('footprint', '--hardware', '8x-b200', '--kv-cache-dtype', 'bf16', '--no-ep', '--json').stdout)
+    assert j['kv_bytes_per_token'] == 78 * 1152 + 21 * 132 and j['layout']['ep'] is False
+
+def test_settings_defaults_can_come_from_the_environment():
+    j = json.loads(glmlab('footprint', '--json', GLMLAB_DEFAULT_HARDWARE='8x-b300').stdout)
+    assert j['hardware'] == '8x-b300'
+
+@pytest.mark.parametrize('args,message', [
+    (('--hardware', '8x-h300'), "--hardware='8x-h300' is not valid; expected one of: 8x-rtx-pro-6000"),
+    (('--recipe', 'int4'), "--recipe='int4' is not valid; expected one of: bf16, fp8, nvfp4-glm"),
+    (('--model', 'glm-6'), "--model='glm-6' is not valid"),
+    (('--hardware', '3x-dgx-spark', '--tp', '3'), "--tp=3: num_attention_heads=64 is not divisible by 3; valid --tp: 1, 2, 4, 8"),
+    (('--hardware', '4x-rtx-pro-6000', '--tp', '8'), "8 GPUs, but 4x-rtx-pro-6000 has 4"),
+    (('--dcp', '3'), "--dcp=3: must divide --tp=8"),
+    (('--gpu-memory-utilization', '1.5'), "--gpu-memory-utilization=1.5 is not valid"),
+])
+def test_bad_input_is_one_line(args, message):
+    r = glmlab('footprint', *args)
+    assert r.returncode == 2 and r.stdout == '' and r.stderr.count('\n') == 1 and message in r.stderr, r.stderr
+
+def test_bad_config_files_are_one_line(tmp_path):
+    (tmp_path / 'broken.json').write_text('{"model_type": "glm_moe_dsa",')
+    (tmp_path / 'partial').mkdir()
+    (tmp_path / 'partial' / 'config.json').write_text(json.dumps({'model_type': 'glm_moe_dsa', 'hidden_size': 64}))
+    for path, message in ((tmp_path / 'broken.json', 'not valid JSON'), (tmp_path / 'partial', "field 'num_hidden_layers' is missing"),
+                          (tmp_path / 'absent.json', 'is not valid; expected a name')):
+        r = glmlab('footprint', '--model', str(path))
+        assert r.returncode == 2 and r.stderr.count('\n') == 1 and message in r.stderr, r.stderr
+
+def test_any_config_json_path(tmp_path):
+    cfg = json.loads((ROOT / 'data/models/glm-4.5/config.json').read_text())
+    (tmp_path / 'config.json').write_text(json.dumps(cfg))
+    j = json.loads(glmlab('footprint', '--model', str(tmp_path), '--recipe', 'fp8', '--hardware', '8x-h200', '--json').stdout)
+    assert j['params_total'] == 356_785_884_416
+
+def test_main_job_writes_the_report(tmp_path):
+    r = glmlab('run', '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert f"report: {tmp_path / 'footprint.md'}" in r.stdout
+    rows = json.loads((tmp_path / 'footprint.json').read_text())
+    assert len(rows) == 3 * 7 and {r['recipe'] for r in rows} == {'nvfp4-glm', 'fp8', 'bf16'}
+    assert (tmp_path / 'per_gpu.png').stat().st_size > 10_000 and (tmp_path / 'components.png').stat().st_size > 10_000

@@ -1,0 +1,35 @@
+"""Parameter counts equal transformers' to the parameter, for every family glmlab reads (tiny configs, meta device).
+The models in data/ are checked in nbs/03_params.ipynb; here each other family and each config variant gets one."""
+import pytest
+from glmlab.spec import spec_from_config
+from glmlab.params import glmlab_counts, transformers_counts
+
+BASE = dict(hidden_size=64, num_hidden_layers=4, vocab_size=320, num_attention_heads=4, intermediate_size=96,
+            max_position_embeddings=256, tie_word_embeddings=False)
+MLA = dict(q_lora_rank=32, kv_lora_rank=32, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16)
+MOE = dict(n_routed_experts=6, num_experts_per_tok=2, moe_intermediate_size=32, n_shared_experts=1)
+
+CONFIGS = {
+    'glm_moe_dsa': dict(model_type='glm_moe_dsa', **MLA, **MOE, first_k_dense_replace=1, index_n_heads=2, index_head_dim=16, index_topk=8,
+                        index_topk_freq=2, index_skip_topk_offset=1, num_key_value_heads=4),
+    'glm_moe_dsa-pattern': dict(model_type='glm_moe_dsa', **MLA, **MOE, index_n_heads=2, index_head_dim=16, index_topk_pattern='FSSF'),
+    'glm_moe_dsa-bias': dict(model_type='glm_moe_dsa', **MLA, **MOE, index_n_heads=2, index_head_dim=16, attention_bias=True),
+    'deepseek_v3': dict(model_type='deepseek_v3', **MLA, **MOE, first_k_dense_replace=1, n_group=1, topk_group=1),
+    'deepseek_v2-no-q-lora': dict(model_type='deepseek_v2', **{**MLA, 'q_lora_rank': None}, **MOE, first_k_dense_replace=1,
+                                  n_group=1, topk_group=1, topk_method='greedy'),
+    'glm4_moe_lite': dict(model_type='glm4_moe_lite', **MLA, **MOE, n_group=1, topk_group=1),
+    'glm4_moe': dict(model_type='glm4_moe', **MOE, num_key_value_heads=2, head_dim=16, first_k_dense_replace=1,
+                     attention_bias=True, use_qk_norm=True),
+    'glm4_moe-no-qk-norm': dict(model_type='glm4_moe', **MOE, num_key_value_heads=2, head_dim=16, first_k_dense_replace=2),
+    'qwen3_moe': dict(model_type='qwen3_moe', num_experts=6, num_experts_per_tok=2, moe_intermediate_size=32,
+                      num_key_value_heads=2, head_dim=16, decoder_sparse_step=2, mlp_only_layers=[0]),
+    'llama-tied-bias': dict(model_type='llama', num_key_value_heads=2, tie_word_embeddings=True, attention_bias=True, mlp_bias=True),
+    'mistral': dict(model_type='mistral', num_key_value_heads=2, head_dim=16),
+    'qwen2': dict(model_type='qwen2', num_key_value_heads=2),
+    'qwen3': dict(model_type='qwen3', num_key_value_heads=2, head_dim=32),
+}
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_counts_equal_transformers(name):
+    cfg = {**BASE, **CONFIGS[name]}
+    assert glmlab_counts(spec_from_config(cfg, name)) == transformers_counts(cfg)
