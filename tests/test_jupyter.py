@@ -11,7 +11,7 @@ def _free_port():
 @pytest.fixture
 def lab(tmp_path):
     port, token = _free_port(), secrets.token_hex(16)
-    p = subprocess.Popen([exe('jupyter'), 'lab', '--no-browser', f'--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
+    p = subprocess.Popen([exe('jupyter'), 'lab', '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
                           f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={ROOT}', '--ServerApp.port_retries=0']
                          + (['--allow-root'] if os.geteuid() == 0 else []),
                          cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(tmp_path / 'lab.log', 'w'), start_new_session=True,
