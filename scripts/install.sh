@@ -11,7 +11,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 # torch==2.13.0 is the CPU build this machine keeps on disk; pip (as configured here) finds it, uv and poetry do not.
-echo "[install] pip install -e '.[dev]' (torch 2.13.0 CPU, transformers, nbdev, papermill, JupyterLab, pytest)"
+echo "[install] pip install -e '.[dev]' (torch 2.13.0 CPU, transformers, modelopt, nbdev, papermill, JupyterLab, pytest)"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | quiet
 echo "[install] registering the Jupyter kernel 'glmlab' for this environment"
 .venv/bin/python -m ipykernel install --sys-prefix --name glmlab --display-name "Python (glmlab)" >/dev/null

@@ -1,0 +1,42 @@
+"""glmlab quantize / validate as a user runs them, on both proxies; bad input gets one line."""
+import json, subprocess, sys
+import pytest
+from conftest import ROOT, exe, clean_env
+
+def glmlab(*args, timeout=900):
+    return subprocess.run([exe('glmlab'), *args], cwd=ROOT, capture_output=True, text=True, env=clean_env(), timeout=timeout)
+
+@pytest.mark.parametrize('model,recipe', [('tiny-glm5', 'nvfp4-glm'), ('tiny-glm4', 'nvfp4-glm'), ('tiny-glm4', 'fp8')])
+def test_quantize_then_validate(tmp_path, model, recipe):
+    out = tmp_path / f'{model}-{recipe}'
+    r = glmlab('quantize', '--model', model, '--recipe', recipe, '--out', str(out), '--dequantize')
+    assert r.returncode == 0 and 'validate: ok' in r.stdout, r.stdout + r.stderr[-3000:]
+    v = json.loads(glmlab('validate', str(out), '--json').stdout)
+    assert v['ok'] and v['bytes_found'] == v['bytes_predicted'] and v['recipe'] == recipe
+    twin = json.loads(glmlab('validate', str(tmp_path / f'{out.name}-bf16-twin'), '--json').stdout)
+    assert twin['ok'] and twin['recipe'] == 'bf16'
+    assert (out / 'hf_quant_config.json').is_file() and json.loads((out / 'config.json').read_text())['quantization_config']['quant_method'] == 'modelopt'
+
+def test_plan_downloads_nothing():
+    r = glmlab('quantize', '--model', 'glm-5.2', '--recipe', 'nvfp4-glm', '--plan')
+    assert r.returncode == 0 and 'expected output 464.12 GB' in r.stdout and 'mtq.quantize' in r.stdout
+
+def test_validate_reports_mismatches(tmp_path):
+    out = tmp_path / 'q'
+    assert glmlab('quantize', '--model', 'tiny-glm5', '--recipe', 'nvfp4-experts-only', '--out', str(out)).returncode == 0
+    r = glmlab('validate', str(out), '--recipe', 'nvfp4-mlp-only')
+    assert r.returncode == 1 and 'shared_experts.down_proj.weight: BF16' in r.stdout and 'missing tensor' in r.stdout
+
+def test_bad_input_is_one_line(tmp_path):
+    (tmp_path / 'cfg-only').mkdir()
+    (tmp_path / 'cfg-only' / 'config.json').write_text((ROOT / 'data/models/tiny-glm5/config.json').read_text())
+    (tmp_path / 'cfg-only' / 'model.safetensors').write_bytes(b'\x00' * 4)
+    for args, message in [(('quantize', '--model', 'tiny-glm5', '--recipe', 'int4'), "--recipe='int4' is not valid"),
+                          (('quantize', '--model', 'glm-6'), "--model='glm-6' is not valid"),
+                          (('quantize', '--model', str(tmp_path / 'cfg-only'), '--out', str(tmp_path / 'x')), 'cannot load the checkpoint'),
+                          (('validate', str(tmp_path / 'nowhere')), 'no config.json'),
+                          (('validate', str(tmp_path / 'cfg-only'), '--recipe', 'bf16'), 'not a safetensors file'),
+                          (('quantize', '--model', 'tiny-glm5', '--plan'), "no source checkpoint known")]:
+        r = glmlab(*args)
+        assert r.returncode == 2 and r.stderr.strip().count('\n') == 0 and message in r.stderr, (args, r.stderr[-2000:])
+    assert not (tmp_path / 'x').exists()
