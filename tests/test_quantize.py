@@ -40,3 +40,9 @@ def test_bad_input_is_one_line(tmp_path):
         r = glmlab(*args)
         assert r.returncode == 2 and r.stderr.strip().count('\n') == 0 and message in r.stderr, (args, r.stderr[-2000:])
     assert not (tmp_path / 'x').exists()
+
+def test_a_checkpoint_folder_works_as_model(tmp_path):
+    from glmlab.proxy import proxy_dir
+    r = glmlab('quantize', '--model', str(proxy_dir('tiny-glm5', progress=False)), '--recipe', 'fp8', '--out', str(tmp_path / 'q'))
+    assert r.returncode == 0 and 'validate: ok' in r.stdout, r.stderr[-2000:]
+    assert 'UserWarning' not in r.stderr
