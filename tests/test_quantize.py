@@ -1,5 +1,5 @@
 """glmlab quantize / validate as a user runs them, on both proxies; bad input gets one line."""
-import json, subprocess, sys
+import json, subprocess
 import pytest
 from conftest import ROOT, exe, clean_env
 
