@@ -94,6 +94,20 @@ def test_ctrl_c_during_start_leaves_no_process(proxy):
     assert spawned and [q for q in spawned if q.is_running() and q.status() != psutil.STATUS_ZOMBIE] == []
     assert _running(str(proxy)) == []
 
+def test_owner_killed_outright_leaves_no_server(proxy):
+    "SIGKILL runs no clean-up in the owner (a killed Jupyter kernel); the parent-death signal still ends the server."
+    code = f"import time; from glmlab.serve import serve_command; from glmlab.server import server_for\n" \
+           f"s = server_for(serve_command('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024)).start(); print('up', flush=True); time.sleep(600)"
+    p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert p.stdout.readline().strip() == 'up'
+    spawned = psutil.Process(p.pid).children(recursive=True)
+    assert spawned
+    p.kill(); p.wait(10)
+    deadline = time.time() + 30
+    while time.time() < deadline and [q for q in spawned if q.is_running() and q.status() != psutil.STATUS_ZOMBIE]: time.sleep(0.5)
+    assert [q for q in spawned if q.is_running() and q.status() != psutil.STATUS_ZOMBIE] == []
+    assert _running(str(proxy)) == []
+
 def test_serve_dry_run_prints_the_profiles():
     for prof, text in [('nvfp4-blackwell', 'vllm serve nvidia/GLM-5.2-NVFP4 --tensor-parallel-size 8 --enable-expert-parallel'),
                        ('fp8-h200', '--speculative-config'), ('reap-4x-rtx-pro-6000', 'NCCL_P2P_DISABLE=1'),
