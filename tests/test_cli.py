@@ -4,7 +4,8 @@ import pytest
 from conftest import ROOT, exe, clean_env
 
 def glmlab(*args, **kw):
-    return subprocess.run([exe('glmlab'), *args], cwd=kw.pop('cwd', ROOT), capture_output=True, text=True, env=clean_env(**kw), timeout=300)
+    cwd, timeout = kw.pop('cwd', ROOT), kw.pop('timeout', 300)
+    return subprocess.run([exe('glmlab'), *args], cwd=cwd, capture_output=True, text=True, env=clean_env(**kw), timeout=timeout)
 
 def test_issue_example_shows_components_and_gpus():
     r = glmlab('footprint', '--model', 'glm-5.2', '--recipe', 'nvfp4-glm', '--hardware', '8x-rtx-pro-6000')
