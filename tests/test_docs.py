@@ -1,0 +1,86 @@
+"""The docs site: built from nbs/ by scripts/docs.py, opened in headless Chromium (Debian's, driven by Playwright),
+the index shows the footprint table, the audit page its claims table and its plots, the nav links the pages, and
+nothing is fetched from outside. A screenshot of the audit page is kept in outputs/test-artifacts/docs-audit.png."""
+import functools, http.server, shutil, subprocess, sys, threading
+from pathlib import Path
+import pytest
+from conftest import ROOT, clean_env
+
+CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+ARTIFACTS = ROOT / 'outputs' / 'test-artifacts'
+# Flags that keep a headless Chromium quiet and offline here (no sandbox as root, no background network).
+FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync']
+
+@pytest.fixture(scope='module')
+def site():
+    "Build the site, serve _docs/ on 127.0.0.1 (a free port), yield its base URL."
+    r = subprocess.run([sys.executable, 'scripts/docs.py'], cwd=ROOT, capture_output=True, text=True,
+                       env=clean_env(), timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a): pass
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(ROOT / '_docs')))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{srv.server_address[1]}'
+    srv.shutdown()
+
+@pytest.fixture(scope='module')
+def browser(tmp_path_factory):
+    if not Path(CHROMIUM).exists(): pytest.fail(f'no Chromium at {CHROMIUM}: bash scripts/install.sh installs it')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        # Debian's Chromium; Playwright's own browser downloads are never used
+        b = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp('chromium')), executable_path=CHROMIUM,
+                                                 headless=True, args=FLAGS, viewport=dict(width=1400, height=1000))
+        yield b
+        b.close()
+
+def open_page(browser, url):
+    "Open `url`; return the page and every URL it requested."
+    page, requested = browser.new_page(), []
+    page.on('request', lambda req: requested.append(req.url))
+    assert page.goto(url, wait_until='load').ok, url
+    return page, requested
+
+def png_plots(page) -> int:
+    "How many <img> show a PNG that the browser decoded (a plot from a notebook output)."
+    return page.eval_on_selector_all("img[src^='data:image/png']", 'els => els.filter(e => e.naturalWidth > 100).length')
+
+def assert_local(base, requested):
+    outside = [u for u in requested if not (u.startswith(base) or u.startswith('data:'))]
+    assert not outside, f'the page fetched from outside: {outside}'
+
+def test_index_shows_the_footprint_table(site, browser):
+    page, requested = open_page(browser, f'{site}/index.html')
+    text = page.inner_text('article')
+    # render_footprint's table for glm-5.2 / nvfp4-glm / 8x-rtx-pro-6000: its total row and a per-GPU row
+    assert 'glm-5.2 / nvfp4-glm on 8x-rtx-pro-6000' in text
+    assert any(l.split()[:4] == ['total', '753,329,921,024', '464.12', 'GB'] for l in text.splitlines()), text[:3000]
+    assert 'DOES NOT FIT' in text
+    # the nav lists every notebook in order and leads to the audit page
+    nav = page.locator('nav.md-nav--primary a.md-nav__link').all_inner_texts()
+    assert {'Parameters', 'Claims audit', 'Predicted vs measured'} <= set(nav) and len(nav) >= 23, nav
+    assert nav.index('Parameters') < nav.index('Claims audit') < nav.index('Predicted vs measured')
+    # search runs in the page (its index is local): a word from the placement notebook finds it
+    page.locator('input.md-search__input').press_sequentially('placement', delay=20)
+    page.locator('.md-search-result__item a[href*="placement.html"]').first.wait_for(timeout=10_000)
+    page.keyboard.press('Escape')
+    page.locator('nav.md-nav--primary a.md-nav__link', has_text='Claims audit').first.click()
+    page.wait_for_url('**/audit.html')
+    assert_local(site, requested)
+
+def test_audit_page_shows_its_table_plots_and_api(site, browser):
+    page, requested = open_page(browser, f'{site}/audit.html')
+    table = page.locator('article table.dataframe').first
+    rows = {r[0]: r for r in (c.split('\t') for c in table.locator('tbody tr').all_inner_texts())}
+    # index, claim, source, said, naive, exact, unit: the published 465 GB vs the exact 464.1 GB of NVFP4-mixed
+    assert [x.strip() for x in rows['5'][1:]][:5] == ['NVFP4-mixed checkpoint', 'post', '465.0', 'NaN', '464.1'], rows
+    assert [x.strip() for x in rows['0'][1:]][:5] == ['GLM-5.2 parameters', 'post', '469.0', 'NaN', '753.3'], rows
+    assert (n := png_plots(page)) >= 2, f'{n} PNG plots'   # the checkpoint sizes and the per-GPU footprint
+    assert page.locator('article h3', has_text='audit_rows').count() == 1   # show_doc's API entry
+    assert 'def audit_rows()' in page.inner_text('article')
+    assert_local(site, requested)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / 'docs-audit.png'), full_page=True)
+    assert (ARTIFACTS / 'docs-audit.png').stat().st_size > 50_000
