@@ -19,8 +19,10 @@ STAGE = ROOT / '_docs_build'          # scratch project: pyproject.toml, nbs/, _
 SITE = ROOT / '_docs'
 BIN = Path(sys.executable).parent    # the venv's nbdev-test, nbdev-proc-nbs, mkdocs
 # Notebooks that need trained proxies, modelopt or a vLLM server: minutes each on 2 cores. The others run in ~5 s.
-SLOW = re.compile(r'^(14|15|16|17|18|21)_')
-RUNS = ROOT / 'outputs' / 'runs'      # where `glmlab run` leaves executed notebooks
+SLOW = re.compile(r'^(14|15|16|17|18|21|22|23|30|31)_')
+RUNS = ROOT / 'outputs' / 'runs'      # where `glmlab run` and `glmlab sweep` leave executed notebooks
+# papermill notebooks are executed under other names: the experiment once per configuration, the report once
+EXECUTED_AS = {'30_run.ipynb': (RUNS, 'run.ipynb'), '31_report.ipynb': (ROOT / 'outputs' / 'report', 'report.ipynb')}
 EXPORT_DIRECTIVES = {'export', 'exports', 'exporti', 'exec_doc'}
 
 def log(msg): print(f'[docs] {msg}', flush=True)
@@ -31,8 +33,9 @@ def run(*args, **kw):
     return r
 
 def executed_copy(name:str) -> Path|None:
-    "The newest executed copy of notebook `name` under outputs/runs/, if any."
-    found = sorted(RUNS.rglob(name), key=lambda p: p.stat().st_mtime) if RUNS.exists() else []
+    "The newest executed copy of notebook `name` under outputs/ (runs, or the report of `glmlab run`), if any."
+    where, as_name = EXECUTED_AS.get(name, (RUNS, name))
+    found = sorted(where.rglob(as_name), key=lambda p: p.stat().st_mtime) if where.exists() else []
     return found[-1] if found else None
 
 def stage() -> list[str]:

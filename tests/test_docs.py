@@ -58,6 +58,7 @@ def test_index_shows_the_footprint_table(site, browser):
     assert 'glm-5.2 / nvfp4-glm on 8x-rtx-pro-6000' in text
     assert any(l.split()[:4] == ['total', '753,329,921,024', '464.12', 'GB'] for l in text.splitlines()), text[:3000]
     assert 'DOES NOT FIT' in text
+    assert png_plots(page) >= 1                                  # each GPU's memory on that node
     # the nav lists every notebook in order and leads to the audit page
     nav = page.locator('nav.md-nav--primary a.md-nav__link').all_inner_texts()
     assert {'Parameters', 'Claims audit', 'Predicted vs measured'} <= set(nav) and len(nav) >= 23, nav
