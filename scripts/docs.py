@@ -22,7 +22,7 @@ BIN = Path(sys.executable).parent    # the venv's nbdev-test, nbdev-proc-nbs, mk
 SLOW = re.compile(r'^(14|15|16|17|18|21|22|23|30|31)_')
 RUNS = ROOT / 'outputs' / 'runs'      # where `glmlab run` and `glmlab sweep` leave executed notebooks
 # papermill notebooks are executed under other names: the experiment once per configuration, the report once
-EXECUTED_AS = {'30_run.ipynb': (RUNS, 'run.ipynb'), '31_report.ipynb': (ROOT / 'outputs' / 'report', 'report.ipynb')}
+EXECUTED_AS = {'30_run.ipynb': (RUNS, 'run.ipynb'), '31_results.ipynb': (ROOT / 'outputs' / 'report', 'report.ipynb')}
 EXPORT_DIRECTIVES = {'export', 'exports', 'exporti', 'exec_doc'}
 
 def log(msg): print(f'[docs] {msg}', flush=True)
