@@ -36,7 +36,7 @@ def test_interrupted_sweep_resumes_without_redoing(runs, tmp_path):
     time.sleep(8)                                   # b is under way (its servers starting)
     os.killpg(p.pid, signal.SIGINT)                 # Ctrl-C in a terminal reaches the whole foreground group
     out, _ = p.communicate(timeout=120)
-    assert p.returncode == 130, out[-3000:]
+    assert p.returncode == 130, (p.returncode, _status(runs, 'b').get('status'), _status(runs, 'b').get('error'), out[-1500:])
     done_a = _status(runs, 'a')
     assert done_a['status'] == 'done' and _status(runs, 'b')['status'] in ('interrupted', 'running')
     time.sleep(2)
