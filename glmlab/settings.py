@@ -7,10 +7,11 @@ Docs: https://glmlab.github.io/glmlab/settings.html.md"""
 # %% ../nbs/00_settings.ipynb #ee4ef271
 from __future__ import annotations
 import configparser, os
+from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['GlmlabError', 'invalid', 'project_root', 'settings']
+__all__ = ['GlmlabError', 'invalid', 'project_root', 'settings', 'locked']
 
 # %% ../nbs/00_settings.ipynb #92253091
 class GlmlabError(ValueError):
@@ -36,7 +37,7 @@ def project_root(start:Path|None=None) -> Path:
     raise GlmlabError("glmlab could not find its project folder (settings.ini and data/); run from the repository or set GLMLAB_ROOT")
 
 # %% ../nbs/00_settings.ipynb #57251183
-_PATH_KEYS = ('data_path', 'outputs_path', 'cache_path')
+_PATH_KEYS = ('data_path', 'outputs_path', 'cache_path', 'servers_file')
 
 def settings(root:Path|None=None) -> dict:
     "glmlab's defaults from `settings.ini`, overridden by `GLMLAB_<KEY>` environment variables; paths made absolute."
@@ -46,6 +47,17 @@ def settings(root:Path|None=None) -> dict:
     s = dict(cp['glmlab']) if cp.has_section('glmlab') else {}
     for k in list(s): s[k] = os.environ.get(f'GLMLAB_{k.upper()}', s[k])
     for k in _PATH_KEYS:
-        if k in s: s[k] = (root/s[k]).resolve()
+        if s.get(k): s[k] = (root/s[k]).resolve()   # an empty path stays empty (servers_file: sharing off)
     s['root'] = root
     return s
+
+# %% ../nbs/00_settings.ipynb #d559017c
+@contextmanager
+def locked(path:Path):
+    "Hold an exclusive lock on the file `path` (created if missing) for the duration of the block."
+    import fcntl
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
