@@ -6,12 +6,14 @@ Docs: https://glmlab.github.io/glmlab/server.html.md"""
 
 # %% ../nbs/20_server.ipynb #13ab2f71
 from __future__ import annotations
-import os, re, signal, socket, subprocess, sys, tempfile, time
+import hashlib, json, os, re, signal, socket, subprocess, sys, tempfile, time
+from contextlib import contextmanager
 from pathlib import Path
 from .settings import GlmlabError, settings
 
 # %% auto #0
-__all__ = ['ServerError', 'port_free', 'free_port', 'harvest', 'VllmServer', 'server_for']
+__all__ = ['ServerError', 'port_free', 'free_port', 'harvest', 'VllmServer', 'server_for', 'serving', 'cpu_core_sets',
+           'command_key', 'servers_file', 'share', 'unshare', 'shared_server']
 
 # %% ../nbs/20_server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -24,11 +26,13 @@ def port_free(host:str, port:int) -> bool:
         try: s.bind((host, port)); return True
         except OSError: return False
 
+_claimed = set()   # ports handed to servers of this process that may not have bound them yet (vLLM binds after its imports)
+
 def free_port(host:str='127.0.0.1') -> int:
-    "The first free port of `settings.ini`'s `port_range` on `host`."
+    "The first free port of `settings.ini`'s `port_range` on `host` not yet handed to another server of this process."
     lo, hi = (int(x) for x in settings()['port_range'].split('-'))
     for p in range(lo, hi + 1):
-        if port_free(host, p): return p
+        if p not in _claimed and port_free(host, p): _claimed.add(p); return p
     raise GlmlabError(f"port_range={lo}-{hi}: no free port on {host}; free one or widen port_range in settings.ini")
 
 # %% ../nbs/20_server.ipynb #dff32168
@@ -54,7 +58,7 @@ def harvest(log:str) -> dict:
 
 # %% ../nbs/20_server.ipynb #d12564c8
 class VllmServer:
-    "A vLLM OpenAI-compatible server in its own process group; a context manager that always stops it."
+    "A vLLM OpenAI-compatible server in its own process group; a context manager that always stops it (a shared one it only uses)."
     def __init__(self, model:str|Path, # checkpoint folder (or hub id on a machine that can download)
                  args:list=(), # further `vllm serve` flags
                  env:dict|None=None, # extra environment (e.g. VLLM_CPU_KVCACHE_SPACE)
@@ -67,11 +71,14 @@ class VllmServer:
         self.host, self.port = host or s['server_host'], port
         self.start_timeout = float(start_timeout or s['server_start_timeout_s'])
         logs = Path(s['outputs_path']) / 'logs'; logs.mkdir(parents=True, exist_ok=True)
-        self.log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix='vllm-', suffix='.log', dir=logs)[1])
-        self.grace, self.proc, self.pgid = grace, None, None
+        self.log_path = Path(log_path) if log_path else _new_log(logs)
+        self.grace, self.proc, self.pgid, self.started_s = grace, None, None, None
+        self.shared_by = None   # pid of the process that started it, when this object only uses a shared server
 
     @property
     def url(self) -> str: return f"http://{self.host}:{self.port}"
+    @property
+    def key(self) -> str: return command_key(self.model, self.args, self.extra_env)
     def log(self) -> str: return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
     def log_tail(self, n:int=25) -> str: return '\n'.join(self.log().splitlines()[-n:])
     def facts(self) -> dict: return harvest(self.log())
@@ -80,35 +87,47 @@ class VllmServer:
         return [sys.executable, '-m', 'vllm.entrypoints.openai.api_server', '--model', self.model,
                 '--host', self.host, '--port', str(self.port), *self.args]
 
-    def start(self):
-        "Start the server and wait until `/health` answers; on failure stop it and raise a one-line `ServerError`."
-        import requests
+    def launch(self):
+        "Start the server process and return at once; `wait` blocks until it answers."
+        if self.shared_by: return self
         if self.port is None: self.port = free_port(self.host)
         elif not port_free(self.host, self.port):
             raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a free one")
         env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'VLLM_HOST_IP': self.host if self.host.startswith('127.') else os.environ.get('VLLM_HOST_IP', ''),
                **self.extra_env}
-        self.proc = subprocess.Popen(self.argv(), stdout=open(self.log_path, 'w'), stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, env=env, preexec_fn=_die_with_parent)
-        self.pgid = self.proc.pid   # kept after stop(), so a caller can check that the group is gone
-        t0 = time.time()
+        with open(self.log_path, 'w') as log:   # the child keeps its own copy; this process must not hold the log open
+            self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True, env=env, preexec_fn=_die_with_parent)
+        self.pgid, self._t0 = self.proc.pid, time.time()   # pgid is kept after stop(), so a caller can check that the group is gone
+        return self
+
+    def wait(self):
+        "Block until `/health` answers; if the server dies, times out or Ctrl-C comes first, stop it and raise a one-line `ServerError`."
+        import requests
+        if self.shared_by:
+            if not _healthy(self.url): raise ServerError(f"the shared server at {self.url} (started by pid {self.shared_by}) no longer answers /health")
+            return self
         try:
             while True:
                 if self.proc.poll() is not None:
                     raise ServerError(f"vLLM exited with code {self.proc.returncode} during start-up: {_reason(self.log())} (log: {self.log_path})", self.log_tail())
-                try:
-                    if requests.get(f"{self.url}/health", timeout=2).ok: break
-                except requests.RequestException: pass
-                if time.time() - t0 > self.start_timeout:
+                if _healthy(self.url): break
+                if time.time() - self._t0 > self.start_timeout:
                     raise ServerError(f"vLLM did not answer /health within {self.start_timeout:.0f} s (log: {self.log_path})", self.log_tail())
                 time.sleep(0.5)
         except BaseException:   # a failed start, a timeout or Ctrl-C: leave nothing behind
             self.stop(); raise
-        self.started_s = time.time() - t0
+        self.started_s = time.time() - self._t0
         return self
 
+    def start(self):
+        "Start the server and wait until `/health` answers; on failure stop it and raise a one-line `ServerError`."
+        try: self.launch()
+        except BaseException: self.stop(); raise
+        return self.wait()
+
     def stop(self):
-        "SIGTERM to the whole process group, SIGKILL after the grace period; idempotent."
+        "SIGTERM to the whole process group, SIGKILL after the grace period; idempotent. A shared server is left to its owner."
         if self.proc is None: return
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -117,10 +136,21 @@ class VllmServer:
                 os.killpg(self.proc.pid, signal.SIGKILL); self.proc.wait()
         except ProcessLookupError: pass
         _reap_group(self.proc.pid)
+        _claimed.discard(self.port)
         self.proc = None
 
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
+
+def _new_log(folder:Path) -> Path:
+    fd, path = tempfile.mkstemp(prefix='vllm-', suffix='.log', dir=folder)
+    os.close(fd)   # only the name is needed here; the server process opens it
+    return Path(path)
+
+def _healthy(url:str) -> bool:
+    import requests
+    try: return requests.get(f"{url}/health", timeout=2).ok
+    except requests.RequestException: return False
 
 def _die_with_parent():
     "In the child before exec: ask Linux to SIGTERM it when its parent dies (a killed Jupyter kernel or sweep), so no server outlives its owner."
@@ -141,9 +171,10 @@ def _reason(log:str) -> str:
         if re.search(r'(Error|Exception|error:)', l) and 'Traceback' not in l: return l[-300:]
     return lines[-1][-300:] if lines else 'no output'
 
+
 # %% ../nbs/20_server.ipynb #b6d1a5d8
-def server_for(cmd:dict, **kw) -> VllmServer:
-    "A `VllmServer` for a `serve_command` result (its checkpoint, flags and environment)."
+def server_for(cmd:dict, shared:bool=True, **kw) -> VllmServer:
+    "A `VllmServer` for a `serve_command` result (its checkpoint, flags and environment); with `shared`, the running shared server of that exact command if there is one."
     argv = cmd['argv']
     assert argv[:2] == ['vllm', 'serve'], argv
     args, skip = [], False
@@ -151,4 +182,75 @@ def server_for(cmd:dict, **kw) -> VllmServer:
         if skip: skip = False; continue
         if a in ('--host', '--port'): skip = True; continue
         args.append(a)
+    if shared and (found := shared_server(argv[2], args, cmd['env'])): return found
     return VllmServer(argv[2], args=args, env=cmd['env'], **kw)
+
+
+# %% ../nbs/20_server.ipynb #c4fc4f3c
+@contextmanager
+def serving(*servers:VllmServer, progress:bool=False):
+    "Start `servers` side by side (all launched, then each waited for) and stop every one of them on the way out."
+    from tqdm.auto import tqdm
+    try:
+        for s in servers: s.launch()
+        for s in tqdm(servers, desc='starting vLLM servers', disable=not progress): s.wait()
+        yield servers
+    finally:
+        for s in servers: s.stop()
+
+def cpu_core_sets(n:int) -> list[str]:
+    "`VLLM_CPU_OMP_THREADS_BIND` values spreading `n` CPU servers over this machine's cores: disjoint sets, or one core each in turn where there are fewer cores than servers."
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < n: return [str(cores[i % len(cores)]) for i in range(n)]
+    k = len(cores) // n
+    return [','.join(map(str, cores[i * k:(i + 1) * k])) for i in range(n)]
+
+
+# %% ../nbs/20_server.ipynb #b752cb31
+def command_key(model:str, args:list, env:dict) -> str:
+    "Identity of a server command: checkpoint, flags and environment (host and port are where it runs, not what it is)."
+    ident = [str(model), [str(a) for a in args], {k: str(v) for k, v in sorted(env.items())}]
+    return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
+
+def servers_file() -> Path|None:
+    "The file listing shared servers (`servers_file` in settings.ini; empty: sharing off)."
+    f = settings().get('servers_file')
+    return Path(f) if f else None
+
+def _entries(path:Path) -> dict:
+    try: return json.loads(path.read_text())
+    except (OSError, ValueError): return {}
+
+def _pid_alive(pid:int) -> bool:
+    try: os.kill(pid, 0); return True
+    except ProcessLookupError: return False
+    except PermissionError: return True
+
+def share(srv:VllmServer, path:Path|None=None) -> Path:
+    "List the started server `srv` in the servers file (`path`, default: settings'), so that `server_for` with the same command uses it."
+    f = Path(path) if path else servers_file()
+    if f is None: raise GlmlabError("servers_file='' (settings.ini or GLMLAB_SERVERS_FILE) turns sharing off; set it to a file path to share a server")
+    d = {k: e for k, e in _entries(f).items() if _pid_alive(e['pid'])}
+    d[srv.key] = dict(url=srv.url, host=srv.host, port=srv.port, model=srv.model, pid=srv.proc.pid, owner=os.getpid(),
+                      log=str(srv.log_path), started_s=srv.started_s)
+    f.parent.mkdir(parents=True, exist_ok=True)
+    tmp = f.with_name(f'.{f.name}.{os.getpid()}'); tmp.write_text(json.dumps(d, indent=1)); os.replace(tmp, f)
+    return f
+
+def unshare(srv:VllmServer, path:Path|None=None):
+    "Remove `srv` from the servers file (before stopping it)."
+    f = Path(path) if path else servers_file()
+    if f is None or not f.is_file(): return
+    d = _entries(f)
+    if d.pop(srv.key, None) is not None:
+        tmp = f.with_name(f'.{f.name}.{os.getpid()}'); tmp.write_text(json.dumps(d, indent=1)); os.replace(tmp, f)
+
+def shared_server(model:str, args:list, env:dict) -> VllmServer|None:
+    "The running shared server of exactly this command, as a `VllmServer` that uses it and never stops it; None if there is none."
+    f = servers_file()
+    e = _entries(f).get(command_key(model, args, env)) if f and f.is_file() else None
+    if not e or not _pid_alive(e['pid']) or not _healthy(e['url']): return None
+    s = VllmServer(model, args, env, host=e['host'], port=e['port'], log_path=e['log'])
+    s.shared_by, s.started_s = e['owner'], e['started_s']
+    return s
+
