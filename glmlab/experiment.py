@@ -7,14 +7,14 @@ Docs: https://glmlab.github.io/glmlab/experiment.html.md"""
 # %% ../nbs/25_experiment.ipynb #34ed5711
 from __future__ import annotations
 import hashlib, json, time
-from contextlib import ExitStack
+from contextlib import contextmanager
 from pathlib import Path
-from .settings import settings, invalid, GlmlabError
+from .settings import settings, invalid, GlmlabError, locked
 from .data import hardware_names, recipe_names
 
 # %% auto #0
-__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'default_parameters', 'check_parameters', 'quantized_twin', 'checkpoint_hashes',
-           'run_experiment']
+__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'default_parameters', 'check_parameters', 'quantized_twin', 'cpu_servers',
+           'cpu_server_pair', 'checkpoint_hashes', 'run_experiment']
 
 # %% ../nbs/25_experiment.ipynb #7ccae506
 PARAMETERS = {   # name: (type, default, what is valid)
@@ -79,12 +79,41 @@ def quantized_twin(model:str, recipe_name:str, progress:bool=True) -> tuple[Path
     code = [(Path(glmlab.__file__).parent / m).read_bytes() for m in ('quantize.py', 'dequant.py')]
     d = Path(settings()['cache_path']) / 'quantized' / f"{src.name}-{recipe_name}-{_digest(recipe(recipe_name), *code)}"
     q, twin = d / 'checkpoint', d / 'bf16-twin'
-    if not (twin / 'config.json').is_file():
-        from glmlab.quantize import quantize_checkpoint
-        from glmlab.dequant import dequantize_checkpoint
-        if not (q / 'config.json').is_file(): quantize_checkpoint(src, recipe_name, q, progress=progress)
-        dequantize_checkpoint(q, twin)
+    if (twin / 'config.json').is_file(): return q, twin
+    with locked(d.with_name(f'.{d.name}.lock')):   # another process may be making the same twin
+        if not (twin / 'config.json').is_file():
+            from glmlab.quantize import quantize_checkpoint
+            from glmlab.dequant import dequantize_checkpoint
+            if not (q / 'config.json').is_file(): quantize_checkpoint(src, recipe_name, q, progress=progress)
+            dequantize_checkpoint(q, twin)
     return q, twin
+
+def cpu_servers(p:dict, progress:bool=True) -> dict[str, dict]:
+    "The two CPU servers of configuration `p` (checked parameters): `{recipe: serve command}` for the baseline proxy and the quantized twin, with the weights probe."
+    from glmlab.proxy import proxy_dir
+    from glmlab.serve import serve_command
+    from glmlab.predict import probed
+    from glmlab.server import cpu_core_sets
+    dirs = {p['baseline_recipe']: proxy_dir(p['model'], progress), p['recipe']: quantized_twin(p['model'], p['recipe'], progress)[1]}
+    # vLLM's CPU backend serves BF16 weights only: both checkpoints are predicted (and served) as BF16
+    cmds = {r: probed(serve_command(p['model'], 'bf16', 'cpu', checkpoint=str(d), max_model_len=p['max_model_len'],
+                                    cpu_kv_cache_space_gib=p['kv_cache_space_gib'], served_model_name=f"{p['model']}-{r}"))
+            for r, d in dirs.items()}
+    for c, cores in zip(cmds.values(), cpu_core_sets(len(cmds))): c['env']['VLLM_CPU_OMP_THREADS_BIND'] = cores   # side by side
+    return cmds
+
+@contextmanager
+def cpu_server_pair(params:dict|None=None, share:bool=False, path:Path|None=None, progress:bool=True):
+    "Start the two CPU servers of configuration `params` (default: the defaults) side by side, `{recipe: server}`; with `share`, listed in the servers file (`path`) while they run."
+    from glmlab.server import server_for, serving, share as share_server, unshare
+    servers = {r: server_for(c, shared=False) for r, c in cpu_servers(check_parameters(params or {}), progress).items()}
+    with serving(*servers.values(), progress=progress):
+        for s in servers.values():
+            if share: share_server(s, path)
+        try: yield servers
+        finally:
+            for s in servers.values():
+                if share: unshare(s, path)
 
 def checkpoint_hashes(*dirs:Path) -> dict:
     "SHA-256 of every safetensors file of each checkpoint folder, for the manifest."
@@ -105,11 +134,10 @@ def _step(out:Path, name:str, status:dict):
 def run_experiment(out_dir:Path|str, progress:bool=True, **params) -> dict:
     "Run one configuration (see `PARAMETERS`) into `out_dir`; returns the tables."
     import pandas as pd
-    from glmlab.serve import serve_command
-    from glmlab.server import server_for
+    from glmlab.server import server_for, serving
     from glmlab.bench import run_bench
     from glmlab.regression import regression
-    from glmlab.predict import probed, weights_held
+    from glmlab.predict import weights_held
     from glmlab.roofline import measured_vs_bound
     from glmlab.proxy import proxy_dir
     from glmlab.fidelity import _atomic_csv
@@ -121,12 +149,9 @@ def run_experiment(out_dir:Path|str, progress:bool=True, **params) -> dict:
     base = proxy_dir(p['model'], progress)
     qdir, twin = quantized_twin(p['model'], p['recipe'], progress)
     (out / 'checkpoints.json').write_text(json.dumps(checkpoint_hashes(base, qdir, twin), indent=1)); _step(out, 'checkpoints', status)
-    # vLLM's CPU backend serves BF16 weights only: both checkpoints are predicted (and served) as BF16
-    cmds = {r: probed(serve_command(p['model'], 'bf16', 'cpu', checkpoint=str(d), max_model_len=p['max_model_len'],
-                                    cpu_kv_cache_space_gib=p['kv_cache_space_gib'], served_model_name=f"{p['model']}-{r}"))
-            for r, d in ((p['baseline_recipe'], base), (p['recipe'], twin))}
-    with ExitStack() as stack:
-        srv = {r: stack.enter_context(server_for(c)) for r, c in cmds.items()}   # stopped on any exit, Ctrl-C included
+    cmds = cpu_servers(p, progress)
+    srv = {r: server_for(c) for r, c in cmds.items()}   # a shared server of the same command is used as it is
+    with serving(*srv.values()):                         # started side by side, stopped on any exit, Ctrl-C included
         _step(out, 'servers started', status)
         bench = []
         for r, s in srv.items():
@@ -143,7 +168,7 @@ def run_experiment(out_dir:Path|str, progress:bool=True, **params) -> dict:
             pred.append(dict(recipe=r, served=str(s.model), served_as='bf16' if r == p['baseline_recipe'] else f"{r} (BF16 twin)",
                              predicted_kv_tokens=fp['kv_pool_tokens'], measured_kv_tokens=f.get('kv_cache_tokens'),
                              predicted_weight_bytes=fp['weight_bytes_loaded'], measured_weight_bytes=w['parameter_bytes'],
-                             vllm=f.get('vllm_version'), start_s=round(s.started_s, 1)))
+                             vllm=f.get('vllm_version'), start_s=round(s.started_s, 1), server='shared' if s.shared_by else 'own'))
         res['predictions'] = pd.DataFrame(pred); _atomic_csv(res['predictions'], out / 'predictions.csv'); _step(out, 'predictions', status)
     b = res['bench'].assign(input_len=p['input_len'], output_len=p['output_len'], kv_cache_dtype='bf16', served_recipe='bf16')
     res['roofline'] = measured_vs_bound(b.to_dict('records')); _atomic_csv(res['roofline'], out / 'roofline.csv')

@@ -42,7 +42,8 @@ class WeightsProbe:
 PROBE = 'glmlab.predict.WeightsProbe'   # the exported class: vLLM's worker imports it by this name
 
 def probed(cmd:dict) -> dict:
-    "`cmd` (a `serve_command` result) with the weights probe attached and vLLM's dev-mode RPC endpoint on."
+    "`cmd` (a `serve_command` result) with the weights probe attached and vLLM's dev-mode RPC endpoint on (once)."
+    if PROBE in cmd['argv']: return cmd
     return {**cmd, 'argv': [*cmd['argv'], '--worker-extension-cls', PROBE], 'env': {**cmd['env'], 'VLLM_SERVER_DEV_MODE': '1'}}
 
 def weights_held(srv) -> dict:
@@ -55,30 +56,29 @@ def weights_held(srv) -> dict:
                 buffer_bytes=sum(v[2] for v in res['buffers'].values()))
 
 # %% ../nbs/21_predict.ipynb #5e94ef2b
-def measure(model_dir:Path|str, settings_list:list[dict], out:Path|str|None=None, progress:bool=True):
-    "Start a server per setting (`serve_command` keyword arguments on the CPU profile); predicted vs measured, written as rows arrive."
+def measure(cmds:list[dict], out:Path|str|None=None, progress:bool=True):
+    "Predicted vs measured for each server command (`serve_command` results on the CPU profile): servers started side by side, a shared one used as it is; rows written as they arrive."
     import pandas as pd
-    from tqdm.auto import tqdm
-    from glmlab.serve import serve_command
-    from glmlab.server import server_for
+    from glmlab.server import server_for, serving
     from glmlab.fidelity import _atomic_csv
     out = Path(out or settings()['outputs_path'] / 'predictions' / 'kv_pool.csv')
+    cmds = [probed(c) for c in cmds]
     rows = []
-    for kw in tqdm(settings_list, desc='servers', disable=not progress):
-        cmd = serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(model_dir), **kw)
-        with server_for(probed(cmd)) as srv: f, w = srv.facts(), weights_held(srv)
-        fp = cmd['footprint']
-        rows.append(dict(kv_cache_dtype=fp['kv_cache_dtype'], kv_space_gib=kw.get('cpu_kv_cache_space_gib'),
-                         kv_bytes_per_token=fp['kv_bytes_per_token'], predicted_tokens=fp['kv_pool_tokens'],
-                         measured_tokens=f.get('kv_cache_tokens'), predicted_weight_bytes=fp['weight_bytes_loaded'],
-                         measured_weight_bytes=w['parameter_bytes'], buffer_bytes=w['buffer_bytes'],
-                         logged_weights_gib=f.get('weights_gib'), reported_checkpoint_gib=f.get('checkpoint_gib'),
-                         vllm=f.get('vllm_version')))
-        r = rows[-1]
-        r['tokens_error'] = r['measured_tokens'] / r['predicted_tokens'] - 1
-        r['weights_error'] = r['measured_weight_bytes'] / r['predicted_weight_bytes'] - 1
-        _atomic_csv(pd.DataFrame(rows), out)
+    with serving(*(server_for(c) for c in cmds), progress=progress) as servers:
+        for cmd, srv in zip(cmds, servers):
+            f, w, fp = srv.facts(), weights_held(srv), cmd['footprint']
+            rows.append(dict(kv_cache_dtype=fp['kv_cache_dtype'], kv_space_gib=int(cmd['env']['VLLM_CPU_KVCACHE_SPACE']),
+                             kv_bytes_per_token=fp['kv_bytes_per_token'], predicted_tokens=fp['kv_pool_tokens'],
+                             measured_tokens=f.get('kv_cache_tokens'), predicted_weight_bytes=fp['weight_bytes_loaded'],
+                             measured_weight_bytes=w['parameter_bytes'], buffer_bytes=w['buffer_bytes'],
+                             logged_weights_gib=f.get('weights_gib'), reported_checkpoint_gib=f.get('checkpoint_gib'),
+                             vllm=f.get('vllm_version'), server='shared' if srv.shared_by else 'own'))
+            r = rows[-1]
+            r['tokens_error'] = r['measured_tokens'] / r['predicted_tokens'] - 1
+            r['weights_error'] = r['measured_weight_bytes'] / r['predicted_weight_bytes'] - 1
+            _atomic_csv(pd.DataFrame(rows), out)
     return pd.DataFrame(rows)
+
 
 # %% ../nbs/21_predict.ipynb #07dd9ac2
 _TORCH_DTYPE = {'BF16': 'bfloat16', 'F16': 'float16', 'F32': 'float32', 'F8_E4M3': 'float8_e4m3fn', 'U8': 'uint8', 'I8': 'int8'}

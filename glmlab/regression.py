@@ -53,19 +53,19 @@ def lm_eval_task_dir(n_per_task:int, out:Path|str) -> Path:
             metric_list=[dict(metric='exact_match', aggregation='mean', higher_is_better=True)])))
     return out
 
-def task_answers(url:str, n_per_task:int, label:str='', task_dir:Path|str|None=None) -> list[dict]:
-    "Exact-match rows (task, item, prompt, expected, answer, correct) of the proxy suite, scored by lm-eval against the server at `url`."
-    import os, tempfile
+def task_answers(url:str, task_dir:Path|str, label:str='') -> list[dict]:
+    "Exact-match rows (task, item, prompt, expected, answer, correct) of the proxy suite in `task_dir` (`lm_eval_task_dir`), scored by lm-eval against the server at `url`."
+    import os
     os.environ.setdefault('HF_DATASETS_OFFLINE', '1'); os.environ.setdefault('HF_HUB_OFFLINE', '1')
     import lm_eval
     from lm_eval.tasks import TaskManager
     from glmlab.tasks import task_names
     from glmlab.bench import off_event_loop
-    d = lm_eval_task_dir(n_per_task, task_dir or tempfile.mkdtemp(prefix='glmlab-lm-eval-'))
+    d = Path(task_dir)
     args = dict(model=served_name(url), base_url=f"{url}/v1/completions", num_concurrent=8, tokenized_requests=False,
                 tokenizer_backend=None, max_retries=1)
     r = off_event_loop(lm_eval.simple_evaluate, model='local-completions', model_args=args, tasks=[f'glmlab_{t}' for t in task_names()],
-                       task_manager=TaskManager(include_path=str(d)), log_samples=True, verbosity='ERROR')
+                       task_manager=TaskManager(include_path=str(d), include_defaults=False), log_samples=True, verbosity='ERROR')
     rows = []
     for t in task_names():
         for x in sorted(r['samples'][f'glmlab_{t}'], key=lambda x: x['doc']['item']):
@@ -109,14 +109,21 @@ def drift(base_tops:list[dict], quant_tops:list[dict]) -> dict:
     return dict(positions=len(kls), top1_agreement=sum(top1) / len(top1), kl_topk_mean=sum(kls) / len(kls), kl_topk_max=max(kls))
 
 # %% ../nbs/23_regression.ipynb #2b5282f1
+def _both(fn, a:tuple, b:tuple):
+    "`fn(*a)` and `fn(*b)` at the same time: the two servers run on their own cores, so the comparison takes the time of one."
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as ex:
+        fa, fb = ex.submit(fn, *a), ex.submit(fn, *b)
+        return fa.result(), fb.result()
+
 def regression(base_url:str, quant_url:str, n_per_task:int=100, k:int=20, seed:int=0, out:Path|str|None=None, **labels) -> dict:
     "Paired accuracy and logprob drift of the server at `quant_url` against the one at `base_url`; tables written to `out`."
     import pandas as pd
     from glmlab.fidelity import _atomic_csv
     from glmlab.tasks import task_names, items
     out = Path(out or Path(settings()['outputs_path']) / 'regression'); out.mkdir(parents=True, exist_ok=True)
-    tasks = out / 'lm_eval_tasks'   # the task definitions lm-eval ran, kept beside the results
-    a, b = task_answers(base_url, n_per_task, 'baseline', tasks), task_answers(quant_url, n_per_task, 'quantized', tasks)
+    tasks = lm_eval_task_dir(n_per_task, out / 'lm_eval_tasks')   # the task definitions lm-eval ran, kept beside the results
+    a, b = _both(lambda url, label: task_answers(url, tasks, label), (base_url, 'baseline'), (quant_url, 'quantized'))
     its = pd.DataFrame(a).merge(pd.DataFrame(b)[['task', 'item', 'answer', 'correct']], on=['task', 'item'], suffixes=('_baseline', '_quantized'))
     _atomic_csv(its.drop(columns='server'), out / 'items.csv')
     groups = [(t, its[its.task == t]) for t in task_names()] + [('all', its)]
@@ -124,8 +131,8 @@ def regression(base_url:str, quant_url:str, n_per_task:int=100, k:int=20, seed:i
     _atomic_csv(paired, out / 'paired.csv')
     prompts = [p for t in task_names() + ['text'] for p, _ in items(t, n_per_task, 'eval')]
     prompts = [p[:len(p) // 2] if not p.endswith((':', '=')) else p for p in prompts]   # text: predict mid-sentence
-    tb = [r['top'] for r in completions(base_url, served_name(base_url), prompts, max_tokens=1, logprobs=k, stop=None)]
-    tq = [r['top'] for r in completions(quant_url, served_name(quant_url), prompts, max_tokens=1, logprobs=k, stop=None)]
+    tb, tq = _both(lambda url: [r['top'] for r in completions(url, served_name(url), prompts, max_tokens=1, logprobs=k, stop=None)],
+                   (base_url,), (quant_url,))
     dr = pd.DataFrame([{**labels, **drift(tb, tq)}])
     _atomic_csv(dr, out / 'drift.csv')
     return dict(items=its, paired=paired, drift=dr)
