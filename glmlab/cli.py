@@ -78,6 +78,10 @@ def _serve_parser(sub, s):
     p.add_argument('--gpu-memory-utilization', type=float)
     p.add_argument('--host', default=None, help="bind address (default: settings.ini's server_host, 127.0.0.1)")
     p.add_argument('--dry-run', action='store_true', help='print the command, its environment, flags and warnings; start nothing')
+    p.add_argument('--experiment', action='store_true', help="start the experiment's two CPU servers (the BF16 proxy and its "
+                                                             "quantized twin, glmlab.experiment.cpu_servers) side by side")
+    p.add_argument('--share', action='store_true', help="list the running server in settings.ini's servers_file, so notebooks and "
+                                                        "experiments asking for this exact command use it instead of starting their own")
 
 def parser() -> argparse.ArgumentParser:
     "The `glmlab` argument parser."
@@ -179,6 +183,7 @@ def cmd_validate(a) -> int:
 
 def cmd_serve(a) -> int:
     from glmlab.serve import serve_command, published_command, command_line
+    if a.experiment: return _serve_experiment(a)
     from glmlab.proxy import PROXIES, proxy_dir
     if a.profile: cmd = published_command(a.profile)
     else:
@@ -195,13 +200,17 @@ def cmd_serve(a) -> int:
         for x in cmd['warnings']: print(f"warning: {x}")
         for x in cmd['fixes']: print(f"fix: {x}")
     if a.dry_run: return 0
-    from glmlab.server import server_for
-    srv = server_for(cmd, host=a.host, port=a.port)
+    from glmlab.server import server_for, share, unshare, servers_file
+    if a.share and servers_file() is None: raise GlmlabError("--share: servers_file is empty (settings.ini or GLMLAB_SERVERS_FILE); set it to a file path")
+    srv = server_for(cmd, shared=False, host=a.host, port=a.port)
     with srv:
         print(f"serving at {srv.url}/v1 ({srv.facts()}); Ctrl-C stops it", flush=True)
+        if a.share: print(f"shared in {share(srv)}: a server_for with this exact command uses it while it runs", flush=True)
         try:
             while srv.proc.poll() is None: __import__('time').sleep(1)
         except KeyboardInterrupt: pass
+        finally:
+            if a.share: unshare(srv)
     return 0
 
 def main(argv:list[str]|None=None) -> int:
@@ -215,3 +224,22 @@ def main(argv:list[str]|None=None) -> int:
     except KeyboardInterrupt:   # servers and partial writes clean up on the way out; no traceback for a Ctrl-C
         print("glmlab: interrupted", file=sys.stderr)
         return 130
+
+def _serve_experiment(a) -> int:
+    "`glmlab serve --experiment [--share]`: the experiment's two CPU servers until Ctrl-C."
+    import time
+    from glmlab.experiment import cpu_server_pair, cpu_servers, check_parameters
+    from glmlab.serve import command_line
+    from glmlab.server import servers_file
+    if a.dry_run:
+        for r, c in cpu_servers(check_parameters({})).items(): print(f"# {r}\n{command_line(c)}")
+        return 0
+    if a.share and servers_file() is None: raise GlmlabError("--share: servers_file is empty (settings.ini or GLMLAB_SERVERS_FILE); set it to a file path")
+    with cpu_server_pair(share=a.share) as servers:
+        for r, s in servers.items(): print(f"{r}: serving {s.model} at {s.url}/v1", flush=True)
+        if a.share: print(f"shared in {servers_file()}: notebooks and experiments asking for these commands use them", flush=True)
+        print("Ctrl-C stops both", flush=True)
+        try:
+            while all(s.proc.poll() is None for s in servers.values()): time.sleep(1)
+        except KeyboardInterrupt: pass
+    return 0
