@@ -2,24 +2,27 @@
 
 Notebooks are committed without outputs, so the build works on a staging copy (`_docs_build/`, ignored) and never
 writes into `nbs/`:
-  1. stage   copy `pyproject.toml` and the notebooks; a notebook that trains proxies, quantizes or serves (minutes)
-             is taken from its newest executed copy under `outputs/runs/` when there is one, else left unexecuted;
-  2. execute run the quick notebooks with `nbdev-test --save` (nbdev's own runner, seconds);
+  1. stage   copy `pyproject.toml` and the notebooks; a papermill notebook (the experiment, the results) is taken from
+             its newest executed copy under `outputs/` (what `glmlab run` left) when there is one, else left unexecuted;
+  2. execute run the other notebooks with `nbdev-test --save` (nbdev's own runner, seconds): cells flagged `#| slow`
+             (training proxies, quantizing, serving; minutes) are left out, as nbdev's tst_flags mean; an executed
+             copy is kept under the cache by a hash of the notebook, the package and data/, and reused while they hold;
   3. process `nbdev-proc-nbs`, nbdev's docs processing (show_doc API signatures, hidden cells, links) -> `_proc/`;
   4. render  with Quarto (`nbdev-docs`) where a real `quarto` exists; otherwise adapt `_proc/`'s Quarto-flavoured
              notebooks and render them with mkdocs + Material + mkdocs-jupyter (`mkdocs.yml`).
 """
 from __future__ import annotations
-import ast, json, os, re, shutil, subprocess, sys, time
+import ast, hashlib, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from glmlab.settings import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / '_docs_build'          # scratch project: pyproject.toml, nbs/, _proc/, pages/, mkdocs.yml
 SITE = ROOT / '_docs'
 BIN = Path(sys.executable).parent    # the venv's nbdev-test, nbdev-proc-nbs, mkdocs
-# Notebooks that need trained proxies, modelopt or a vLLM server: minutes each on 2 cores. The others run in ~5 s.
-SLOW = re.compile(r'^(14|15|16|17|18|21|22|23|30|31)_')
+# executed notebooks by inputs_digest, under settings.ini's cache_path: a rebuild with unchanged inputs executes nothing
+EXECUTED = Path(settings()['cache_path']) / 'docs'
 RUNS = ROOT / 'outputs' / 'runs'      # where `glmlab run` and `glmlab sweep` leave executed notebooks
 # papermill notebooks are executed under other names: the experiment once per configuration, the report once
 EXECUTED_AS = {'30_run.ipynb': (RUNS, 'run.ipynb'), '31_results.ipynb': (ROOT / 'outputs' / 'report', 'report.ipynb')}
@@ -38,19 +41,48 @@ def executed_copy(name:str) -> Path|None:
     found = sorted(where.rglob(as_name), key=lambda p: p.stat().st_mtime) if where.exists() else []
     return found[-1] if found else None
 
-def stage() -> list[str]:
-    "Copy the project's notebooks into the staging project; return the names the build must execute."
+def inputs_digest(nb:Path) -> str:
+    "Hash of what an execution of notebook `nb` depends on: the notebook, the package, its data and settings."
+    h = hashlib.sha256(nb.read_bytes())
+    for f in sorted([*(ROOT / 'glmlab').glob('*.py'), *(ROOT / 'data').rglob('*'), ROOT / 'settings.ini', ROOT / 'pyproject.toml']):
+        if f.is_file(): h.update(str(f.relative_to(ROOT)).encode()); h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+def execute(name:str) -> bool:
+    "Execute staged notebook `name` with `nbdev-test --save`, or take its executed copy from an earlier build of the same inputs; True if taken."
+    nb = STAGE / 'nbs' / name
+    done = EXECUTED / f'{nb.stem}-{inputs_digest(nb)}.ipynb'
+    if done.is_file(): shutil.copy2(done, nb); return True
+    run(BIN / 'nbdev-test', f'nbs/{name}', '--save')
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    for old in EXECUTED.glob(f'{nb.stem}-*.ipynb'): old.unlink()   # one executed copy per notebook
+    tmp = done.with_suffix('.tmp'); shutil.copy2(nb, tmp); os.replace(tmp, done)
+    return False
+
+def _code(nb:Path) -> list[str]:
+    return [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+
+def is_papermill_template(nb:Path) -> bool:
+    "A notebook with a `parameters` cell: papermill executes it (per configuration, or as the report), not the docs build."
+    return any('parameters' in c.get('metadata', {}).get('tags', []) for c in json.loads(nb.read_text())['cells'])
+
+def has_slow_cells(nb:Path) -> bool: return any(s.startswith('#| slow') for s in _code(nb))
+
+def stage() -> tuple[list[str], set[str]]:
+    "Copy the project's notebooks into the staging project; return the names the build must execute and those it shows whole."
     shutil.rmtree(STAGE, ignore_errors=True)
     shutil.copytree(ROOT / 'nbs', STAGE / 'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints'))
     shutil.copy2(ROOT / 'pyproject.toml', STAGE)     # [tool.nbdev]: nbdev treats _docs_build/ as the project root
-    todo = []
+    todo, whole = [], set()
     for nb in sorted((STAGE / 'nbs').glob('*.ipynb')):
         if nb.name.startswith('_'): continue         # scratch notebooks, skipped by nbdev too
-        if not SLOW.match(nb.name): todo.append(nb.name)
+        if not is_papermill_template(nb):
+            todo.append(nb.name)
+            if not has_slow_cells(nb): whole.add(nb.name)
         elif (run_copy := executed_copy(nb.name)):
-            shutil.copy2(run_copy, nb); log(f'{nb.name}: outputs from {run_copy.relative_to(ROOT)}')
-        else: log(f'{nb.name}: not executed (slow; no executed copy under outputs/runs/)')
-    return todo
+            shutil.copy2(run_copy, nb); whole.add(nb.name); log(f'{nb.name}: outputs from {run_copy.relative_to(ROOT)}')
+        else: log(f'{nb.name}: not executed (papermill notebook; no executed copy under outputs/)')
+    return todo, whole
 
 def _mixed(cell:dict) -> bool:
     "A cell nbdev's docs processor would execute for its imports although it also does other work."
@@ -99,15 +131,15 @@ def _front_matter(cell:dict) -> dict:
     if cell['cell_type'] != 'raw' or not text.startswith('---'): return {}
     return yaml.safe_load(text.strip('-')) or {}
 
-def adapt(nb:dict, executed:bool) -> tuple[str, str, dict]:
+def adapt(nb:dict, whole:bool) -> tuple[str, str, dict]:
     "(page file name, title, notebook) for one processed notebook."
     fm = _front_matter(nb['cells'][0]) if nb['cells'] else {}
     title = fm.get('title') or 'Untitled'
     head = f"# {title}\n\n" + (f"> {fm['description']}\n" if fm.get('description') else '')
-    if not executed:
-        head += ("\n!!! note \"Shown without outputs\"\n    This notebook trains proxy models, quantizes or starts vLLM "
-                 "servers (minutes on a CPU), so the docs build does not run it. Run it in JupyterLab, or let "
-                 "`glmlab run` leave an executed copy under `outputs/runs/`, which the next build shows.\n")
+    if not whole:
+        head += ("\n!!! note \"Some cells shown without outputs\"\n    Cells that take long (flagged `#| slow`: they train proxy "
+                 "models, quantize, start vLLM servers or read lm-eval's task index) are not run by the docs build. Run the notebook in "
+                 "JupyterLab, or `nbdev-test --flags slow`, to see them executed.\n")
     cells = [dict(cell_type='markdown', metadata={}, source=head)]
     for c in nb['cells'][1 if fm else 0:]:
         src = ''.join(c['source'])
@@ -129,7 +161,7 @@ def adapt(nb:dict, executed:bool) -> tuple[str, str, dict]:
     meta = {k: nb['metadata'][k] for k in ('kernelspec', 'language_info') if k in nb['metadata']}
     return page, title, dict(cells=cells, metadata=meta, nbformat=4, nbformat_minor=5)
 
-def pages(executed:set[str]) -> list[dict]:
+def pages(whole:set[str]) -> list[dict]:
     "Write adapted pages to _docs_build/pages/ in nbdev's sidebar order; return mkdocs' nav."
     import yaml
     out, proc = STAGE / 'pages', STAGE / '_proc'
@@ -139,19 +171,19 @@ def pages(executed:set[str]) -> list[dict]:
     order = yaml.safe_load((proc / 'sidebar.yml').read_text())['website']['sidebar']['contents']
     nav = []
     for name in (o for o in order if isinstance(o, str) and o.endswith('.ipynb')):   # top-level notebooks
-        page, title, nb = adapt(json.loads((proc / name).read_text()), name in executed)
+        page, title, nb = adapt(json.loads((proc / name).read_text()), name in whole)
         (out / page).write_text(json.dumps(nb, indent=1))
         nav.append({title: page})
     return nav
 
 def main():
     t0 = time.time()
-    todo = stage()
-    executed = set(todo) | {n for n in os.listdir(STAGE / 'nbs') if SLOW.match(n) and executed_copy(n)}
-    log(f'executing {len(todo)} notebooks with nbdev-test --save (staging copy)')
+    todo, whole = stage()
+    log(f'executing {len(todo)} notebooks with nbdev-test --save (staging copy; #| slow cells left out)')
     # One nbdev-test per notebook: given a folder, nbdev-test reuses its worker processes across notebooks, and a
     # figure left open by one notebook then receives the next notebook's plot.
-    with ThreadPoolExecutor(os.cpu_count()) as ex: list(ex.map(lambda n: run(BIN / 'nbdev-test', f'nbs/{n}', '--save'), todo))
+    with ThreadPoolExecutor(os.cpu_count()) as ex: hits = sum(ex.map(execute, todo))
+    log(f'{hits} of {len(todo)} taken from {EXECUTED} (same notebook, package and data)')
     mark_mixed_cells()
     if (quarto := real_quarto()):
         log(f'rendering with Quarto ({quarto}): nbdev-docs')
@@ -160,7 +192,7 @@ def main():
     else:
         log('processing with nbdev-proc-nbs (Quarto absent: a stub stops its install attempt)')
         run(BIN / 'nbdev-proc-nbs', env=quarto_stub())
-        nav = pages(executed)
+        nav = pages(whole)
         # mkdocs.yml holds the theme and plugins; the nav follows the notebooks, so it is generated here
         cfg = dict(INHERIT=str(ROOT / 'mkdocs.yml'), docs_dir='pages', site_dir=str(SITE), nav=nav)
         (STAGE / 'mkdocs.yml').write_text(json.dumps(cfg, indent=1))   # JSON is YAML
