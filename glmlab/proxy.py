@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib, json, os, shutil, tempfile, time
 from pathlib import Path
 import glmlab
-from .settings import GlmlabError, settings
+from .settings import GlmlabError, settings, locked
 from .data import load_yaml, model_config
 from .tasks import items, task_names, training_lines
 
 # %% auto #0
-__all__ = ['GLM_CHAT_TEMPLATE', 'PROXIES', 'proxy_tokenizer', 'build_model', 'train', 'greedy_answers', 'task_results',
-           'proxy_key', 'proxy_dir', 'load_proxy']
+__all__ = ['GLM_CHAT_TEMPLATE', 'PROXIES', 'proxy_tokenizer', 'build_model', 'char_ids', 'training_settings', 'train',
+           'greedy_answers', 'task_results', 'proxy_key', 'proxy_dir', 'load_proxy']
 
 # %% ../nbs/14_proxy.ipynb #a05f2fa2
 GLM_CHAT_TEMPLATE = (
@@ -49,28 +49,39 @@ def build_model(model:str, seed:int|None=None):
     torch.manual_seed(load_yaml('proxy')['seeds']['init'] if seed is None else seed)
     return transformers.AutoModelForCausalLM.from_config(conf, dtype=torch.float32)
 
+def char_ids(tok):
+    "Token ids of a string of printable characters, as `tok` gives them, without its per-call overhead (training tokenizes ~10^5 items)."
+    vocab = tok.get_vocab()
+    return lambda s: [vocab[c] for c in s]
+
 def _rows(tok, n_rows:int, seq_len:int, split:str):
     "Training rows of whole lines packed to `seq_len` tokens; labels only on answers and text (prompts are given, not predicted)."
     import torch, random
     from glmlab.tasks import task_item
-    rng, tasks = random.Random(load_yaml('proxy')['seeds'][split]), list(load_yaml('proxy')['tasks'])
+    p = load_yaml('proxy')
+    rng, tasks = random.Random(p['seeds'][split]), list(p['tasks'])
     X, Y = torch.full((n_rows, seq_len), tok.pad_token_id), torch.full((n_rows, seq_len), -100)
+    enc = char_ids(tok)
     for r in range(n_rows):
-        pos = 0
-        while True:
+        pos, misses = 0, 0
+        while misses <= p['packing_draws']:   # an item that does not fit is dropped and another drawn for the space left
             prompt, answer = task_item(rng.choice(tasks), rng)
-            p, a = tok(prompt).input_ids, tok(answer + '\n').input_ids
-            if pos + len(p) + len(a) > seq_len: break
-            X[r, pos:pos + len(p) + len(a)] = torch.tensor(p + a)
-            Y[r, pos + (len(p) if answer else 0):pos + len(p) + len(a)] = torch.tensor((p if not answer else []) + a)
-            pos += len(p) + len(a)
+            q, a = enc(prompt), enc(answer + '\n')
+            if pos + len(q) + len(a) > seq_len: misses += 1; continue
+            X[r, pos:pos + len(q) + len(a)] = torch.tensor(q + a)
+            Y[r, pos + (len(q) if answer else 0):pos + len(q) + len(a)] = torch.tensor((q if not answer else []) + a)
+            pos += len(q) + len(a)
     return X, Y
 
-def train(model, tok, progress:bool=True) -> list[dict]:
-    "Train `model` on the task rows per `data/proxy.yaml`; returns the loss log."
+def training_settings(model:str) -> dict:
+    "`data/proxy.yaml`'s training settings for proxy `model`: the shared ones, with the model's own `overrides` on top."
+    p = load_yaml('proxy')['training']
+    return {k: v for k, v in p.items() if k != 'overrides'} | p.get('overrides', {}).get(model, {})
+
+def train(model, tok, p:dict, progress:bool=True) -> list[dict]:
+    "Train `model` on the task rows with training settings `p` (`training_settings`); returns the loss log."
     import math, torch
     from tqdm.auto import tqdm
-    p = load_yaml('proxy')['training']
     torch.manual_seed(load_yaml('proxy')['seeds']['train'])
     X, Y = _rows(tok, p['steps'] * p['batch'], p['seq_len'], 'train')
     opt = torch.optim.AdamW(model.parameters(), lr=p['lr'], weight_decay=p['weight_decay'])
@@ -137,11 +148,17 @@ def proxy_dir(model:str, progress:bool=True) -> Path:
     if model not in PROXIES: raise GlmlabError(f"--model={model!r} is not a proxy glmlab can build; expected one of: {', '.join(PROXIES)}")
     out = Path(settings()['cache_path']) / 'proxies' / f"{model}-{proxy_key(model)}"
     if (out / 'model.safetensors').is_file(): return out
+    with locked(out.with_name(f'.{out.name}.lock')):   # another process may be training the same proxy
+        if not (out / 'model.safetensors').is_file(): _train_into(model, out, progress)
+    return out
+
+def _train_into(model:str, out:Path, progress:bool):
+    "Build, train and check proxy `model`, then move it into the cache folder `out` in one rename."
     import torch
     tok = proxy_tokenizer()
     t0 = time.time()
     m = build_model(model)
-    log = train(m, tok, progress)
+    log = train(m, tok, training_settings(model), progress)
     n = load_yaml('proxy')['log_items_per_task']
     acc = task_results(m, tok, n)
     tmp = Path(tempfile.mkdtemp(dir=out.parent.mkdir(parents=True, exist_ok=True) or out.parent, prefix=f'.{out.name}.'))
@@ -151,7 +168,6 @@ def proxy_dir(model:str, progress:bool=True) -> Path:
             accuracy={t: sum(r['correct'] for r in acc if r['task'] == t) / n for t in task_names()})))
         os.replace(tmp, out)
     finally: shutil.rmtree(tmp, ignore_errors=True)
-    return out
 
 def load_proxy(path:Path|str, dtype='bfloat16'):
     "Load a saved (proxy) checkpoint and its tokenizer; heavy imports inside."
