@@ -39,6 +39,9 @@ class TensorGroup:
     def count(self) -> int: return max(len(self.layers), 1) * self.experts
     @property
     def total(self) -> int: return self.numel * self.count
+    def active(self, experts_per_token:int) -> int:
+        "Values of the group one token passes through: all of them, but only `experts_per_token` of a layer's routed experts."
+        return self.numel * max(len(self.layers), 1) * (experts_per_token if self.experts > 1 else 1)
     def name(self, layer=None, expert=0) -> str:
         "The checkpoint name of one tensor of the group."
         layer = self.layers[0] if layer is None and self.layers else layer
@@ -167,9 +170,7 @@ def params_total(s:ModelSpec, mtp:bool=True) -> int:
 @lru_cache(maxsize=None)
 def params_active(s:ModelSpec, mtp:bool=False) -> int:
     "Parameters one token passes through: routed experts of each MoE layer counted `experts_per_token` times, not `experts`."
-    idle = sum(gr.numel * max(len(gr.layers), 1) * (s.experts - s.experts_per_token) for gr in tensor_groups(s)
-               if gr.experts > 1 and (mtp or gr.component != 'mtp'))
-    return params_total(s, mtp) - idle
+    return sum(gr.active(s.experts_per_token) for gr in tensor_groups(s) if gr.is_param and (mtp or gr.component != 'mtp'))
 
 def stored_tensors(s:ModelSpec) -> int:
     "How many tensors the checkpoint holds (one per expert projection, as Hugging Face checkpoints store them)."

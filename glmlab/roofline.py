@@ -6,17 +6,17 @@ Docs: https://glmlab.github.io/glmlab/roofline.html.md"""
 
 # %% ../nbs/24_roofline.ipynb #07227b74
 from __future__ import annotations
-from .data import load_yaml, hardware
+from .data import load_yaml, hardware, formats, recipe_names
 from .spec import model_spec
-from .recipes import weight_bytes_by_component
+from .recipes import weight_bytes_by_component, quantized_groups
 from .params import params_active
 from .kvcache import kv_bytes_per_token, attention_bytes_per_token_layer
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
 
 # %% auto #0
-__all__ = ['weights_read_per_step', 'kv_read_per_token', 'compute_format', 'decode_bound', 'prefill_bound', 'device_measurements',
-           'measured_vs_bound', 'published_vs_bound', 'plot_roofline']
+__all__ = ['weights_read_per_step', 'kv_read_per_token', 'compute_format', 'active_params_by_format', 'decode_bound',
+           'prefill_bound', 'device_measurements', 'measured_vs_bound', 'published_vs_bound', 'plot_roofline']
 
 # %% ../nbs/24_roofline.ipynb #751e3152
 def weights_read_per_step(model:str, recipe_name:str, batch:int=1) -> float:
@@ -36,13 +36,18 @@ def kv_read_per_token(model:str, kv_cache_dtype:str, context:int) -> float:
     return attn * min(context, s.index_topk) + (total - attn) * context
 
 # %% ../nbs/24_roofline.ipynb #c076d03f
-_RATE = {'nvfp4-glm': 'fp4', 'fp8': 'fp8', 'bf16': 'bf16'}
-
-def compute_format(recipe_name:str, hw) -> str:
-    "The tensor-core format the recipe's matmuls run in on `hw` (falls back to BF16 where a rate is missing)."
-    f = _RATE.get(recipe_name, 'bf16')
+def compute_format(fmt:str, hw) -> str:
+    "The tensor-core format matmuls on weights stored as `fmt` run in on `hw`: the format's own, BF16 where `hw` has no rate for it."
+    f = formats()[fmt]['tensor_core']
     if f == 'fp4' and not hw.native_fp4: f = 'bf16'
     return f if hw.tflops.get(f) else 'bf16'
+
+def active_params_by_format(model:str, recipe_name:str) -> dict[str, int]:
+    "The parameters one token passes through (`params_active`, MTP left out) by the format `recipe_name` stores them in."
+    s, out = model_spec(model), {}
+    for gr, fmt in quantized_groups(s, recipe_name):
+        if gr.is_param and gr.component != 'mtp': out[fmt] = out.get(fmt, 0) + gr.active(s.experts_per_token)
+    return out
 
 def decode_bound(model:str, recipe_name:str, hardware_name:str, batch:int=1, context:int=2048, kv_cache_dtype:str='fp8', pp:int=1) -> dict:
     "Bandwidth bound on decode at `batch` sequences of `context` tokens: per-user and node tokens/s."
@@ -53,9 +58,10 @@ def decode_bound(model:str, recipe_name:str, hardware_name:str, batch:int=1, con
     return dict(batch=batch, context=context, bytes_per_step=step_bytes, tok_s_per_user=per_user, tok_s=per_user * batch * pp)
 
 def prefill_bound(model:str, recipe_name:str, hardware_name:str) -> float:
-    "Compute bound on prefill tokens/s: the node's dense rate over 2 x active parameters per token."
+    "Compute bound on prefill tokens/s: 2 FLOPs per active parameter and token, each at its format's dense rate, over the node's GPUs."
     hw = hardware(hardware_name)
-    return hw.count * hw.tflops[compute_format(recipe_name, hw)] * 1e12 / (2 * params_active(model_spec(model)))
+    seconds = sum(2 * n / (hw.tflops[compute_format(f, hw)] * 1e12) for f, n in active_params_by_format(model, recipe_name).items())
+    return hw.count / seconds
 
 # %% ../nbs/24_roofline.ipynb #9ce2e3cc
 def device_measurements() -> "pandas.DataFrame":
