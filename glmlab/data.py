@@ -6,16 +6,17 @@ Docs: https://glmlab.github.io/glmlab/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #71915d1e
 from __future__ import annotations
-import json
+import hashlib, json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 import yaml
+import glmlab
 from .settings import GlmlabError, invalid, settings
 
 # %% auto #0
-__all__ = ['data_path', 'load_yaml', 'model_names', 'model_config', 'Hardware', 'hardware_names', 'hardware', 'recipe_names',
-           'recipe', 'formats', 'vllm_params', 'claims']
+__all__ = ['data_path', 'load_yaml', 'inputs_key', 'model_names', 'model_config', 'Hardware', 'hardware_names', 'hardware',
+           'recipe_names', 'recipe', 'formats', 'vllm_params', 'claims']
 
 # %% ../nbs/01_data.ipynb #d66c4de2
 def data_path(*parts) -> Path:
@@ -26,6 +27,19 @@ def data_path(*parts) -> Path:
 def load_yaml(name:str) -> dict:
     "Parse `data/<name>.yaml` (cached: data files do not change during a run)."
     return yaml.safe_load(data_path(f'{name}.yaml').read_text())
+
+# %% ../nbs/01_data.ipynb #adf9df33
+def inputs_key(*values, # JSON-able values or bytes that decide the result (a config, a recipe name)
+               modules:tuple=(), # glmlab modules whose source decides it, by name: `'quantize'`
+               data:tuple=(), # files under data/ it reads, by name: `'formats.yaml'`
+               files:tuple=(), # other files it reads (a notebook)
+              ) -> str:
+    "The cache key (16 hex digits) of work decided by `values`, the source of glmlab `modules`, the `data` files and other `files`."
+    h = hashlib.sha256(glmlab.__version__.encode())
+    for v in values: h.update(v if isinstance(v, bytes) else json.dumps(v, sort_keys=True, default=str).encode())
+    paths = [Path(glmlab.__file__).parent / f'{m}.py' for m in modules] + [data_path(f) for f in data] + [Path(f) for f in files]
+    for p in paths: h.update(p.name.encode()); h.update(p.read_bytes())
+    return h.hexdigest()[:16]
 
 # %% ../nbs/01_data.ipynb #e2c280dd
 def model_names() -> list[str]:

@@ -10,11 +10,11 @@ import hashlib, json, time
 from contextlib import contextmanager
 from pathlib import Path
 from .settings import settings, invalid, GlmlabError, locked
-from .data import hardware_names, recipe_names
+from .data import hardware_names, recipe_names, inputs_key
 
 # %% auto #0
-__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'default_parameters', 'check_parameters', 'quantized_twin', 'cpu_servers',
-           'cpu_server_pair', 'checkpoint_hashes', 'run_experiment']
+__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'default_parameters', 'check_parameters', 'twin_key', 'quantized_twin',
+           'cpu_servers', 'cpu_server_pair', 'checkpoint_hashes', 'run_experiment']
 
 # %% ../nbs/25_experiment.ipynb #7ccae506
 PARAMETERS = {   # name: (type, default, what is valid)
@@ -65,19 +65,22 @@ def check_parameters(p:dict) -> dict:
     return p
 
 # %% ../nbs/25_experiment.ipynb #9206d7d3
-def _digest(*parts) -> str:
-    h = hashlib.sha256()
-    for p in parts: h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, default=str).encode())
-    return h.hexdigest()[:12]
+# What decides a quantized proxy and its BF16 twin, besides the proxy itself: the code that quantizes (with the
+# calibration rows proxy.py draws), dequantizes and resolves recipes and formats, and the data files they read.
+TWIN_INPUTS = dict(modules=('quantize', 'dequant', 'proxy', 'recipes', 'formats'),
+                   data=('recipes.yaml', 'formats.yaml', 'quantize.yaml', 'proxy.yaml'))
+
+def twin_key(proxy:Path, recipe_name:str) -> str:
+    "The cache key of the quantized twin of the trained proxy folder `proxy` (its name holds its own key) under `recipe_name`."
+    return inputs_key(Path(proxy).name, recipe_name, **TWIN_INPUTS)
 
 def quantized_twin(model:str, recipe_name:str, progress:bool=True) -> tuple[Path, Path]:
     "The (quantized checkpoint, its dequantized BF16 twin) of proxy `model` under `recipe_name`, made once and cached."
-    import glmlab
     from glmlab.proxy import proxy_dir
     from glmlab.data import recipe
     src = proxy_dir(model, progress)
-    code = [(Path(glmlab.__file__).parent / m).read_bytes() for m in ('quantize.py', 'dequant.py')]
-    d = Path(settings()['cache_path']) / 'quantized' / f"{src.name}-{recipe_name}-{_digest(recipe(recipe_name), *code)}"
+    recipe(recipe_name)   # an unknown recipe: one line, before any work
+    d = Path(settings()['cache_path']) / 'quantized' / f"{src.name}-{recipe_name}-{twin_key(src, recipe_name)}"
     q, twin = d / 'checkpoint', d / 'bf16-twin'
     if (twin / 'config.json').is_file(): return q, twin
     with locked(d.with_name(f'.{d.name}.lock')):   # another process may be making the same twin

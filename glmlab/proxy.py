@@ -6,11 +6,10 @@ Docs: https://glmlab.github.io/glmlab/proxy.html.md"""
 
 # %% ../nbs/14_proxy.ipynb #1251daff
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile, time
+import json, os, shutil, tempfile, time
 from pathlib import Path
-import glmlab
 from .settings import GlmlabError, settings, locked
-from .data import load_yaml, model_config
+from .data import load_yaml, model_config, inputs_key
 from .tasks import items, task_names, training_lines
 
 # %% auto #0
@@ -129,17 +128,9 @@ def task_results(model, tok, n:int|None=None) -> list[dict]:
     return rows
 
 # %% ../nbs/14_proxy.ipynb #53eaef83
-def _code_digest() -> str:
-    h = hashlib.sha256(glmlab.__version__.encode())
-    for m in ('proxy.py', 'tasks.py'): h.update((Path(glmlab.__file__).parent / m).read_bytes())
-    return h.hexdigest()
-
 def proxy_key(model:str) -> str:
     "Content hash of (config, proxy settings, training data, code version) for proxy `model`."
-    h = hashlib.sha256()
-    for part in (model_config(model)[1], load_yaml('proxy'), training_lines(256), _code_digest()):
-        h.update(json.dumps(part, sort_keys=True).encode())
-    return h.hexdigest()[:16]
+    return inputs_key(model_config(model)[1], training_lines(256), modules=('proxy', 'tasks'), data=('proxy.yaml',))
 
 PROXIES = ('tiny-glm5', 'tiny-glm4')
 

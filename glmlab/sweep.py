@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from .settings import settings, GlmlabError, invalid
 from .experiment import check_parameters
+from .data import inputs_key
 
 # %% auto #0
 __all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep']
@@ -77,12 +78,11 @@ def hardware_fingerprint() -> dict:
                 cores=os.cpu_count(), memory_bytes=mem, gpus=gpus)
 
 def code_version(notebook:Path) -> str:
-    "SHA-256 (16 hex) of glmlab's source files, its data files and the notebook: a finished run of other code is stale."
-    import hashlib, glmlab
-    h = hashlib.sha256()
-    files = sorted(Path(glmlab.__file__).parent.glob('*.py')) + sorted(Path(settings()['data_path']).rglob('*.y*ml')) + [Path(notebook)]
-    for f in files: h.update(f.name.encode()); h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+    "The `inputs_key` of every glmlab module, every data file and the notebook: a finished run of other code is stale."
+    import glmlab
+    pkg, data = Path(glmlab.__file__).parent, Path(settings()['data_path'])
+    return inputs_key(modules=tuple(sorted(p.stem for p in pkg.glob('*.py'))), files=(notebook,),
+                      data=tuple(sorted(str(p.relative_to(data)) for p in data.rglob('*.y*ml'))))
 
 def _write_manifest(path:Path, m:dict):
     tmp = path.with_suffix('.tmp'); tmp.write_text(json.dumps(m, indent=1)); os.replace(tmp, path)
