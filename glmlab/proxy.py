@@ -6,15 +6,15 @@ Docs: https://glmlab.github.io/glmlab/proxy.html.md"""
 
 # %% ../nbs/14_proxy.ipynb #1251daff
 from __future__ import annotations
-import json, os, shutil, tempfile, time
+import json, time
 from pathlib import Path
-from .settings import GlmlabError, settings, locked
+from .settings import GlmlabError, settings, locked, write_dir
 from .data import load_yaml, model_config, inputs_key
 from .tasks import items, task_names, training_lines
 
 # %% auto #0
-__all__ = ['GLM_CHAT_TEMPLATE', 'PROXIES', 'proxy_tokenizer', 'build_model', 'char_ids', 'training_settings', 'train',
-           'greedy_answers', 'task_results', 'proxy_key', 'proxy_dir', 'load_proxy']
+__all__ = ['GLM_CHAT_TEMPLATE', 'PROXIES', 'proxy_tokenizer', 'build_model', 'char_ids', 'task_rows', 'training_settings',
+           'train', 'greedy_answers', 'task_results', 'proxy_key', 'proxy_dir', 'load_proxy']
 
 # %% ../nbs/14_proxy.ipynb #a05f2fa2
 GLM_CHAT_TEMPLATE = (
@@ -53,8 +53,8 @@ def char_ids(tok):
     vocab = tok.get_vocab()
     return lambda s: [vocab[c] for c in s]
 
-def _rows(tok, n_rows:int, seq_len:int, split:str):
-    "Training rows of whole lines packed to `seq_len` tokens; labels only on answers and text (prompts are given, not predicted)."
+def task_rows(tok, n_rows:int, seq_len:int, split:str, packing_draws:int=0):
+    "Rows of whole task lines of `split` packed to `seq_len` tokens, up to `packing_draws` more tries to fill a row's end; labels only on answers and text (prompts are given, not predicted)."
     import torch, random
     from glmlab.tasks import task_item
     p = load_yaml('proxy')
@@ -63,7 +63,7 @@ def _rows(tok, n_rows:int, seq_len:int, split:str):
     enc = char_ids(tok)
     for r in range(n_rows):
         pos, misses = 0, 0
-        while misses <= p['packing_draws']:   # an item that does not fit is dropped and another drawn for the space left
+        while misses <= packing_draws:   # an item that does not fit is dropped and another drawn for the space left
             prompt, answer = task_item(rng.choice(tasks), rng)
             q, a = enc(prompt), enc(answer + '\n')
             if pos + len(q) + len(a) > seq_len: misses += 1; continue
@@ -82,7 +82,7 @@ def train(model, tok, p:dict, progress:bool=True) -> list[dict]:
     import math, torch
     from tqdm.auto import tqdm
     torch.manual_seed(load_yaml('proxy')['seeds']['train'])
-    X, Y = _rows(tok, p['steps'] * p['batch'], p['seq_len'], 'train')
+    X, Y = task_rows(tok, p['steps'] * p['batch'], p['seq_len'], 'train', p['packing_draws'])
     opt = torch.optim.AdamW(model.parameters(), lr=p['lr'], weight_decay=p['weight_decay'])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / p['warmup']) * 0.5 * (1 + math.cos(math.pi * s / p['steps'])))
     model.train(); log = []
@@ -152,13 +152,11 @@ def _train_into(model:str, out:Path, progress:bool):
     log = train(m, tok, training_settings(model), progress)
     n = load_yaml('proxy')['log_items_per_task']
     acc = task_results(m, tok, n)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent.mkdir(parents=True, exist_ok=True) or out.parent, prefix=f'.{out.name}.'))
-    try:
+    def write(tmp):
         m.to(torch.bfloat16).save_pretrained(tmp); tok.save_pretrained(tmp)
         (tmp / 'train_log.json').write_text(json.dumps(dict(key=proxy_key(model), seconds=round(time.time() - t0, 1), loss=log,
             accuracy={t: sum(r['correct'] for r in acc if r['task'] == t) / n for t in task_names()})))
-        os.replace(tmp, out)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    write_dir(out, write)
 
 def load_proxy(path:Path|str, dtype='bfloat16'):
     "Load a saved (proxy) checkpoint and its tokenizer; heavy imports inside."
