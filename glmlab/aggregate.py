@@ -96,7 +96,8 @@ def plot_predicted_vs_measured(predictions:"pandas.DataFrame", roofline:"pandas.
 # %% ../nbs/27_aggregate.ipynb #e63d79dd
 def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:str='glm-5.2', recipe_name:str='nvfp4-glm') -> Path:
     "Aggregate every run into figures, CSVs and `report.md` under `out_dir`; returns the path of `report.md`."
-    from glmlab.report import catalog, plot_fit_matrix, table, _atomic_write, new_figure, save_figure
+    from glmlab.report import catalog, plot_fit_matrix, table, new_figure, save_figure
+    from glmlab.settings import write_atomic
     from glmlab.roofline import published_vs_bound
     out = Path(out_dir or Path(settings()['outputs_path']) / 'report'); out.mkdir(parents=True, exist_ok=True)
     t = load_runs(runs_dir)
@@ -111,7 +112,7 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
     fig = new_figure((12, 3.6)); plot_predicted_vs_measured(t['predictions'], t['roofline'], fig.subplots(1, 3)); save_figure(fig, out / 'predicted_vs_measured.png')
     figs.append('predicted_vs_measured.png')
     for k, v in t.items():
-        if len(v): _atomic_write(out / f'{k}.csv', v.to_csv(index=False))
+        if len(v): write_atomic(out / f'{k}.csv', v.to_csv(index=False))
     md = ["# glmlab report\n", f"Runs read from `{Path(runs_dir or Path(settings()['outputs_path']) / 'runs')}`.\n",
           "## Configurations\n", table(t['manifests'].fillna('').to_dict('records'), markdown=True) if len(t['manifests']) else '(none yet)', '']
     if len(t['paired']):
@@ -122,5 +123,5 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
         md += ['## Throughput and latency\n', table(t['bench'][cols].round(2).to_dict('records'), markdown=True), '']
     md += ['## Published measurements beside their roofline bounds\n', table(published_vs_bound().round(3).to_dict('records'), markdown=True), '']
     md += ['## Figures\n'] + [f"![{f}]({f})\n" for f in figs]
-    _atomic_write(out / 'report.md', '\n'.join(md))
+    write_atomic(out / 'report.md', '\n'.join(md))
     return out / 'report.md'

@@ -66,7 +66,7 @@ def run_bench(server, # a started `VllmServer`
     from tqdm.auto import tqdm
     from vllm.benchmarks import serve as vbench
     from vllm.utils.argparse_utils import FlexibleArgumentParser
-    from glmlab.fidelity import _atomic_csv
+    from glmlab.settings import write_csv
     out = Path(out or Path(settings()['outputs_path']) / 'bench'); out.mkdir(parents=True, exist_ok=True)
     served = requests.get(f"{server.url}/v1/models", timeout=10).json()['data'][0]['id']
     devices = hardware(hardware_name).count
@@ -78,5 +78,5 @@ def run_bench(server, # a started `VllmServer`
         with contextlib.redirect_stdout(io.StringIO()): res = off_event_loop(vbench.main, args)   # vLLM prints its own report; the table is ours
         if res['completed'] == 0: raise RuntimeError(f"vllm bench serve: all {res['failed']} requests failed against {server.url} (model {served})")
         rows.append({**labels, 'hardware': hardware_name, **tidy(res, devices)})
-        _atomic_csv(pd.DataFrame(rows), out / 'bench.csv')
+        write_csv(out / 'bench.csv', pd.DataFrame(rows))
     return pd.DataFrame(rows)

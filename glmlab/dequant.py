@@ -49,7 +49,7 @@ def dequantized_tensors(d:Path|str, dtype:str='bfloat16') -> dict:
 def dequantize_checkpoint(d:Path|str, out:Path|str) -> Path:
     "Write the BF16 twin of the quantized checkpoint in `d` to `out` (atomically)."
     from safetensors.torch import save_file
-    from glmlab.quantize import _atomic_dir
+    from glmlab.settings import write_dir
     d = Path(d)
     tensors = dequantized_tensors(d)
     def write(tmp):
@@ -60,7 +60,7 @@ def dequantize_checkpoint(d:Path|str, out:Path|str) -> Path:
             if f.name.startswith('tokenizer') or f.name in ('generation_config.json', 'special_tokens_map.json', 'chat_template.jinja'): shutil.copy(f, tmp / f.name)
         meta = json.loads((d / 'glmlab.json').read_text()) if (d / 'glmlab.json').is_file() else {}
         (tmp / 'glmlab.json').write_text(json.dumps({**meta, 'dequantized_from': str(d), 'recipe': 'bf16', 'source_recipe': meta.get('recipe')}, indent=1))
-    return _atomic_dir(Path(out), write)
+    return write_dir(Path(out), write)
 
 # %% ../nbs/17_dequant.ipynb #77e3e752
 def simulated_weights(model) -> dict:

@@ -143,7 +143,7 @@ def run_experiment(out_dir:Path|str, progress:bool=True, **params) -> dict:
     from glmlab.predict import weights_held
     from glmlab.roofline import measured_vs_bound
     from glmlab.proxy import proxy_dir
-    from glmlab.fidelity import _atomic_csv
+    from glmlab.settings import write_csv
     p = check_parameters(params)
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     (out / 'parameters.json').write_text(json.dumps(p, indent=1))
@@ -160,7 +160,7 @@ def run_experiment(out_dir:Path|str, progress:bool=True, **params) -> dict:
         for r, s in srv.items():
             bench.append(run_bench(s, p['concurrency'], p['num_prompts'], p['input_len'], p['output_len'], p['seed'], 'cpu',
                                    out / 'bench' / r, progress, recipe=r, model=p['model']))
-            res['bench'] = pd.concat(bench, ignore_index=True); _atomic_csv(res['bench'], out / 'bench.csv')
+            res['bench'] = pd.concat(bench, ignore_index=True); write_csv(out / 'bench.csv', res['bench'])
         _step(out, 'benchmarks', status)
         reg = regression(srv[p['baseline_recipe']].url, srv[p['recipe']].url, p['eval_items'], p['logprobs'], p['seed'],
                          out / 'regression', recipe=p['recipe'], baseline=p['baseline_recipe'], hardware='cpu')
@@ -172,9 +172,9 @@ def run_experiment(out_dir:Path|str, progress:bool=True, **params) -> dict:
                              predicted_kv_tokens=fp['kv_pool_tokens'], measured_kv_tokens=f.get('kv_cache_tokens'),
                              predicted_weight_bytes=fp['weight_bytes_loaded'], measured_weight_bytes=w['parameter_bytes'],
                              vllm=f.get('vllm_version'), start_s=round(s.started_s, 1), server='shared' if s.shared_by else 'own'))
-        res['predictions'] = pd.DataFrame(pred); _atomic_csv(res['predictions'], out / 'predictions.csv'); _step(out, 'predictions', status)
+        res['predictions'] = pd.DataFrame(pred); write_csv(out / 'predictions.csv', res['predictions']); _step(out, 'predictions', status)
     b = res['bench'].assign(input_len=p['input_len'], output_len=p['output_len'], kv_cache_dtype='bf16', served_recipe='bf16')
-    res['roofline'] = measured_vs_bound(b.to_dict('records')); _atomic_csv(res['roofline'], out / 'roofline.csv')
+    res['roofline'] = measured_vs_bound(b.to_dict('records')); write_csv(out / 'roofline.csv', res['roofline'])
     _step(out, 'roofline', status)
     return res
 
@@ -184,13 +184,13 @@ def _run_gpu(p:dict, out:Path, progress:bool) -> dict:
     from glmlab.serve import serve_command
     from glmlab.server import server_for
     from glmlab.bench import run_bench
-    from glmlab.fidelity import _atomic_csv
+    from glmlab.settings import write_csv
     from glmlab.regression import lm_eval_commands
     bench, status = [], {}
     for r in (p['baseline_recipe'], p['recipe']):
         with server_for(serve_command(p['model'], r, p['hardware'], max_model_len=p['max_model_len'])) as s:
             bench.append(run_bench(s, p['concurrency'], p['num_prompts'], p['input_len'], p['output_len'], p['seed'],
                                    p['hardware'], out / 'bench' / r, progress, recipe=r, model=p['model']))
-        _atomic_csv(pd.concat(bench, ignore_index=True), out / 'bench.csv'); _step(out, f'benchmark {r}', status)
+        write_csv(out / 'bench.csv', pd.concat(bench, ignore_index=True)); _step(out, f'benchmark {r}', status)
     (out / 'lm_eval_commands.json').write_text(json.dumps(lm_eval_commands(), indent=1))
     return dict(bench=pd.concat(bench, ignore_index=True))

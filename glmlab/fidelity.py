@@ -7,7 +7,7 @@ Docs: https://glmlab.github.io/glmlab/fidelity.html.md"""
 # %% ../nbs/18_fidelity.ipynb #96882e56
 from __future__ import annotations
 from pathlib import Path
-from .settings import settings
+from .settings import settings, write_csv
 from .data import recipe_names, load_yaml
 from .tasks import task_names
 
@@ -15,11 +15,6 @@ from .tasks import task_names
 __all__ = ['distribution_metrics', 'fidelity']
 
 # %% ../nbs/18_fidelity.ipynb #00dec8d8
-def _atomic_csv(df, path:Path):
-    "Write `df` as CSV to `path` atomically: a crash leaves the previous version, never half a file."
-    from glmlab.report import _atomic_write
-    _atomic_write(Path(path), df.to_csv(index=False))
-
 def _logits(model, X):
     import torch
     with torch.no_grad(): return torch.cat([model(input_ids=X[i:i + 32]).logits.float() for i in range(0, len(X), 32)])
@@ -45,12 +40,12 @@ def fidelity(model:str='tiny-glm5', # a proxy name
     "Fidelity of each recipe against the BF16 proxy; writes `fidelity.csv` and `task_items.csv` as it goes; returns both tables."
     import pandas as pd
     from tqdm.auto import tqdm
-    from glmlab.proxy import proxy_dir, load_proxy, task_results, _rows
+    from glmlab.proxy import proxy_dir, load_proxy, task_results, task_rows
     from glmlab.quantize import quantize_model, calibration_batches
     out = Path(out or settings()['outputs_path'] / 'fidelity' / model)
     src = proxy_dir(model, progress)
     base, tok = load_proxy(src, dtype='float32')
-    X, Y = _rows(tok, eval_rows, load_yaml('proxy')['training']['seq_len'], 'eval')
+    X, Y = task_rows(tok, eval_rows, load_yaml('proxy')['training']['seq_len'], 'eval')
     ref = _logits(base, X)
     summary, items = [], []
     for rn in tqdm(recipes or recipe_names(), desc='fidelity', disable=not progress):
@@ -61,5 +56,5 @@ def fidelity(model:str='tiny-glm5', # a proxy name
         acc = {f'acc_{t}': sum(r['correct'] for r in res if r['task'] == t) / max(1, sum(r['task'] == t for r in res)) for t in task_names()}
         summary.append(dict(model=model, recipe=rn, **distribution_metrics(ref, _logits(m, X), Y), **acc,
                             accuracy=sum(r['correct'] for r in res) / len(res)))
-        _atomic_csv(pd.DataFrame(summary), out / 'fidelity.csv'); _atomic_csv(pd.DataFrame(items), out / 'task_items.csv')
+        write_csv(out / 'fidelity.csv', pd.DataFrame(summary)); write_csv(out / 'task_items.csv', pd.DataFrame(items))
     return pd.DataFrame(summary), pd.DataFrame(items)

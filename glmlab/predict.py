@@ -60,7 +60,7 @@ def measure(cmds:list[dict], out:Path|str|None=None, progress:bool=True):
     "Predicted vs measured for each server command (`serve_command` results on the CPU profile): servers started side by side, a shared one used as it is; rows written as they arrive."
     import pandas as pd
     from glmlab.server import server_for, serving
-    from glmlab.fidelity import _atomic_csv
+    from glmlab.settings import write_csv
     out = Path(out or settings()['outputs_path'] / 'predictions' / 'kv_pool.csv')
     cmds = [probed(c) for c in cmds]
     rows = []
@@ -76,7 +76,7 @@ def measure(cmds:list[dict], out:Path|str|None=None, progress:bool=True):
             r = rows[-1]
             r['tokens_error'] = r['measured_tokens'] / r['predicted_tokens'] - 1
             r['weights_error'] = r['measured_weight_bytes'] / r['predicted_weight_bytes'] - 1
-            _atomic_csv(pd.DataFrame(rows), out)
+            write_csv(out, pd.DataFrame(rows))
     return pd.DataFrame(rows)
 
 

@@ -6,9 +6,9 @@ Docs: https://glmlab.github.io/glmlab/quantize.html.md"""
 
 # %% ../nbs/15_quantize.ipynb #59d0b506
 from __future__ import annotations
-import json, os, shutil, tempfile
+import json
 from pathlib import Path
-from .settings import GlmlabError
+from .settings import GlmlabError, write_dir
 from .data import recipe, formats, load_yaml
 
 # %% auto #0
@@ -72,9 +72,9 @@ def register_cpu_nvfp4():
 # %% ../nbs/15_quantize.ipynb #ee67a210
 def calibration_batches(tok, n:int|None=None, batch:int=16):
     "`n` rows of the calibration split (`data/proxy.yaml`), in batches."
-    from glmlab.proxy import _rows
+    from glmlab.proxy import task_rows
     p = load_yaml('proxy')
-    X, _ = _rows(tok, n or p['calib_samples'], p['training']['seq_len'], 'calib')
+    X, _ = task_rows(tok, n or p['calib_samples'], p['training']['seq_len'], 'calib')
     return [X[i:i + batch] for i in range(0, len(X), batch)]
 
 def quantize_model(model, recipe_name:str, batches, progress:bool=True):
@@ -89,17 +89,6 @@ def quantize_model(model, recipe_name:str, batches, progress:bool=True):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         return mtq.quantize(model, modelopt_config(recipe_name), forward_loop=loop)
-
-def _atomic_dir(out:Path, write):
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.partial-'))
-    try:
-        write(tmp)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.old-')); os.replace(out, old / 'x'); shutil.rmtree(old)
-        os.replace(tmp, out)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return out
 
 def _unquantized_to_bf16(d:Path):
     "modelopt exports unquantized tensors in the model's dtype; the model ran in FP32, so cast them back to BF16 (lossless: they were BF16)."
@@ -134,7 +123,7 @@ def quantize_checkpoint(model_dir:Path|str, recipe_name:str, out:Path|str, calib
         else: model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         (tmp / 'glmlab.json').write_text(json.dumps(dict(recipe=recipe_name, source=str(model_dir), modelopt=MODELOPT_VERSION), indent=1))
-    return _atomic_dir(Path(out), write)
+    return write_dir(Path(out), write)
 
 # %% ../nbs/15_quantize.ipynb #c68571d4
 def plan(model:str='glm-5.2', recipe_name:str='nvfp4-glm') -> dict:

@@ -119,22 +119,22 @@ def _both(fn, a:tuple, b:tuple):
 def regression(base_url:str, quant_url:str, n_per_task:int=100, k:int=20, seed:int=0, out:Path|str|None=None, **labels) -> dict:
     "Paired accuracy and logprob drift of the server at `quant_url` against the one at `base_url`; tables written to `out`."
     import pandas as pd
-    from glmlab.fidelity import _atomic_csv
+    from glmlab.settings import write_csv
     from glmlab.tasks import task_names, items
     out = Path(out or Path(settings()['outputs_path']) / 'regression'); out.mkdir(parents=True, exist_ok=True)
     tasks = lm_eval_task_dir(n_per_task, out / 'lm_eval_tasks')   # the task definitions lm-eval ran, kept beside the results
     a, b = _both(lambda url, label: task_answers(url, tasks, label), (base_url, 'baseline'), (quant_url, 'quantized'))
     its = pd.DataFrame(a).merge(pd.DataFrame(b)[['task', 'item', 'answer', 'correct']], on=['task', 'item'], suffixes=('_baseline', '_quantized'))
-    _atomic_csv(its.drop(columns='server'), out / 'items.csv')
+    write_csv(out / 'items.csv', its.drop(columns='server'))
     groups = [(t, its[its.task == t]) for t in task_names()] + [('all', its)]
     paired = pd.DataFrame([{**labels, 'task': t, **paired_test(g.correct_baseline.tolist(), g.correct_quantized.tolist(), seed=seed)} for t, g in groups])
-    _atomic_csv(paired, out / 'paired.csv')
+    write_csv(out / 'paired.csv', paired)
     prompts = [p for t in task_names() + ['text'] for p, _ in items(t, n_per_task, 'eval')]
     prompts = [p[:len(p) // 2] if not p.endswith((':', '=')) else p for p in prompts]   # text: predict mid-sentence
     tb, tq = _both(lambda url: [r['top'] for r in completions(url, served_name(url), prompts, max_tokens=1, logprobs=k, stop=None)],
                    (base_url,), (quant_url,))
     dr = pd.DataFrame([{**labels, **drift(tb, tq)}])
-    _atomic_csv(dr, out / 'drift.csv')
+    write_csv(out / 'drift.csv', dr)
     return dict(items=its, paired=paired, drift=dr)
 
 # %% ../nbs/23_regression.ipynb #f65eefbe

@@ -6,9 +6,9 @@ Docs: https://glmlab.github.io/glmlab/report.html.md"""
 
 # %% ../nbs/10_report.ipynb #28e5b1f0
 from __future__ import annotations
-import json, os, tempfile
+import json
 from pathlib import Path
-from .settings import settings
+from .settings import settings, write_atomic
 from .data import hardware_names
 from .params import COMPONENTS
 from .formats import human_bytes
@@ -119,13 +119,6 @@ def plot_fit_matrix(fps:list[dict], ax=None):
     return ax
 
 # %% ../nbs/10_report.ipynb #bfcd8ecf
-def _atomic_write(path:Path, data:bytes|str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
-    with os.fdopen(fd, 'wb') as f: f.write(data.encode() if isinstance(data, str) else data)
-    os.chmod(tmp, 0o644)   # mkstemp makes 0600; reports are meant to be read (and served)
-    os.replace(tmp, path)
-
 def catalog(model:str='glm-5.2', recipes:tuple=('nvfp4-glm', 'fp8', 'bf16'), hardware:tuple|None=None, **kw) -> list[dict]:
     "Footprints of `model` under each recipe on each hardware profile (the GPU ones by default)."
     hw = hardware or tuple(h for h in hardware_names() if h != 'cpu')
@@ -142,10 +135,10 @@ def write_catalog_report(out_dir:Path|None=None, model:str='glm-5.2', **kw) -> P
     "Write the catalog footprint report (JSON, markdown, plots) and return its folder."
     out = Path(out_dir or settings()['outputs_path']/'report')
     fps = catalog(model, **kw)
-    _atomic_write(out/'footprint.json', json.dumps(fps, indent=1, default=str))
+    write_atomic(out/'footprint.json', json.dumps(fps, indent=1, default=str))
     md = [f"# Footprint of {model} across the hardware catalog\n", table(fit_rows(fps), markdown=True), '']
     for f in fps: md += [f"## {f['hardware']} / {f['recipe']}\n", '```', render_footprint(f), '```', '']
-    _atomic_write(out/'footprint.md', '\n'.join(md))
+    write_atomic(out/'footprint.md', '\n'.join(md))
     try:
         seen = {}
         for f in fps: seen.setdefault(f['recipe'], f)
@@ -165,4 +158,4 @@ def save_figure(fig, path:Path):
     "Write `fig` as PNG to `path`, atomically."
     from io import BytesIO
     fig.tight_layout(); buf = BytesIO(); fig.savefig(buf, format='png', dpi=110)
-    _atomic_write(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib, json, os, re, signal, socket, subprocess, sys, tempfile, time
 from contextlib import contextmanager
 from pathlib import Path
-from .settings import GlmlabError, settings
+from .settings import GlmlabError, settings, write_json
 
 # %% auto #0
 __all__ = ['ServerError', 'port_free', 'free_port', 'harvest', 'VllmServer', 'server_for', 'serving', 'cpu_core_sets',
@@ -233,9 +233,7 @@ def share(srv:VllmServer, path:Path|None=None) -> Path:
     d = {k: e for k, e in _entries(f).items() if _pid_alive(e['pid'])}
     d[srv.key] = dict(url=srv.url, host=srv.host, port=srv.port, model=srv.model, pid=srv.proc.pid, owner=os.getpid(),
                       log=str(srv.log_path), started_s=srv.started_s)
-    f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_name(f'.{f.name}.{os.getpid()}'); tmp.write_text(json.dumps(d, indent=1)); os.replace(tmp, f)
-    return f
+    return write_json(f, d)
 
 def unshare(srv:VllmServer, path:Path|None=None):
     "Remove `srv` from the servers file (before stopping it)."
@@ -243,7 +241,7 @@ def unshare(srv:VllmServer, path:Path|None=None):
     if f is None or not f.is_file(): return
     d = _entries(f)
     if d.pop(srv.key, None) is not None:
-        tmp = f.with_name(f'.{f.name}.{os.getpid()}'); tmp.write_text(json.dumps(d, indent=1)); os.replace(tmp, f)
+        write_json(f, d)
 
 def shared_server(model:str, args:list, env:dict) -> VllmServer|None:
     "The running shared server of exactly this command, as a `VllmServer` that uses it and never stops it; None if there is none."

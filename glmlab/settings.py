@@ -6,12 +6,12 @@ Docs: https://glmlab.github.io/glmlab/settings.html.md"""
 
 # %% ../nbs/00_settings.ipynb #ee4ef271
 from __future__ import annotations
-import configparser, os
+import configparser, json, os, shutil, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['GlmlabError', 'invalid', 'project_root', 'settings', 'locked']
+__all__ = ['GlmlabError', 'invalid', 'project_root', 'settings', 'locked', 'write_atomic', 'write_json', 'write_csv', 'write_dir']
 
 # %% ../nbs/00_settings.ipynb #92253091
 class GlmlabError(ValueError):
@@ -61,3 +61,35 @@ def locked(path:Path):
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+# %% ../nbs/00_settings.ipynb #48ec2613
+def write_atomic(path:Path, data:bytes|str) -> Path:
+    "Write `data` to `path` whole or not at all (readable by everyone: reports are served)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
+    try:
+        with os.fdopen(fd, 'wb') as f: f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644); os.replace(tmp, path)   # mkstemp makes 0600
+    finally:
+        if os.path.exists(tmp): os.unlink(tmp)
+    return path
+
+def write_json(path:Path, obj) -> Path:
+    "`obj` as indented JSON at `path`, written whole."
+    return write_atomic(path, json.dumps(obj, indent=1, default=str))
+
+def write_csv(path:Path, df) -> Path:
+    "The pandas DataFrame `df` as CSV (no index) at `path`, written whole."
+    return write_atomic(path, df.to_csv(index=False))
+
+def write_dir(out:Path, write) -> Path:
+    "Make folder `out` whole or not at all: `write(tmp)` fills a temporary sibling, which then replaces `out`."
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.partial-'))
+    try:
+        write(tmp)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.old-')); os.replace(out, old / 'x'); shutil.rmtree(old)
+        os.replace(tmp, out)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    return out

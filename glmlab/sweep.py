@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools, json, os, platform, re, subprocess, time
 from pathlib import Path
 import yaml
-from .settings import settings, GlmlabError, invalid
+from .settings import settings, GlmlabError, invalid, write_json
 from .experiment import check_parameters
 from .data import inputs_key
 
@@ -82,10 +82,7 @@ def code_version(notebook:Path) -> str:
     import glmlab
     pkg, data = Path(glmlab.__file__).parent, Path(settings()['data_path'])
     return inputs_key(modules=tuple(sorted(p.stem for p in pkg.glob('*.py'))), files=(notebook,),
-                      data=tuple(sorted(str(p.relative_to(data)) for p in data.rglob('*.y*ml'))))
-
-def _write_manifest(path:Path, m:dict):
-    tmp = path.with_suffix('.tmp'); tmp.write_text(json.dumps(m, indent=1)); os.replace(tmp, path)
+                      data=tuple(sorted(str(p.relative_to(data)) for p in data.rglob('*') if p.is_file())))
 
 # %% ../nbs/26_sweep.ipynb #5d1e8f3d
 def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None=None, kernel:str='glmlab',
@@ -116,7 +113,7 @@ def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, r
         man = dict(run_id=run_id, config_id=cid, status='running', parameters=params, notebook=str(nb.relative_to(root) if nb.is_relative_to(root) else nb),
                    output_notebook='run.ipynb', started=time.strftime('%Y-%m-%dT%H:%M:%S%z'), ended=None, seconds=None, error=None,
                    code=code, git=git_state(root), packages=package_versions(), machine=hardware_fingerprint(), checkpoints={})
-        _write_manifest(mpath, man)
+        write_json(mpath, man)
         t0 = time.time(); bar.set_postfix_str(cid)
         try:
             pm.execute_notebook(str(nb), str(out / 'run.ipynb'), parameters={**params, 'out_dir': str(out)}, kernel_name=kernel,
@@ -155,4 +152,4 @@ def _finish(man:dict, out:Path, t0:float, mpath:Path):
     ck = out / 'checkpoints.json'
     if ck.exists(): man['checkpoints'] = json.loads(ck.read_text())
     man.update(ended=time.strftime('%Y-%m-%dT%H:%M:%S%z'), seconds=round(time.time() - t0, 1))
-    _write_manifest(mpath, man)
+    write_json(mpath, man)
