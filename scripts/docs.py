@@ -12,16 +12,18 @@ writes into `nbs/`:
              notebooks and render them with mkdocs + Material + mkdocs-jupyter (`mkdocs.yml`).
 """
 from __future__ import annotations
-import ast, hashlib, json, os, re, shutil, subprocess, sys, time
+import ast, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from glmlab.settings import settings
+from glmlab.sweep import code_version
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / '_docs_build'          # scratch project: pyproject.toml, nbs/, _proc/, pages/, mkdocs.yml
 SITE = ROOT / '_docs'
 BIN = Path(sys.executable).parent    # the venv's nbdev-test, nbdev-proc-nbs, mkdocs
-# executed notebooks by inputs_digest, under settings.ini's cache_path: a rebuild with unchanged inputs executes nothing
+# executed notebooks by the sweep's code_version (package, data, notebook), under settings.ini's cache_path: a rebuild
+# with unchanged inputs executes nothing
 EXECUTED = Path(settings()['cache_path']) / 'docs'
 RUNS = ROOT / 'outputs' / 'runs'      # where `glmlab run` and `glmlab sweep` leave executed notebooks
 # papermill notebooks are executed under other names: the experiment once per configuration, the report once
@@ -41,17 +43,10 @@ def executed_copy(name:str) -> Path|None:
     found = sorted(where.rglob(as_name), key=lambda p: p.stat().st_mtime) if where.exists() else []
     return found[-1] if found else None
 
-def inputs_digest(nb:Path) -> str:
-    "Hash of what an execution of notebook `nb` depends on: the notebook, the package, its data and settings."
-    h = hashlib.sha256(nb.read_bytes())
-    for f in sorted([*(ROOT / 'glmlab').glob('*.py'), *(ROOT / 'data').rglob('*'), ROOT / 'settings.ini', ROOT / 'pyproject.toml']):
-        if f.is_file(): h.update(str(f.relative_to(ROOT)).encode()); h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
 def execute(name:str) -> bool:
     "Execute staged notebook `name` with `nbdev-test --save`, or take its executed copy from an earlier build of the same inputs; True if taken."
     nb = STAGE / 'nbs' / name
-    done = EXECUTED / f'{nb.stem}-{inputs_digest(nb)}.ipynb'
+    done = EXECUTED / f'{nb.stem}-{code_version(nb)}.ipynb'
     if done.is_file(): shutil.copy2(done, nb); return True
     run(BIN / 'nbdev-test', f'nbs/{name}', '--save')
     EXECUTED.mkdir(parents=True, exist_ok=True)
