@@ -59,7 +59,7 @@ def shared_servers(proxies, tmp_path_factory):
     path = tmp_path_factory.mktemp('shared') / 'servers.json'
     with cpu_server_pair(share=True, path=path, progress=False) as servers:
         yield Shared(servers, cpu_servers(check_parameters({}), progress=False), path)
-    left = [s.pgid for s in servers.values() if _group_alive(s.pgid)]
+    left = [s.pgid for s in servers.values() if group_alive(s.pgid)]
     assert not left, f"process groups {left} of the shared servers outlived stop()"
 
 def holding(path:Path) -> list:
@@ -72,9 +72,10 @@ def holding(path:Path) -> list:
         except (psutil.NoSuchProcess, psutil.AccessDenied): pass
     return out
 
-def _group_alive(pgid:int) -> bool:
+def group_alive(pgid:int) -> list:
+    "Live processes of the process group `pgid` (zombies, dead and waiting for init to reap them, do not count)."
     import psutil
-    return any(p.info['status'] != psutil.STATUS_ZOMBIE for p in psutil.process_iter(['status']) if _pgid(p.pid) == pgid)
+    return [p for p in psutil.process_iter(['status']) if _pgid(p.pid) == pgid and p.info['status'] != psutil.STATUS_ZOMBIE]
 
 def _pgid(pid):
     try: return os.getpgid(pid)

@@ -3,22 +3,13 @@ logs, the BF16 proxy and its dequantized NVFP4 twin side by side (the suite's sh
 on any failure (these lifecycle tests start servers of their own)."""
 import os, signal, subprocess, sys, time
 import psutil, pytest, requests
-from conftest import ROOT, exe, clean_env, holding, SERVERS
+from conftest import ROOT, exe, clean_env, holding, group_alive, SERVERS
 from glmlab.settings import GlmlabError
 from glmlab.serve import serve_command
 from glmlab.server import VllmServer, ServerError, server_for
 
 def _cmd(ckpt, **kw): return serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(ckpt), max_model_len=1024, **kw)
 def _served(srv): return requests.get(f"{srv.url}/v1/models", timeout=10).json()['data'][0]['id']
-
-def _alive(pgid):
-    "Live processes of the group (zombies, already dead and waiting for init to reap them, do not count)."
-    return [p for p in psutil.process_iter(['pid', 'status']) if _pgid(p.pid) == pgid and p.info['status'] != psutil.STATUS_ZOMBIE]
-
-
-def _pgid(pid):
-    try: return os.getpgid(pid)
-    except ProcessLookupError: return None
 
 @pytest.fixture(scope='module')
 def proxy(proxies): return proxies['tiny-glm4']
@@ -69,7 +60,7 @@ def test_timeout_leaves_no_process(proxy):
     srv = server_for(_cmd(proxy), shared=False, start_timeout=3)
     with pytest.raises(ServerError, match='did not answer /health within 3 s'): srv.start()
     time.sleep(0.5)
-    assert srv.pgid and _alive(srv.pgid) == [] and holding(srv.log_path) == []
+    assert srv.pgid and group_alive(srv.pgid) == [] and holding(srv.log_path) == []
 
 def test_ctrl_c_during_start_leaves_no_process(proxy, tmp_path):
     code = f"from glmlab.serve import serve_command; from glmlab.server import server_for\n" \
