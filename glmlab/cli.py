@@ -200,8 +200,8 @@ def cmd_serve(a) -> int:
         for x in cmd['warnings']: print(f"warning: {x}")
         for x in cmd['fixes']: print(f"fix: {x}")
     if a.dry_run: return 0
-    from glmlab.server import server_for, share, unshare, servers_file
-    if a.share and servers_file() is None: raise GlmlabError("--share: servers_file is empty (settings.ini or GLMLAB_SERVERS_FILE); set it to a file path")
+    from glmlab.server import server_for, share, unshare
+    if a.share: _check_sharing()
     srv = server_for(cmd, shared=False, host=a.host, port=a.port)
     with srv:
         print(f"serving at {srv.url}/v1 ({srv.facts()}); Ctrl-C stops it", flush=True)
@@ -225,6 +225,11 @@ def main(argv:list[str]|None=None) -> int:
         print("glmlab: interrupted", file=sys.stderr)
         return 130
 
+def _check_sharing():
+    "Before any server starts: --share needs a servers file."
+    from glmlab.server import servers_file
+    if servers_file() is None: raise GlmlabError("--share: servers_file is empty (settings.ini or GLMLAB_SERVERS_FILE); set it to a file path")
+
 def _serve_experiment(a) -> int:
     "`glmlab serve --experiment [--share]`: the experiment's two CPU servers until Ctrl-C."
     import time
@@ -234,7 +239,7 @@ def _serve_experiment(a) -> int:
     if a.dry_run:
         for r, c in cpu_servers(check_parameters({})).items(): print(f"# {r}\n{command_line(c)}")
         return 0
-    if a.share and servers_file() is None: raise GlmlabError("--share: servers_file is empty (settings.ini or GLMLAB_SERVERS_FILE); set it to a file path")
+    if a.share: _check_sharing()
     with cpu_server_pair(share=a.share) as servers:
         for r, s in servers.items(): print(f"{r}: serving {s.model} at {s.url}/v1", flush=True)
         if a.share: print(f"shared in {servers_file()}: notebooks and experiments asking for these commands use them", flush=True)
