@@ -72,7 +72,7 @@ class VllmServer:
         self.start_timeout = float(start_timeout or s['server_start_timeout_s'])
         logs = Path(s['outputs_path']) / 'logs'; logs.mkdir(parents=True, exist_ok=True)
         self.log_path = Path(log_path) if log_path else _new_log(logs)
-        self.grace, self.proc, self.pgid, self.started_s = grace, None, None, None
+        self.grace, self.proc, self.pgid, self.started_s, self._guard = grace, None, None, None, None
         self.shared_by = None   # pid of the process that started it, when this object only uses a shared server
 
     @property
@@ -98,6 +98,7 @@ class VllmServer:
         with open(self.log_path, 'w') as log:   # the child keeps its own copy; this process must not hold the log open
             self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True, env=env, preexec_fn=_die_with_parent)
+        self._guard = _guard(self.proc.pid, self.grace)
         self.pgid, self._t0 = self.proc.pid, time.time()   # pgid is kept after stop(), so a caller can check that the group is gone
         return self
 
@@ -136,6 +137,7 @@ class VllmServer:
                 os.killpg(self.proc.pid, signal.SIGKILL); self.proc.wait()
         except ProcessLookupError: pass
         _reap_group(self.proc.pid)
+        if self._guard: self._guard.kill(); self._guard.wait()
         _claimed.discard(self.port)
         self.proc = None
 
@@ -158,6 +160,22 @@ def _die_with_parent():
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
     except (OSError, AttributeError): pass   # not Linux: stop() and the tests remain the guarantee
+
+_GUARD = """import os, signal, sys, time
+owner, pgid, grace = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+def alive():
+    try: os.killpg(pgid, 0); return True
+    except ProcessLookupError: return False
+while os.getppid() == owner and alive(): time.sleep(0.5)
+deadline = time.time() + grace
+while alive() and time.time() < deadline: time.sleep(0.5)
+if alive(): os.killpg(pgid, signal.SIGKILL)
+"""
+
+def _guard(pgid:int, grace:float) -> subprocess.Popen:
+    "A watchman in a session of its own: once this process is gone, it gives the server group `pgid` `grace` seconds for its own shut-down (the parent-death SIGTERM), then SIGKILLs the group; it ends with the group."
+    return subprocess.Popen([sys.executable, '-c', _GUARD, str(os.getpid()), str(pgid), str(grace)], start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 def _reap_group(pgid:int):
     "SIGKILL whatever is left in the process group (workers that outlived their parent)."

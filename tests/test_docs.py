@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, clean_env
 
+# Both tests read the one site a build writes into _docs/: they run on one test worker, so it is built once and never
+# rebuilt under a page that is being read.
+pytestmark = pytest.mark.xdist_group('docs')
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 ARTIFACTS = ROOT / 'outputs' / 'test-artifacts'
 # Flags that keep a headless Chromium quiet and offline here (no sandbox as root, no background network).
@@ -67,8 +70,12 @@ def test_index_shows_the_footprint_table(site, browser):
     page.locator('input.md-search__input').press_sequentially('placement', delay=20)
     page.locator('.md-search-result__item a[href*="placement.html"]').first.wait_for(timeout=10_000)
     page.keyboard.press('Escape')
-    page.locator('nav.md-nav--primary a.md-nav__link', has_text='Claims audit').first.click()
-    page.wait_for_url('**/audit.html')
+    page.wait_for_function("!document.querySelector('input[data-md-toggle=search]').checked")   # the search overlay is closed
+    link = page.locator('nav.md-nav--primary a.md-nav__link', has_text='Claims audit').first
+    assert link.get_attribute('href') == 'audit.html', link.get_attribute('href')
+    link.click()
+    # the navigation, not the load of a page full of inline plots (a busy CI machine took over 30 s to load it)
+    page.wait_for_url('**/audit.html', wait_until='commit', timeout=60_000)
     assert_local(site, requested)
 
 def test_audit_page_shows_its_table_plots_and_api(site, browser):
