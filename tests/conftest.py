@@ -1,6 +1,7 @@
 """Shared fixtures: the repository root, the venv's executables, and the work a test run does once, not once per test:
-the trained proxies, the experiment's pair of vLLM servers (shared through glmlab's servers file, so every notebook,
-test and `glmlab run` that asks for the same command uses them), and the main job."""
+the trained proxies (made up front, before the test workers start), the experiment's pair of vLLM servers (shared
+through glmlab's servers file, so every notebook, test and `glmlab run` that asks for the same command uses them), and
+the main job."""
 import os, subprocess, sys
 from pathlib import Path
 import pytest
@@ -30,17 +31,34 @@ def glmlab(*args, cwd=ROOT, timeout=300, env=None, **extra):
     return subprocess.run([exe('glmlab'), *args], cwd=cwd, capture_output=True, text=True, env=env or clean_env(**extra), timeout=timeout)
 
 # With two test workers (scripts/test.sh runs pytest -n 2), each has its own session fixtures: the proxies are cached
-# and locked (a worker asking for one that the other is training waits for it), and every test that needs the shared
+# (and locked: a process asking for one that another is training waits for it), and every test that needs the shared
 # servers carries the mark below, so that one worker starts them once and runs those tests.
 SERVERS = pytest.mark.xdist_group('servers')
+
+# What the proxies fixture needs, made in one process per proxy: the experiment's proxy with its quantized twin, the other alone.
+_PREPARE = """import sys
+from glmlab.experiment import check_parameters, quantized_twin
+from glmlab.proxy import proxy_dir
+p, m = check_parameters({}), sys.argv[1]
+quantized_twin(m, p['recipe'], progress=False) if m == p['model'] else proxy_dir(m, progress=False)"""
+
+def pytest_sessionstart(session):
+    """With test workers (-n), before they start: train the proxies (or find them in the content-hash cache) side by
+    side, one process per proxy on the machine's cores, so that no worker waits mid-run for a proxy another is training."""
+    if hasattr(session.config, 'workerinput') or not session.config.getoption('numprocesses', None): return
+    from glmlab.proxy import PROXIES
+    procs = {m: subprocess.Popen([sys.executable, '-c', _PREPARE, m], cwd=ROOT, env=clean_env(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True) for m in PROXIES}
+    for m, p in procs.items():
+        err = p.communicate()[1]
+        if p.returncode: print(f"preparing {m} failed (the tests that need it will say why):\n{err[-2000:]}", file=sys.stderr)
 
 @pytest.fixture(scope='session')
 def proxies():
     "Both proxies, trained once per test run (or taken from the content-hash cache), and the quantized twin the experiment serves."
     from glmlab.proxy import PROXIES, proxy_dir
     from glmlab.experiment import check_parameters, quantized_twin
-    order = list(PROXIES) if os.environ.get('PYTEST_XDIST_WORKER', 'gw0') == 'gw0' else list(reversed(PROXIES))
-    dirs = {m: proxy_dir(m, progress=False) for m in order}   # two workers train the two proxies at the same time
+    dirs = {m: proxy_dir(m, progress=False) for m in PROXIES}
     p = check_parameters({})
     quantized_twin(p['model'], p['recipe'], progress=False)
     return dirs

@@ -1,25 +1,25 @@
 """glmlab sweep with papermill: a sweep interrupted midway resumes without redoing a finished configuration (the main
 job's own experiment serves as that one), no server outlives the interruption, and a failing configuration is
-recorded while the sweep goes on. These configurations start servers of their own (a Ctrl-C during start-up is the
-point), with a small workload."""
+recorded while the sweep goes on. The failing configuration starts servers of its own (a Ctrl-C during their start-up
+is the point, and so is their failure); the one that finishes runs a small workload on the suite's shared pair."""
 import json, os, shutil, signal, subprocess, time
 import pytest, yaml
 from conftest import ROOT, exe, clean_env, holding, SERVERS
 
 MAIN = yaml.safe_load((ROOT / 'data/sweeps/main.yaml').read_text())
 SMALL = dict(hardware='cpu', model='tiny-glm4', recipe='nvfp4-glm', baseline_recipe='bf16', num_prompts=4, input_len=16,
-             output_len=8, eval_items=10, logprobs=5, max_model_len=256)
+             output_len=8, eval_items=10, logprobs=5)   # the default max_model_len: the shared servers' command
 
 def _matrix(path, configs, parameters=SMALL):
     path.write_text(yaml.safe_dump(dict(run_id='t', notebook='nbs/30_run.ipynb', parameters=parameters, configs=configs)))
     return path
 
-def _sweep(matrix, runs, **kw):
+def _sweep(matrix, runs, **env):
     "`glmlab sweep` in its own session, its servers' logs under the runs folder's outputs/logs/."
-    return subprocess.Popen([exe('glmlab'), 'sweep', str(matrix), '--runs-dir', str(runs)], cwd=ROOT, env=_env(runs),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)
+    return subprocess.Popen([exe('glmlab'), 'sweep', str(matrix), '--runs-dir', str(runs)], cwd=ROOT, env=_env(runs, **env),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
-def _env(runs): return clean_env(GLMLAB_OUTPUTS_PATH=str(runs.parent / 'outputs'))
+def _env(runs, **env): return clean_env(GLMLAB_OUTPUTS_PATH=str(runs.parent / 'outputs'), **env)
 
 def _status(runs, cid):
     m = runs / 't' / cid / 'manifest.json'
@@ -30,7 +30,7 @@ def _servers_left(runs):
     return holding(runs.parent / 'outputs' / 'logs')
 
 @SERVERS
-def test_interrupted_sweep_resumes_without_redoing(main_job, tmp_path):
+def test_interrupted_sweep_resumes_without_redoing(main_job, shared_servers, tmp_path):
     """[main's finished configuration, a failing one, b]: the first pass skips main and is interrupted while the
     failing one's servers start; the second skips main again, records the failure and goes on to finish b."""
     out, _ = main_job
@@ -41,7 +41,7 @@ def test_interrupted_sweep_resumes_without_redoing(main_job, tmp_path):
     m = _matrix(tmp_path / 'm.yaml', [dict(id=main_id, **MAIN['parameters']),
                                       dict(id='too-big', **SMALL, concurrency=[1], kv_cache_space_gib=100000),
                                       dict(id='b', **SMALL, concurrency=[2])], parameters={})
-    p = _sweep(m, runs)
+    p = _sweep(m, runs, **shared_servers.env)
     deadline = time.time() + 600
     while time.time() < deadline and _status(runs, 'too-big').get('status') != 'running':
         assert p.poll() is None, p.stdout.read()
@@ -55,7 +55,8 @@ def test_interrupted_sweep_resumes_without_redoing(main_job, tmp_path):
     assert _status(runs, 'b') == {}                                # the sweep stopped at the Ctrl-C
     time.sleep(2)
     assert (runs.parent / 'outputs' / 'logs').is_dir() and _servers_left(runs) == []
-    r = subprocess.run([exe('glmlab'), 'sweep', str(m), '--runs-dir', str(runs)], cwd=ROOT, env=_env(runs), capture_output=True, text=True, timeout=900)
+    r = subprocess.run([exe('glmlab'), 'sweep', str(m), '--runs-dir', str(runs)], cwd=ROOT, env=_env(runs, **shared_servers.env),
+                       capture_output=True, text=True, timeout=900)
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-3000:]   # too-big failed; the sweep went on
     assert f'{main_id}: done at' in r.stderr + r.stdout and _status(runs, main_id)['ended'] == done_main['ended']
     bad = _status(runs, 'too-big')
@@ -63,7 +64,7 @@ def test_interrupted_sweep_resumes_without_redoing(main_job, tmp_path):
     b = _status(runs, 'b')
     assert b['status'] == 'done' and b['parameters']['concurrency'] == [2] and (runs / 't' / 'b' / 'run.ipynb').exists(), b
     assert 'concurrency = [2]' in (runs / 't' / 'b' / 'run.ipynb').read_text()   # papermill injected the parameters
-    assert 'own' in (runs / 't' / 'b' / 'predictions.csv').read_text()          # b started (and stopped) its own servers
+    assert (pred := (runs / 't' / 'b' / 'predictions.csv').read_text()).count(',shared') == 2, pred   # b used the shared pair
     assert _servers_left(runs) == []
 
 def test_bad_parameter_stops_before_anything_runs(tmp_path):
