@@ -163,9 +163,16 @@ def _die_with_parent():
 
 _GUARD = """import os, signal, sys, time
 owner, pgid, grace = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-def alive():
-    try: os.killpg(pgid, 0); return True
-    except ProcessLookupError: return False
+def alive():   # a live member of the group (a zombie nobody reaps does not count)
+    try:
+        for d in os.listdir('/proc'):
+            try: stat = open(f'/proc/{d}/stat').read().rsplit(')', 1)[1].split()
+            except (OSError, IndexError): continue
+            if int(stat[2]) == pgid and stat[0] != 'Z': return True
+        return False
+    except OSError:   # no /proc: the group exists at all
+        try: os.killpg(pgid, 0); return True
+        except ProcessLookupError: return False
 while os.getppid() == owner and alive(): time.sleep(0.5)
 deadline = time.time() + grace
 while alive() and time.time() < deadline: time.sleep(0.5)
