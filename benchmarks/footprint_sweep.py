@@ -5,9 +5,9 @@ layouts that vLLM would refuse are counted apart). Target: at least 1,000 config
 Usage: python benchmarks/footprint_sweep.py [--suggest]   (--suggest also searches for fixing flags, slower)
 """
 import argparse, itertools, time
-from glmlab.settings import GlmlabError
-from glmlab.data import model_names, recipe_names, hardware_names, hardware
-from glmlab.fit import footprint
+from glmlab.core.settings import GlmlabError
+from glmlab.core.data import model_names, recipe_names, hardware_names, hardware
+from glmlab.footprint.fit import footprint
 
 def layouts(count):
     for tp in (d for d in range(1, count + 1) if count % d == 0):

@@ -46,7 +46,7 @@ def main():
     except ImportError: print("skipped: no torch"); return
     if not torch.cuda.is_available(): print("skipped: no CUDA device"); return
     m = measure()
-    from glmlab.data import load_yaml
+    from glmlab.core.data import load_yaml
     d = load_yaml('hardware')['devices'].get(a.device, {})
     m['datasheet'] = dict(bandwidth_gbs=d.get('bandwidth_gbs'), tflops=d.get('tflops'))
     print(f"{m['gpu']}: copy {m['copy_gbs']:,.0f} GB/s (datasheet {d.get('bandwidth_gbs')}), "

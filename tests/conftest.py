@@ -37,8 +37,8 @@ SERVERS = pytest.mark.xdist_group('servers')
 
 # What the proxies fixture needs, made in one process per proxy: the experiment's proxy with its quantized twin, the other alone.
 _PREPARE = """import sys
-from glmlab.experiment import check_parameters, quantized_twin
-from glmlab.proxy import proxy_dir
+from glmlab.lab.experiment import check_parameters, quantized_twin
+from glmlab.quant.proxy import proxy_dir
 p, m = check_parameters({}), sys.argv[1]
 quantized_twin(m, p['recipe'], progress=False) if m == p['model'] else proxy_dir(m, progress=False)"""
 
@@ -46,7 +46,7 @@ def pytest_sessionstart(session):
     """With test workers (-n), before they start: train the proxies (or find them in the content-hash cache) side by
     side, one process per proxy on the machine's cores, so that no worker waits mid-run for a proxy another is training."""
     if hasattr(session.config, 'workerinput') or not session.config.getoption('numprocesses', None): return
-    from glmlab.proxy import PROXIES
+    from glmlab.quant.proxy import PROXIES
     procs = {m: subprocess.Popen([sys.executable, '-c', _PREPARE, m], cwd=ROOT, env=clean_env(), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True) for m in PROXIES}
     for m, p in procs.items():
@@ -56,8 +56,8 @@ def pytest_sessionstart(session):
 @pytest.fixture(scope='session')
 def proxies():
     "Both proxies, trained once per test run (or taken from the content-hash cache), and the quantized twin the experiment serves."
-    from glmlab.proxy import PROXIES, proxy_dir
-    from glmlab.experiment import check_parameters, quantized_twin
+    from glmlab.quant.proxy import PROXIES, proxy_dir
+    from glmlab.lab.experiment import check_parameters, quantized_twin
     dirs = {m: proxy_dir(m, progress=False) for m in PROXIES}
     p = check_parameters({})
     quantized_twin(p['model'], p['recipe'], progress=False)
@@ -72,8 +72,8 @@ class Shared:
 
 @pytest.fixture(scope='session')
 def shared_servers(proxies, tmp_path_factory):
-    "The experiment's two CPU servers (BF16 proxy and NVFP4 twin, `glmlab.experiment.cpu_server_pair`), started once side by side and shared."
-    from glmlab.experiment import check_parameters, cpu_servers, cpu_server_pair
+    "The experiment's two CPU servers (BF16 proxy and NVFP4 twin, `glmlab.lab.experiment.cpu_server_pair`), started once side by side and shared."
+    from glmlab.lab.experiment import check_parameters, cpu_servers, cpu_server_pair
     path = tmp_path_factory.mktemp('shared') / 'servers.json'
     with cpu_server_pair(share=True, path=path, progress=False) as servers:
         yield Shared(servers, cpu_servers(check_parameters({}), progress=False), path)

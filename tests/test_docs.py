@@ -72,15 +72,15 @@ def test_index_shows_the_footprint_table(site, browser):
     page.keyboard.press('Escape')
     page.wait_for_function("!document.querySelector('input[data-md-toggle=search]').checked")   # the search overlay is closed
     link = page.locator('nav.md-nav--primary a.md-nav__link', has_text='Claims audit').first
-    assert link.get_attribute('href') == 'audit.html', link.get_attribute('href')
+    assert link.get_attribute('href') == 'footprint.audit.html', link.get_attribute('href')
     # follow the link by its href: a click on it sometimes started no navigation at all (a clean clone, twice), and
     # the nav is plain links, so where it leads is the check
     assert page.goto(f"{site}/{link.get_attribute('href')}", wait_until='commit', timeout=60_000).ok
-    page.wait_for_url('**/audit.html', wait_until='commit')
+    page.wait_for_url('**/footprint.audit.html', wait_until='commit')
     assert_local(site, requested)
 
 def test_audit_page_shows_its_table_plots_and_api(site, browser):
-    page, requested = open_page(browser, f'{site}/audit.html')
+    page, requested = open_page(browser, f'{site}/footprint.audit.html')
     table = page.locator('article table.dataframe').first
     rows = {r[0]: r for r in (c.split('\t') for c in table.locator('tbody tr').all_inner_texts())}
     # index, claim, source, said, naive, exact, unit: the published 465 GB vs the exact 464.1 GB of NVFP4-mixed

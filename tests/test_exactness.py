@@ -1,8 +1,8 @@
 """Parameter counts equal transformers' to the parameter, for every family glmlab reads (tiny configs, meta device).
-The models in data/ are checked in nbs/03_params.ipynb; here each other family and each config variant gets one."""
+The models in data/ are checked in nbs/04_footprint.params.ipynb; here each other family and each config variant gets one."""
 import pytest
-from glmlab.spec import spec_from_config
-from glmlab.params import glmlab_counts, transformers_counts
+from glmlab.footprint.spec import spec_from_config
+from glmlab.footprint.params import glmlab_counts, transformers_counts
 
 BASE = dict(hidden_size=64, num_hidden_layers=4, vocab_size=320, num_attention_heads=4, intermediate_size=96,
             max_position_embeddings=256, tie_word_embeddings=False)

@@ -36,14 +36,14 @@ def test_lab_lists_notebooks_and_the_project_kernel(lab):
     base, token = lab
     nbs = requests.get(f'{base}/api/contents/nbs', params=dict(token=token), timeout=10).json()
     names = {c['name'] for c in nbs['content']}
-    assert {'03_params.ipynb', '09_fit.ipynb', '12_audit.ipynb'} <= names
+    assert {'04_footprint.params.ipynb', '10_footprint.fit.ipynb', '12_footprint.audit.ipynb'} <= names
     specs = requests.get(f'{base}/api/kernelspecs', params=dict(token=token), timeout=10).json()
     assert 'glmlab' in specs['kernelspecs'], sorted(specs['kernelspecs'])
     assert requests.get(f'{base}/lab', params=dict(token=token), timeout=10).ok
 
 def test_audit_notebook_renders_with_plots(tmp_path):
     out = tmp_path / 'audit.ipynb'
-    r = subprocess.run([exe('papermill'), 'nbs/12_audit.ipynb', str(out), '--cwd', 'nbs', '-k', 'glmlab'], cwd=ROOT,
+    r = subprocess.run([exe('papermill'), 'nbs/12_footprint.audit.ipynb', str(out), '--cwd', 'nbs', '-k', 'glmlab'], cwd=ROOT,
                        capture_output=True, text=True, env=clean_env(), timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     outputs = [o for c in json.loads(out.read_text())['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', [])]

@@ -4,9 +4,9 @@ on any failure (these lifecycle tests start servers of their own)."""
 import os, signal, subprocess, sys, time
 import psutil, pytest, requests
 from conftest import ROOT, exe, clean_env, holding, group_alive, SERVERS
-from glmlab.settings import GlmlabError
-from glmlab.serve import serve_command
-from glmlab.server import VllmServer, ServerError, server_for
+from glmlab.core.settings import GlmlabError
+from glmlab.serving.serve import serve_command
+from glmlab.serving.server import VllmServer, ServerError, server_for
 
 def _cmd(ckpt, **kw): return serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(ckpt), max_model_len=1024, **kw)
 def _served(srv): return requests.get(f"{srv.url}/v1/models", timeout=10).json()['data'][0]['id']
@@ -63,7 +63,7 @@ def test_timeout_leaves_no_process(proxy):
     assert srv.pgid and group_alive(srv.pgid) == [] and holding(srv.log_path) == []
 
 def test_ctrl_c_during_start_leaves_no_process(proxy, tmp_path):
-    code = f"from glmlab.serve import serve_command; from glmlab.server import server_for\n" \
+    code = f"from glmlab.serving.serve import serve_command; from glmlab.serving.server import server_for\n" \
            f"server_for(serve_command('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024)).start()"
     p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(GLMLAB_OUTPUTS_PATH=str(tmp_path)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 60
@@ -80,7 +80,7 @@ def test_ctrl_c_during_start_leaves_no_process(proxy, tmp_path):
 
 def test_owner_killed_outright_leaves_no_server(proxy, tmp_path):
     "SIGKILL runs no clean-up in the owner (a killed Jupyter kernel); the parent-death signal still ends the server."
-    code = f"import time; from glmlab.serve import serve_command; from glmlab.server import server_for\n" \
+    code = f"import time; from glmlab.serving.serve import serve_command; from glmlab.serving.server import server_for\n" \
            f"s = server_for(serve_command('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024)).start(); print('up', flush=True); time.sleep(600)"
     p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(GLMLAB_OUTPUTS_PATH=str(tmp_path)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert p.stdout.readline().strip() == 'up'
