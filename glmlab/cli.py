@@ -43,7 +43,10 @@ def _run_parser(sub, s):
     p.add_argument('--fresh', action='store_true', help='measure again even where a finished run with the same parameters and code exists')
 
 def _sweep_parser(sub, s):
-    p = sub.add_parser('sweep', help='run the experiment notebook once per configuration of a matrix file (papermill), resumable')
+    from glmlab.lab.experiment import PARAMETERS
+    params = '\n'.join(f"  {k} (default {v.default!r}): {v.valid}" for k, v in PARAMETERS.items())
+    p = sub.add_parser('sweep', help='run the experiment notebook once per configuration of a matrix file (papermill), resumable',
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=f"a configuration's parameters:\n{params}")
     p.add_argument('matrix', help='matrix YAML (see data/sweeps/)')
     p.add_argument('--runs-dir', help='where run folders go (default: outputs/runs)')
     p.add_argument('--run-id', help="overrides the matrix's run_id")

@@ -54,14 +54,17 @@ def execute(name:str) -> bool:
     tmp = done.with_suffix('.tmp'); shutil.copy2(nb, tmp); os.replace(tmp, done)
     return False
 
-def _code(nb:Path) -> list[str]:
+def code_cells(nb:Path) -> list[str]:
+    "The sources of notebook `nb`'s code cells."
     return [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
 
 def is_papermill_template(nb:Path) -> bool:
     "A notebook with a `parameters` cell: papermill executes it (per configuration, or as the report), not the docs build."
     return any('parameters' in c.get('metadata', {}).get('tags', []) for c in json.loads(nb.read_text())['cells'])
 
-def has_slow_cells(nb:Path) -> bool: return any(s.startswith('#| slow') for s in _code(nb))
+def slow_cells(nb:Path) -> list[str]:
+    "The cells flagged `#| slow` (nbdev's tst_flags: left out unless asked for)."
+    return [s for s in code_cells(nb) if s.startswith('#| slow')]
 
 def stage() -> tuple[list[str], set[str]]:
     "Copy the project's notebooks into the staging project; return the names the build must execute and those it shows whole."
@@ -73,7 +76,7 @@ def stage() -> tuple[list[str], set[str]]:
         if nb.name.startswith('_'): continue         # scratch notebooks, skipped by nbdev too
         if not is_papermill_template(nb):
             todo.append(nb.name)
-            if not has_slow_cells(nb): whole.add(nb.name)
+            if not slow_cells(nb): whole.add(nb.name)
         elif (run_copy := executed_copy(nb.name)):
             shutil.copy2(run_copy, nb); whole.add(nb.name); log(f'{nb.name}: outputs from {run_copy.relative_to(ROOT)}')
         else: log(f'{nb.name}: not executed (papermill notebook; no executed copy under outputs/)')

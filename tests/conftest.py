@@ -5,6 +5,7 @@ the main job."""
 import os, subprocess, sys
 from pathlib import Path
 import pytest
+from glmlab.serving.server import group_members   # live processes of a process group, as the server's watchman counts them
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent   # the venv the tests run in
@@ -35,12 +36,8 @@ def glmlab(*args, cwd=ROOT, timeout=300, env=None, **extra):
 # servers carries the mark below, so that one worker starts them once and runs those tests.
 SERVERS = pytest.mark.xdist_group('servers')
 
-# What the proxies fixture needs, made in one process per proxy: the experiment's proxy with its quantized twin, the other alone.
-_PREPARE = """import sys
-from glmlab.lab.experiment import check_parameters, quantized_twin
-from glmlab.quant.proxy import proxy_dir
-p, m = check_parameters({}), sys.argv[1]
-quantized_twin(m, p['recipe'], progress=False) if m == p['model'] else proxy_dir(m, progress=False)"""
+# What the proxies fixture needs (`prepared_proxy`), made in one process per proxy.
+_PREPARE = "import sys; from glmlab.lab.experiment import prepared_proxy; prepared_proxy(sys.argv[1], progress=False)"
 
 def pytest_sessionstart(session):
     """With test workers (-n), before they start: train the proxies (or find them in the content-hash cache) side by
@@ -56,12 +53,9 @@ def pytest_sessionstart(session):
 @pytest.fixture(scope='session')
 def proxies():
     "Both proxies, trained once per test run (or taken from the content-hash cache), and the quantized twin the experiment serves."
-    from glmlab.quant.proxy import PROXIES, proxy_dir
-    from glmlab.lab.experiment import check_parameters, quantized_twin
-    dirs = {m: proxy_dir(m, progress=False) for m in PROXIES}
-    p = check_parameters({})
-    quantized_twin(p['model'], p['recipe'], progress=False)
-    return dirs
+    from glmlab.quant.proxy import PROXIES
+    from glmlab.lab.experiment import prepared_proxy
+    return {m: prepared_proxy(m, progress=False) for m in PROXIES}
 
 class Shared:
     "The running shared servers by recipe, and the environment that lets a subprocess use them."
@@ -77,7 +71,7 @@ def shared_servers(proxies, tmp_path_factory):
     path = tmp_path_factory.mktemp('shared') / 'servers.json'
     with cpu_server_pair(share=True, path=path, progress=False) as servers:
         yield Shared(servers, cpu_servers(check_parameters({}), progress=False), path)
-    left = [s.pgid for s in servers.values() if group_alive(s.pgid)]
+    left = [s.pgid for s in servers.values() if group_members(s.pgid)]
     assert not left, f"process groups {left} of the shared servers outlived stop()"
 
 def holding(path:Path) -> list:
@@ -89,15 +83,6 @@ def holding(path:Path) -> list:
             if p.info['status'] != psutil.STATUS_ZOMBIE and any(Path(f.path).is_relative_to(path) for f in p.open_files()): out.append(p)
         except (psutil.NoSuchProcess, psutil.AccessDenied): pass
     return out
-
-def group_alive(pgid:int) -> list:
-    "Live processes of the process group `pgid` (zombies, dead and waiting for init to reap them, do not count)."
-    import psutil
-    return [p for p in psutil.process_iter(['status']) if _pgid(p.pid) == pgid and p.info['status'] != psutil.STATUS_ZOMBIE]
-
-def _pgid(pid):
-    try: return os.getpgid(pid)
-    except ProcessLookupError: return None
 
 @pytest.fixture(scope='session')
 def main_job(shared_servers, tmp_path_factory):

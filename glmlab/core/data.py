@@ -15,7 +15,7 @@ from .settings import GlmlabError, invalid, settings
 
 # %% auto #0
 __all__ = ['GiB', 'data_path', 'load_yaml', 'cdiv', 'model_names', 'model_config', 'Hardware', 'hardware_names', 'hardware',
-           'recipe_names', 'recipe', 'formats', 'vllm_params', 'claims']
+           'recipe_names', 'recipe', 'published_recipes', 'formats', 'vllm_params', 'claims']
 
 # %% ../../nbs/01_core.data.ipynb #d66c4de2
 def data_path(*parts) -> Path:
@@ -101,13 +101,17 @@ def _flatten(rules):
         else: yield r
 
 def recipe(name:str) -> dict:
-    "The recipe `name`: `description`, `kv_cache` and its flattened, ordered `rules`."
+    "The recipe `name`: `description`, `kv_cache`, `tag` and its flattened, ordered `rules`."
     top = load_yaml('recipes')
     if name not in top['recipes']: raise invalid('--recipe', name, recipe_names())
     r = dict(top['recipes'][name])
-    r['name'], r['rules'] = name, list(_flatten(r['rules']))
+    r['name'], r['rules'], r['tag'] = name, list(_flatten(r['rules'])), r.get('tag', name)
     for k in ('stored_as', 'quantizable', 'kv_scales_per_layer'): r[k] = top[k]   # shared by every recipe
     return r
+
+def published_recipes(model:str) -> list[str]:
+    "The recipes a published checkpoint of `model` was made with (data/serving.yaml), in that file's order."
+    return list(load_yaml('serving')['checkpoints'].get(model, {}))
 
 def formats() -> dict: return load_yaml('formats')
 def vllm_params() -> dict: return load_yaml('vllm')

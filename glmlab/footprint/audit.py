@@ -11,6 +11,7 @@ from .spec import model_spec
 from .params import params_total, params_active, params_by_component
 from .recipes import weight_bytes_by_component
 from .formats import human_bytes
+from .kvcache import attention_bytes_per_token_layer, indexer_bytes_per_token_layer
 from .fit import footprint
 
 # %% auto #0
@@ -25,10 +26,13 @@ def naive_value(c:dict) -> float:
 
 def audit_rows() -> list[dict]:
     "Every audited claim: what was said, the naive recomputation, glmlab's exact figure, and why they differ."
-    g, reap = model_spec('glm-5.2'), model_spec('glm-5.2-reap-469b')
+    post = claims()['post']
+    g, reap = model_spec(post['model']), model_spec(claims()['reap-card']['model'])
     size = lambda r, mtp=True: sum(weight_bytes_by_component(g, r, mtp).values()) / 1e9
-    node = footprint('glm-5.2', 'nvfp4-glm', '8x-rtx-pro-6000', suggest=False)
-    hw = hardware('8x-rtx-pro-6000')
+    mixed_recipe, node_hw = _claim('post', 'nvfp4_mixed_gb')['recipe'], _claim('post', 'node_gb')['hardware']
+    node = footprint(post['model'], mixed_recipe, node_hw, suggest=False)
+    hw = hardware(node_hw)
+    full_indexers = sum(t == 'full' for t in g.indexer_types)
     pc = params_by_component(g)
     kv_total = sum(max(x['kv_budget_bytes'], 0) for x in node['per_gpu']) / 1e9
     w_gpu = max(x['weight_bytes'] for x in node['per_gpu'])
@@ -54,7 +58,7 @@ def audit_rows() -> list[dict]:
         c = _claim('post', key)
         rows.append(dict(claim=c['says'], source='post', said=c['value'], naive=naive_value(c), exact=size(recipe_name),
                          unit='GB', why=f"{why} (recipe {recipe_name})"))
-    mixed = size('nvfp4-glm')
+    mixed = size(mixed_recipe)
     rows += [
         dict(claim='NVFP4-mixed checkpoint', source='post', said=_claim('post', 'nvfp4_mixed_gb')['value'], naive=None,
              exact=mixed, unit='GB',
@@ -75,10 +79,11 @@ def audit_rows() -> list[dict]:
              why="per GPU: loaded weights (with their replicated parts) over the GPU's memory"),
         dict(claim='KV for one default 1M-token request, per GPU', source='reference', said=_claim('reference', 'kv_1m_per_gpu_gb')['value'], naive=None,
              exact=node['max_model_len'] * node['kv_bytes_per_token'] / 1e9, unit='GB',
-             why=f"{node['kv_bytes_per_token']:,} bytes per token (78 x 656 fp8_ds_mla + 21 x 132 indexer) x 1,048,576 "
-                 f"tokens, on every GPU at DCP=1; the pool holds {node['kv_pool_tokens']:,}: the official command does not start")]
-    for key, recipe_name in (('min_vram_nvfp4_gb', 'nvfp4-glm'), ('min_vram_fp8_gb', 'fp8'), ('min_vram_bf16_gb', 'bf16')):
-        c = _claim('vllm-recipe', key)
+             why=f"{node['kv_bytes_per_token']:,} bytes per token ({g.layers} x {attention_bytes_per_token_layer(g, node['kv_cache_dtype'])} "
+                 f"{'fp8_ds_mla' if node['kv_cache_dtype'] == 'fp8' else node['kv_cache_dtype']} + {full_indexers} x {indexer_bytes_per_token_layer(g)} indexer) "
+                 f"x {node['max_model_len']:,} tokens, on every GPU at DCP=1; the pool holds {node['kv_pool_tokens']:,}: the official command does not start")]
+    for key in ('min_vram_nvfp4_gb', 'min_vram_fp8_gb', 'min_vram_bf16_gb'):
+        c = _claim('vllm-recipe', key); recipe_name = c['recipe']
         rows.append(dict(claim=c['says'], source='vllm-recipe', said=c['value'], naive=None, exact=size(recipe_name), unit='GB',
                          why=f"a rule of thumb, {c['value'] / size(recipe_name):.2f}x the checkpoint ({recipe_name}); what a "
                              f"node needs depends on context length, layout and vLLM's reserves (see the fit notebook)"))

@@ -11,7 +11,7 @@ from ..core.settings import invalid
 from ..core.data import Hardware, vllm_params
 
 # %% auto #0
-__all__ = ['GiB', 'RESERVES', 'default_gpu_memory_utilization', 'Budget', 'kv_pool']
+__all__ = ['GiB', 'RESERVES', 'default_gpu_memory_utilization', 'Budget', 'GpuMemory']
 
 # %% ../../nbs/09_footprint.budget.ipynb #d267c41a
 def _version(v:str) -> tuple: return tuple(int(x) for x in v.split('.')[:3] if x.isdigit())
@@ -63,26 +63,50 @@ class Budget:
 # %% ../../nbs/09_footprint.budget.ipynb #2c3bcd39
 RESERVES = ('activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes')   # what vLLM holds back before the KV cache
 
-def kv_pool(hw:Hardware, # the hardware profile (its device type)
-            weight_bytes:int, # weights on this GPU
-            kv_bytes_per_token:int, # KV bytes one token puts on this GPU
-            knobs:dict, # `Budget.resolved(...)`
-           ) -> dict:
-    "vLLM's KV-cache pool on one GPU, with every term of the arithmetic."
-    mem = hw.memory_bytes
-    held = dict.fromkeys(RESERVES, 0) if hw.is_cpu else {k: knobs[k] for k in RESERVES}   # the CPU backend holds none back
-    reserve = sum(held.values())
-    if hw.is_cpu:
-        usable, kv = mem, knobs['kv_cache_memory_bytes'] or knobs['cpu_kv_cache_space_bytes']
-        spare = mem - weight_bytes - kv
-    else:
-        usable = int(mem * knobs['gpu_memory_utilization'])
-        if knobs['os_reserve_bytes']: usable = min(usable, mem - knobs['os_reserve_bytes'])
-        spare = usable - weight_bytes - reserve
-        kv = knobs['kv_cache_memory_bytes'] if knobs['kv_cache_memory_bytes'] is not None else spare
-        if knobs['kv_cache_memory_bytes'] is not None: spare -= kv
-    block = knobs['block_size'] * kv_bytes_per_token
-    blocks = max(kv, 0) // block if block else 0
-    return dict(memory_bytes=mem, usable_bytes=usable, weight_bytes=weight_bytes, **held, reserve_bytes=reserve,
-                kv_budget_bytes=kv, spare_bytes=spare, kv_bytes_per_token=kv_bytes_per_token,
-                kv_blocks=blocks, kv_pool_tokens=blocks * knobs['block_size'])
+@dataclass(frozen=True, kw_only=True)
+class GpuMemory:
+    "One GPU's memory as vLLM divides it before it serves: each property is one term of the arithmetic."
+    hw: Hardware # the hardware profile (its device type)
+    weight_bytes: int # weights on this GPU
+    kv_bytes_per_token: int # KV bytes one token puts on this GPU
+    knobs: dict # `Budget.resolved(...)`
+
+    @property
+    def memory_bytes(self) -> int: return self.hw.memory_bytes
+    @property
+    def held(self) -> dict:
+        "What vLLM holds back before the KV cache, term by term (the CPU backend holds none)."
+        return dict.fromkeys(RESERVES, 0) if self.hw.is_cpu else {k: self.knobs[k] for k in RESERVES}
+    @property
+    def reserve_bytes(self) -> int: return sum(self.held.values())
+    @property
+    def usable_bytes(self) -> int:
+        "What vLLM may use: the device times `--gpu-memory-utilization`, less what a unified-memory OS keeps (all of it on CPU)."
+        if self.hw.is_cpu: return self.memory_bytes
+        usable = int(self.memory_bytes * self.knobs['gpu_memory_utilization'])
+        return min(usable, self.memory_bytes - self.knobs['os_reserve_bytes']) if self.knobs['os_reserve_bytes'] else usable
+    @property
+    def fixed_kv_bytes(self) -> int|None:
+        "A pool set outright: `--kv-cache-memory-bytes`, or on CPU `VLLM_CPU_KVCACHE_SPACE`; None: what is left over."
+        fixed = self.knobs['kv_cache_memory_bytes']
+        return (fixed or self.knobs['cpu_kv_cache_space_bytes']) if self.hw.is_cpu else fixed
+    @property
+    def free_bytes(self) -> int: return self.usable_bytes - self.weight_bytes - self.reserve_bytes
+    @property
+    def kv_budget_bytes(self) -> int: return self.free_bytes if self.fixed_kv_bytes is None else self.fixed_kv_bytes
+    @property
+    def spare_bytes(self) -> int:
+        "Usable memory nothing claims; negative when the weights, reserves and a fixed pool do not fit."
+        return self.free_bytes - (self.fixed_kv_bytes or 0)
+    @property
+    def kv_blocks(self) -> int:
+        block = self.knobs['block_size'] * self.kv_bytes_per_token
+        return max(self.kv_budget_bytes, 0) // block if block else 0
+    @property
+    def kv_pool_tokens(self) -> int: return self.kv_blocks * self.knobs['block_size']
+
+    def as_dict(self) -> dict:
+        "Every term, by name: one GPU's entry of `footprint()['per_gpu']`."
+        return dict(memory_bytes=self.memory_bytes, usable_bytes=self.usable_bytes, weight_bytes=self.weight_bytes, **self.held,
+                    reserve_bytes=self.reserve_bytes, kv_budget_bytes=self.kv_budget_bytes, spare_bytes=self.spare_bytes,
+                    kv_bytes_per_token=self.kv_bytes_per_token, kv_blocks=self.kv_blocks, kv_pool_tokens=self.kv_pool_tokens)

@@ -6,18 +6,20 @@ Docs: https://glmlab.github.io/glmlab/footprint.fit.html.md"""
 
 # %% ../../nbs/10_footprint.fit.ipynb #ce34558b
 from __future__ import annotations
-from ..core.settings import GlmlabError, invalid
-from ..core.data import hardware, recipe
-from .spec import model_spec
+from dataclasses import dataclass, replace
+from functools import cached_property
+from ..core.settings import GlmlabError, invalid, settings
+from ..core.data import Hardware, hardware, recipe, recipe_names, published_recipes
+from .spec import ModelSpec, model_spec
 from .params import params_by_component, params_total, params_active
 from .formats import human_bytes
-from .recipes import weight_bytes_by_component, weight_bytes_by_format, badge_params, badge_params_by_component
+from .recipes import Checkpoint, checkpoint
 from .placement import Layout, default_layout, check_layout, per_gpu_weight_bytes
 from .kvcache import kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of
-from .budget import Budget, kv_pool
+from .budget import Budget, GpuMemory
 
 # %% auto #0
-__all__ = ['SHORT_CONTEXT', 'footprint', 'verdict', 'suggestions']
+__all__ = ['SHORT_CONTEXT', 'Deployment', 'footprint', 'Verdict', 'verdict', 'smaller_recipes', 'suggestions']
 
 # %% ../../nbs/10_footprint.fit.ipynb #953c03e4
 def _layout(s, hw, tp, pp, dcp, ep, mtp) -> Layout:
@@ -27,9 +29,84 @@ def _layout(s, hw, tp, pp, dcp, ep, mtp) -> Layout:
         base = Layout(tp=tp or max(hw.count // pp, 1), pp=pp)
     return Layout(tp=base.tp, pp=base.pp, dcp=dcp, ep=s.is_moe and base.tp > 1 if ep is None else ep, mtp=mtp)
 
-def footprint(model:str='glm-5.2', # a name in data/models or a path to a config.json
-              recipe_name:str='nvfp4-glm', # a recipe in data/recipes.yaml
-              hardware_name:str='8x-rtx-pro-6000', # a profile in data/hardware.yaml
+@dataclass(frozen=True, kw_only=True)
+class Deployment:
+    "One deployment to size: `model` quantized by `recipe_name`, on `hardware_name`, in `layout`, with vLLM's knobs."
+    model: str # a name in data/models or a path to a config.json
+    recipe_name: str # a recipe in data/recipes.yaml
+    hardware_name: str # a profile in data/hardware.yaml
+    layout: Layout
+    max_model_len: int # tokens of the longest request
+    kv_cache_dtype: str # the cache's dtype, 'bf16' or 'fp8'
+    budget: Budget = Budget() # vLLM's memory knobs
+
+    def __post_init__(self):
+        check_layout(self.spec, self.layout, self.hw)
+        mml = self.max_model_len
+        if isinstance(mml, bool) or not isinstance(mml, int) or mml < 1: raise invalid('--max-model-len', mml, 'a positive number of tokens')
+
+    @classmethod
+    def of(cls, model:str|None=None, recipe_name:str|None=None, hardware_name:str|None=None,
+           tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
+           max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget()) -> Deployment:
+        "The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the model's context and the recipe's KV dtype where unset."
+        st = settings()
+        model, recipe_name, hardware_name = model or st['default_model'], recipe_name or st['default_recipe'], hardware_name or st['default_hardware']
+        s, hw, r = model_spec(model), hardware(hardware_name), recipe(recipe_name)
+        return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp),
+                   max_model_len=s.max_position if max_model_len is None else max_model_len,
+                   kv_cache_dtype=kv_dtype_of(kv_cache_dtype or r['kv_cache']), budget=budget)
+
+    @property
+    def spec(self) -> ModelSpec: return model_spec(self.model)
+    @property
+    def hw(self) -> Hardware: return hardware(self.hardware_name)
+    @property
+    def checkpoint(self) -> Checkpoint: return checkpoint(self.spec, self.recipe_name)
+    @property
+    def weight_bytes_loaded(self) -> int:
+        "What vLLM loads: the checkpoint, less the MTP layer unless it is used."
+        ck = self.checkpoint
+        return ck.bytes_total if self.layout.mtp else sum(ck.bytes_by_component_without_mtp.values())
+    @cached_property
+    def knobs(self) -> dict: return self.budget.resolved(self.hw, self.spec.is_mla)
+    @cached_property
+    def gpus(self) -> tuple[GpuMemory, ...]:
+        "Each GPU's memory, stage by stage, TP rank by rank."
+        s, lay = self.spec, self.layout
+        return tuple(GpuMemory(hw=self.hw, weight_bytes=w, kv_bytes_per_token=k, knobs=self.knobs)
+                     for w, k in zip(per_gpu_weight_bytes(s, self.recipe_name, lay), kv_bytes_per_token_per_gpu(s, self.kv_cache_dtype, lay)))
+    @property
+    def kv_pool_tokens(self) -> int: return min(g.kv_pool_tokens for g in self.gpus)   # a replica holds what its fullest GPU holds
+    @property
+    def weights_fit(self) -> bool: return all(g.spare_bytes >= 0 for g in self.gpus)
+    @property
+    def max_concurrency(self) -> float: return self.kv_pool_tokens / self.max_model_len
+    @cached_property
+    def verdict(self) -> Verdict: return verdict(self)
+
+    def as_json(self, suggest:bool=True) -> dict:
+        "The footprint as `glmlab footprint --json` prints it: the one place its keys are written."
+        s, lay, hw, ck, v = self.spec, self.layout, self.hw, self.checkpoint, self.verdict
+        pool = self.kv_pool_tokens
+        return dict(model=self.model, recipe=self.recipe_name, hardware=self.hardware_name, device=hw.device_name, gpus_in_profile=hw.count,
+                    layout=dict(tp=lay.tp, pp=lay.pp, dcp=lay.dcp, ep=lay.ep, mtp=lay.mtp, gpus=lay.gpus),
+                    max_model_len=self.max_model_len, kv_cache_dtype=self.kv_cache_dtype, knobs=dict(self.knobs),
+                    params_total=params_total(s), params_total_without_mtp=params_total(s, mtp=False),
+                    params_active=params_active(s), params_by_component=params_by_component(s),
+                    badge_params=ck.badge_params, badge_params_by_component=dict(ck.badge_params_by_component),
+                    weight_bytes_total=ck.bytes_total, weight_bytes_by_component=dict(ck.bytes_by_component),
+                    weight_bytes_by_format={f: dict(d) for f, d in ck.bytes_by_format.items()},
+                    weight_bytes_loaded=self.weight_bytes_loaded,
+                    kv_bytes_per_token=kv_bytes_per_token(s, self.kv_cache_dtype, mtp=lay.mtp),
+                    per_gpu=[dict(gpu=i, stage=i // lay.tp, tp_rank=i % lay.tp, **g.as_dict()) for i, g in enumerate(self.gpus)],
+                    kv_pool_tokens=pool, longest_context_tokens=min(pool, s.max_position or pool), max_concurrency=self.max_concurrency,
+                    fits=v.fits, reasons=list(v.reasons), warnings=list(v.warnings),
+                    suggestions=suggestions(self) if suggest and not v.fits else [])
+
+def footprint(model:str|None=None, # a name in data/models or a path to a config.json; None: settings.ini's default_model
+              recipe_name:str|None=None, # a recipe in data/recipes.yaml; None: settings.ini's default_recipe
+              hardware_name:str|None=None, # a profile in data/hardware.yaml; None: settings.ini's default_hardware
               tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False, # layout (None: the recipes' default)
               max_model_len:int|None=None, # None: the model's max_position_embeddings
               kv_cache_dtype:str|None=None, # 'auto' (= BF16), 'bf16', 'fp8'; None: the recipe's
@@ -37,91 +114,72 @@ def footprint(model:str='glm-5.2', # a name in data/models or a path to a config
               suggest:bool=True, # also search for flags that would make it fit
              ) -> dict:
     "The footprint of `model` quantized by `recipe_name`, served by vLLM on `hardware_name`: bytes, per-GPU pools, verdict."
-    s, hw, r = model_spec(model), hardware(hardware_name), recipe(recipe_name)
-    lay = _layout(s, hw, tp, pp, dcp, ep, mtp)
-    check_layout(s, lay, hw)
-    kv_dtype = kv_dtype_of(kv_cache_dtype or r['kv_cache'])
-    mml = max_model_len if max_model_len is not None else s.max_position
-    if not isinstance(mml, int) or mml < 1: raise invalid('--max-model-len', mml, 'a positive number of tokens')
-    knobs = budget.resolved(hw, s.is_mla)
-    weights = per_gpu_weight_bytes(s, recipe_name, lay)
-    kv_tok = kv_bytes_per_token_per_gpu(s, kv_dtype, lay)
-    per_gpu = [dict(gpu=i, stage=i // lay.tp, tp_rank=i % lay.tp, **kv_pool(hw, w, k, knobs))
-               for i, (w, k) in enumerate(zip(weights, kv_tok))]
-    pool = min(g['kv_pool_tokens'] for g in per_gpu)
-    wbc = weight_bytes_by_component(s, recipe_name)
-    out = dict(model=model, recipe=recipe_name, hardware=hardware_name, device=hw.device_name, gpus_in_profile=hw.count,
-               layout=dict(tp=lay.tp, pp=lay.pp, dcp=lay.dcp, ep=lay.ep, mtp=lay.mtp, gpus=lay.gpus),
-               max_model_len=mml, kv_cache_dtype=kv_dtype, knobs=knobs,
-               params_total=params_total(s), params_total_without_mtp=params_total(s, mtp=False),
-               params_active=params_active(s), params_by_component=params_by_component(s),
-               badge_params=badge_params(s, recipe_name), badge_params_by_component=badge_params_by_component(s, recipe_name),
-               weight_bytes_total=sum(wbc.values()), weight_bytes_by_component=wbc,
-               weight_bytes_by_format=weight_bytes_by_format(s, recipe_name),
-               weight_bytes_loaded=sum(weight_bytes_by_component(s, recipe_name, mtp=lay.mtp).values()),
-               kv_bytes_per_token=kv_bytes_per_token(s, kv_dtype, mtp=lay.mtp),
-               per_gpu=per_gpu, kv_pool_tokens=pool, longest_context_tokens=min(pool, s.max_position or pool),
-               max_concurrency=pool / mml)
-    out.update(verdict(out, hw, s))
-    out['suggestions'] = suggestions(out, model, recipe_name, hardware_name, budget) if suggest and not out['fits'] else []
-    return out
+    return Deployment.of(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp, max_model_len=max_model_len,
+                         kv_cache_dtype=kv_cache_dtype, budget=budget).as_json(suggest)
 
 # %% ../../nbs/10_footprint.fit.ipynb #7706d5d4
-def verdict(fp:dict, hw, s) -> dict:
-    "`fits`, `reasons` and `warnings` for a footprint dict."
-    reasons, warnings, mml = [], [], fp['max_model_len']
-    worst = min(fp['per_gpu'], key=lambda g: g['spare_bytes'])
-    if worst['spare_bytes'] < 0:
+@dataclass(frozen=True)
+class Verdict:
+    "Whether a deployment fits, the reasons, and warnings that do not stop vLLM but matter."
+    fits: bool
+    reasons: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+def verdict(d:Deployment) -> Verdict:
+    "The `Verdict` on deployment `d`."
+    hw, s, lay, mml, gpus = d.hw, d.spec, d.layout, d.max_model_len, list(enumerate(d.gpus))
+    reasons, warnings = [], []
+    i, worst = min(gpus, key=lambda g: g[1].spare_bytes)
+    if worst.spare_bytes < 0:
         held = 'weights and the KV space' if hw.is_cpu else 'weights and reserves'
-        reasons.append(f"GPU {worst['gpu']}: {held} need {human_bytes(worst['usable_bytes'] - worst['spare_bytes'])}, "
-                       f"more than the {human_bytes(worst['usable_bytes'])} vLLM may use"
-                       + ('' if hw.is_cpu else f" at --gpu-memory-utilization {fp['knobs']['gpu_memory_utilization']}"))
-    short = min(fp['per_gpu'], key=lambda g: g['kv_pool_tokens'])
-    if short['kv_pool_tokens'] < mml:
-        reasons.append(f"GPU {short['gpu']}: one --max-model-len {mml:,} request needs {human_bytes(mml * short['kv_bytes_per_token'])} of KV cache "
-                       f"there, the pool holds {short['kv_pool_tokens']:,} tokens ({human_bytes(short['kv_budget_bytes'])})")
+        reasons.append(f"GPU {i}: {held} need {human_bytes(worst.usable_bytes - worst.spare_bytes)}, "
+                       f"more than the {human_bytes(worst.usable_bytes)} vLLM may use"
+                       + ('' if hw.is_cpu else f" at --gpu-memory-utilization {d.knobs['gpu_memory_utilization']}"))
+    i, short = min(gpus, key=lambda g: g[1].kv_pool_tokens)
+    if short.kv_pool_tokens < mml:
+        reasons.append(f"GPU {i}: one --max-model-len {mml:,} request needs {human_bytes(mml * short.kv_bytes_per_token)} of KV cache "
+                       f"there, the pool holds {short.kv_pool_tokens:,} tokens ({human_bytes(short.kv_budget_bytes)})")
     fits = not reasons
-    if fits: reasons.append(f"fits: {fp['kv_pool_tokens']:,} KV tokens per replica ({human_bytes(short['kv_budget_bytes'])} per GPU), "
-                            f"{fp['max_concurrency']:.2f} concurrent --max-model-len {mml:,} requests")
-    uses_fp4 = 'nvfp4' in fp['weight_bytes_by_format']
+    if fits: reasons.append(f"fits: {d.kv_pool_tokens:,} KV tokens per replica ({human_bytes(short.kv_budget_bytes)} per GPU), "
+                            f"{d.max_concurrency:.2f} concurrent --max-model-len {mml:,} requests")
+    uses_fp4 = 'nvfp4' in d.checkpoint.bytes_by_format
     if uses_fp4 and not hw.native_fp4 and not hw.is_cpu:
         warnings.append(f"{hw.device_name} (SM {hw.compute_capability}) has no FP4 tensor cores: vLLM runs NVFP4 weights through weight-only fallback kernels, slower than FP8")
     if hw.is_cpu and uses_fp4:
         warnings.append("vLLM has no NVFP4 kernels on CPU: serve the dequantized BF16 twin of the checkpoint here")
-    if fp['layout']['gpus'] < hw.count:
-        warnings.append(f"the layout uses {fp['layout']['gpus']} of {hw.count} GPUs")
-    if s.is_mla and fp['layout']['tp'] > 1 and fp['layout']['dcp'] == 1:
-        warnings.append(f"MLA's KV cache is replicated on all {fp['layout']['tp']} TP ranks; --decode-context-parallel-size shards it")
-    return dict(fits=fits, reasons=reasons, warnings=warnings)
+    if lay.gpus < hw.count: warnings.append(f"the layout uses {lay.gpus} of {hw.count} GPUs")
+    if s.is_mla and lay.tp > 1 and lay.dcp == 1:
+        warnings.append(f"MLA's KV cache is replicated on all {lay.tp} TP ranks; --decode-context-parallel-size shards it")
+    return Verdict(fits, tuple(reasons), tuple(warnings))
 
 # %% ../../nbs/10_footprint.fit.ipynb #c3200d62
 SHORT_CONTEXT = 8192   # the context a smaller recipe is tried at: enough for a chat turn, small enough to test the weights
 
-def _try(base:dict, **kw):
-    args = dict(model=base['model'], recipe_name=base['recipe'], hardware_name=base['hardware'], tp=base['layout']['tp'],
-                pp=base['layout']['pp'], dcp=base['layout']['dcp'], ep=base['layout']['ep'], mtp=base['layout']['mtp'],
-                max_model_len=base['max_model_len'], kv_cache_dtype=base['kv_cache_dtype'], suggest=False)
-    try: return footprint(**{**args, **kw})
+def _changed(d:Deployment, **kw) -> Deployment|None:
+    "`d` with the fields `kw` changed (a `layout` field by its own name), or None if vLLM could not run that."
+    lay = {k: kw.pop(k) for k in list(kw) if k in ('tp', 'pp', 'dcp', 'ep', 'mtp')}
+    try: return replace(d, layout=replace(d.layout, **lay), **kw)
     except GlmlabError: return None
 
-def suggestions(fp:dict, model, recipe_name, hardware_name, budget) -> list[str]:
-    "Flags that make a deployment that does not fit fit, each verified by recomputing."
-    out = []
-    pool = fp['kv_pool_tokens']
-    if pool > 0 and all(g['spare_bytes'] >= 0 for g in fp['per_gpu']):
-        out.append(f"--max-model-len {pool:,}: the longest context the pool holds")
-    tp = fp['layout']['tp']
-    for d in (d for d in range(2, tp + 1) if tp % d == 0 and d > fp['layout']['dcp']):
-        f = _try(fp, dcp=d, budget=budget)
-        if f and f['fits']:
-            out.append(f"--decode-context-parallel-size {d}: shards the KV cache {d} ways; {f['kv_pool_tokens']:,} tokens"); break
-    if fp['kv_cache_dtype'] == 'bf16':
-        f = _try(fp, kv_cache_dtype='fp8', budget=budget)
-        if f and f['fits']: out.append(f"--kv-cache-dtype fp8: {f['kv_pool_tokens']:,} tokens")
-    if any(g['spare_bytes'] < 0 for g in fp['per_gpu']):
-        for rn in ('fp8', 'nvfp4-glm', 'nvfp4-all'):
-            if rn == recipe_name: continue
-            f = _try(fp, recipe_name=rn, max_model_len=min(fp['max_model_len'], SHORT_CONTEXT), budget=budget)
-            if f and f['fits'] and f['weight_bytes_total'] < fp['weight_bytes_total']:
-                out.append(f"--recipe {rn}: {human_bytes(f['weight_bytes_total'])} of weights, fits with --max-model-len {f['max_model_len']:,}"); break
+def smaller_recipes(d:Deployment) -> list[str]:
+    "Recipes whose checkpoint of `d`'s model is smaller than `d`'s: those with a published checkpoint first, each group largest first."
+    size, published = lambda rn: checkpoint(d.spec, rn).bytes_total, published_recipes(d.model)
+    return sorted((rn for rn in recipe_names() if size(rn) < d.checkpoint.bytes_total), key=lambda rn: (rn not in published, -size(rn)))
+
+def suggestions(d:Deployment) -> list[str]:
+    "Flags that make deployment `d`, which does not fit, fit; each verified by sizing the changed deployment."
+    out, pool, tp = [], d.kv_pool_tokens, d.layout.tp
+    if pool > 0 and d.weights_fit: out.append(f"--max-model-len {pool:,}: the longest context the pool holds")
+    for dcp in (x for x in range(2, tp + 1) if tp % x == 0 and x > d.layout.dcp):
+        f = _changed(d, dcp=dcp)
+        if f and f.verdict.fits:
+            out.append(f"--decode-context-parallel-size {dcp}: shards the KV cache {dcp} ways; {f.kv_pool_tokens:,} tokens"); break
+    if d.kv_cache_dtype == 'bf16':
+        f = _changed(d, kv_cache_dtype='fp8')
+        if f and f.verdict.fits: out.append(f"--kv-cache-dtype fp8: {f.kv_pool_tokens:,} tokens")
+    if not d.weights_fit:
+        for rn in smaller_recipes(d):
+            f = _changed(d, recipe_name=rn, max_model_len=min(d.max_model_len, SHORT_CONTEXT))
+            if f and f.verdict.fits:
+                out.append(f"--recipe {rn}: {human_bytes(f.checkpoint.bytes_total)} of weights, fits with --max-model-len {f.max_model_len:,}"); break
     return out

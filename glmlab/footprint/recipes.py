@@ -6,9 +6,9 @@ Docs: https://glmlab.github.io/glmlab/footprint.recipes.html.md"""
 
 # %% ../../nbs/06_footprint.recipes.ipynb #740ffddf
 from __future__ import annotations
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from ..core.settings import GlmlabError
 from ..core.data import recipe
 from .spec import ModelSpec
@@ -16,8 +16,8 @@ from .params import COMPONENTS, TensorGroup, tensor_groups
 from .formats import tensor_bytes, tensor_elements
 
 # %% auto #0
-__all__ = ['format_for', 'quantized_groups', 'group_bytes', 'weight_bytes_by_component', 'weight_bytes_by_format',
-           'badge_params_by_component', 'badge_params']
+__all__ = ['format_for', 'quantized_groups', 'group_bytes', 'Checkpoint', 'checkpoint', 'weight_bytes_by_component',
+           'weight_bytes_by_format', 'badge_params_by_component', 'badge_params']
 
 # %% ../../nbs/06_footprint.recipes.ipynb #da441dab
 def format_for(module:str, # checkpoint module name, e.g. `model.layers.3.mlp.experts.0.gate_proj`
@@ -63,39 +63,59 @@ def group_bytes(gr:TensorGroup, fmt:str) -> int:
     "Stored bytes of every tensor in the group."
     return gr.count * tensor_bytes(gr.numel, fmt)
 
-def weight_bytes_by_component(s:ModelSpec, recipe_name:str, mtp:bool=True) -> dict[str, int]:
-    "Stored bytes per component under `recipe_name` (MTP layers left out if `mtp=False`)."
-    return dict(_by_component(s, recipe_name, mtp))
+@dataclass(frozen=True)
+class Checkpoint:
+    "The checkpoint `recipe_name` makes of `s`: every tensor group in its format, and the totals a footprint reads, each summed once."
+    s: ModelSpec
+    recipe_name: str
+
+    @cached_property
+    def groups(self) -> tuple[tuple[TensorGroup, str], ...]: return quantized_groups(self.s, self.recipe_name)
+    def _per_component(self, value, mtp:bool=True) -> dict[str, int]:
+        out = dict.fromkeys(COMPONENTS, 0)
+        for gr, fmt in self.groups:
+            if mtp or gr.component != 'mtp': out[gr.component] += value(gr, fmt)
+        return out
+    @cached_property
+    def bytes_by_component(self) -> dict[str, int]: return self._per_component(group_bytes)
+    @cached_property
+    def bytes_by_component_without_mtp(self) -> dict[str, int]: return self._per_component(group_bytes, mtp=False)
+    @cached_property
+    def bytes_by_format(self) -> dict[str, dict]:
+        "Values and stored bytes per format: how much of the model each format carries."
+        out = {}
+        for gr, fmt in self.groups:
+            d = out.setdefault(fmt, dict(values=0, bytes=0))
+            d['values'] += gr.total; d['bytes'] += group_bytes(gr, fmt)
+        return out
+    @cached_property
+    def badge_params_by_component(self) -> dict[str, int]:
+        "What a safetensors 'parameter' badge counts, per component: stored elements (packed bytes, scales), not values."
+        return self._per_component(lambda gr, fmt: gr.count * tensor_elements(gr.numel, fmt))
+    @property
+    def bytes_total(self) -> int: return sum(self.bytes_by_component.values())
+    @property
+    def badge_params(self) -> int: return sum(self.badge_params_by_component.values())
 
 @lru_cache(maxsize=None)
-def _by_component(s, recipe_name, mtp):
-    out = dict.fromkeys(COMPONENTS, 0)
-    for gr, fmt in quantized_groups(s, recipe_name):
-        if mtp or gr.component != 'mtp': out[gr.component] += group_bytes(gr, fmt)
-    return tuple(out.items())
+def checkpoint(s:ModelSpec, recipe_name:str) -> Checkpoint:
+    "The `Checkpoint` of `s` under `recipe_name` (one per pair: its totals are summed once)."
+    return Checkpoint(s, recipe_name)
+
+# %% ../../nbs/06_footprint.recipes.ipynb #3ccbe7f0
+def weight_bytes_by_component(s:ModelSpec, recipe_name:str, mtp:bool=True) -> dict[str, int]:
+    "Stored bytes per component under `recipe_name` (MTP layers left out if `mtp=False`)."
+    ck = checkpoint(s, recipe_name)
+    return dict(ck.bytes_by_component if mtp else ck.bytes_by_component_without_mtp)
 
 def weight_bytes_by_format(s:ModelSpec, recipe_name:str) -> dict[str, dict]:
     "Values and stored bytes per format: how much of the model each format carries."
-    return {fmt: dict(values=v, bytes=b) for fmt, v, b in _by_format(s, recipe_name)}
-
-@lru_cache(maxsize=None)
-def _by_format(s, recipe_name):
-    out = {}
-    for gr, fmt in quantized_groups(s, recipe_name):
-        d = out.setdefault(fmt, [0, 0])
-        d[0] += gr.total; d[1] += group_bytes(gr, fmt)
-    return tuple((fmt, v, b) for fmt, (v, b) in out.items())
+    return {f: dict(d) for f, d in checkpoint(s, recipe_name).bytes_by_format.items()}
 
 def badge_params_by_component(s:ModelSpec, recipe_name:str) -> dict[str, int]:
     "Per component, what a safetensors 'parameter' badge counts: stored elements (packed bytes, scales), not values."
-    return dict(_badge(s, recipe_name))
-
-@lru_cache(maxsize=None)
-def _badge(s, recipe_name):
-    out = dict.fromkeys(COMPONENTS, 0)
-    for gr, fmt in quantized_groups(s, recipe_name): out[gr.component] += gr.count * tensor_elements(gr.numel, fmt)
-    return tuple(out.items())
+    return dict(checkpoint(s, recipe_name).badge_params_by_component)
 
 def badge_params(s:ModelSpec, recipe_name:str) -> int:
     "The 'parameter' count a safetensors badge shows for the whole checkpoint."
-    return sum(badge_params_by_component(s, recipe_name).values())
+    return checkpoint(s, recipe_name).badge_params

@@ -6,11 +6,10 @@ Docs: https://glmlab.github.io/glmlab/footprint.report.html.md"""
 
 # %% ../../nbs/11_footprint.report.ipynb #28e5b1f0
 from __future__ import annotations
-import json
 from pathlib import Path
 from ..core.settings import settings
-from ..core.store import write_atomic
-from ..core.data import hardware_names
+from ..core.store import write_atomic, write_json
+from ..core.data import hardware_names, published_recipes
 from .params import COMPONENTS
 from .formats import human_bytes
 from .fit import footprint
@@ -120,10 +119,11 @@ def plot_fit_matrix(fps:list[dict], ax=None):
     return ax
 
 # %% ../../nbs/11_footprint.report.ipynb #bfcd8ecf
-def catalog(model:str='glm-5.2', recipes:tuple=('nvfp4-glm', 'fp8', 'bf16'), hardware:tuple|None=None, **kw) -> list[dict]:
-    "Footprints of `model` under each recipe on each hardware profile (the GPU ones by default)."
+def catalog(model:str|None=None, recipes:tuple|None=None, hardware:tuple|None=None, **kw) -> list[dict]:
+    "Footprints of `model` (settings.ini's default) under each recipe (those of its published checkpoints) on each hardware profile (the GPU ones)."
+    model = model or settings()['default_model']
     hw = hardware or tuple(h for h in hardware_names() if h != 'cpu')
-    return [footprint(model, r, h, **kw) for r in recipes for h in hw]
+    return [footprint(model, r, h, **kw) for r in recipes or published_recipes(model) for h in hw]
 
 def fit_rows(fps:list[dict]) -> list[dict]:
     "One row per footprint: the fit matrix."
@@ -132,12 +132,12 @@ def fit_rows(fps:list[dict]) -> list[dict]:
                  kv_pool_tokens=f"{f['kv_pool_tokens']:,}", fits='yes' if f['fits'] else 'no',
                  fix=(f['suggestions'] or ['-'])[0].split(':')[0]) for f in fps]
 
-def write_catalog_report(out_dir:Path|None=None, model:str='glm-5.2', **kw) -> Path:
-    "Write the catalog footprint report (JSON, markdown, plots) and return its folder."
+def write_catalog_report(out_dir:Path|None=None, model:str|None=None, **kw) -> Path:
+    "Write the catalog footprint report (JSON, markdown, plots) of `model` (settings.ini's default) and return its folder."
     out = Path(out_dir or settings()['outputs_path']/'report')
     fps = catalog(model, **kw)
-    write_atomic(out/'footprint.json', json.dumps(fps, indent=1, default=str))
-    md = [f"# Footprint of {model} across the hardware catalog\n", table(fit_rows(fps), markdown=True), '']
+    write_json(out/'footprint.json', fps)
+    md = [f"# Footprint of {fps[0]['model']} across the hardware catalog\n", table(fit_rows(fps), markdown=True), '']
     for f in fps: md += [f"## {f['hardware']} / {f['recipe']}\n", '```', render_footprint(f), '```', '']
     write_atomic(out/'footprint.md', '\n'.join(md))
     try:

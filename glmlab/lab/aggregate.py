@@ -94,13 +94,14 @@ def plot_predicted_vs_measured(predictions:"pandas.DataFrame", roofline:"pandas.
     return axes
 
 # %% ../../nbs/27_lab.aggregate.ipynb #e63d79dd
-def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:str='glm-5.2', recipe_name:str='nvfp4-glm') -> Path:
-    "Aggregate every run into figures, CSVs and `report.md` under `out_dir`; returns the path of `report.md`."
+def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:str|None=None, recipe_name:str|None=None) -> Path:
+    "Aggregate every run into figures, CSVs and `report.md` under `out_dir`; returns the path of `report.md`. The footprint figures are of `model` and `recipe_name` (settings.ini's defaults)."
     from glmlab.footprint.report import catalog, plot_fit_matrix, table, new_figure, save_figure
-    from glmlab.core.store import write_atomic
+    from glmlab.core.store import write_atomic, write_csv
     from glmlab.lab.roofline import published_vs_bound
     out = Path(out_dir or Path(settings()['outputs_path']) / 'report'); out.mkdir(parents=True, exist_ok=True)
     t = load_runs(runs_dir)
+    recipe_name = recipe_name or settings()['default_recipe']
     fps = catalog(model)
     draws = [('footprint_by_hardware.png', (9, 3.6), lambda ax: plot_footprint_by_hardware([f for f in fps if f['recipe'] == recipe_name], ax)),
              ('fit_matrix.png', (8, 3.4), lambda ax: plot_fit_matrix(fps, ax))]
@@ -112,7 +113,7 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
     fig = new_figure((12, 3.6)); plot_predicted_vs_measured(t['predictions'], t['roofline'], fig.subplots(1, 3)); save_figure(fig, out / 'predicted_vs_measured.png')
     figs.append('predicted_vs_measured.png')
     for k, v in t.items():
-        if len(v): write_atomic(out / f'{k}.csv', v.to_csv(index=False))
+        if len(v): write_csv(out / f'{k}.csv', v)
     md = ["# glmlab report\n", f"Runs read from `{Path(runs_dir or Path(settings()['outputs_path']) / 'runs')}`.\n",
           "## Configurations\n", table(t['manifests'].fillna('').to_dict('records'), markdown=True) if len(t['manifests']) else '(none yet)', '']
     if len(t['paired']):

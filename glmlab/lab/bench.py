@@ -17,8 +17,8 @@ if TYPE_CHECKING: import pandas
 __all__ = ['bench_args', 'bench_command', 'metric_glossary', 'tidy', 'off_event_loop', 'run_bench']
 
 # %% ../../nbs/22_lab.bench.ipynb #c7b0e2c8
-def bench_args(base_url:str, model:str, tokenizer:str, concurrency:int, num_prompts:int, input_len:int=128,
-               output_len:int=64, seed:int=0, result_dir:Path|str|None=None, result_filename:str|None=None) -> list[str]:
+def bench_args(base_url:str, model:str, tokenizer:str, concurrency:int, num_prompts:int, input_len:int,
+               output_len:int, seed:int, result_dir:Path|str|None=None, result_filename:str|None=None) -> list[str]:
     "Arguments of `vllm bench serve` for one concurrency level of a sweep."
     if concurrency < 1: raise invalid('concurrency', concurrency, 'a whole number >= 1')
     if num_prompts < concurrency: raise invalid('num_prompts', num_prompts, f'at least the concurrency ({concurrency})')
@@ -59,8 +59,9 @@ def off_event_loop(fn, *args, **kw):
     with ThreadPoolExecutor(1) as ex: return ex.submit(fn, *args, **kw).result()
 
 def run_bench(server, # a started `VllmServer`
-              concurrencies:list[int], num_prompts:int, input_len:int=128, output_len:int=64, seed:int=0,
-              hardware_name:str='cpu', out:Path|str|None=None, progress:bool=True, **labels) -> "pandas.DataFrame":
+              concurrencies:list[int], num_prompts:int, input_len:int, output_len:int, seed:int, # the load (the experiment's `PARAMETERS`)
+              hardware_name:str, # the profile served on: throughput per GPU divides by its count
+              out:Path|str|None=None, progress:bool=True, **labels) -> "pandas.DataFrame":
     "Benchmark `server` at each concurrency with `vllm bench serve`; tidy rows (plus `labels`) written to `out`/bench.csv as they arrive."
     import contextlib, io, requests, pandas as pd
     from tqdm.auto import tqdm

@@ -8,46 +8,61 @@ Docs: https://glmlab.github.io/glmlab/lab.experiment.html.md"""
 from __future__ import annotations
 import hashlib, json, time
 from contextlib import contextmanager
+from copy import copy
+from dataclasses import dataclass
 from pathlib import Path
 from ..core.settings import settings, invalid, GlmlabError
-from ..core.store import locked
+from ..core.store import locked, inputs_key
 from ..core.data import hardware_names, recipe_names
-from ..core.store import inputs_key
 
 # %% auto #0
-__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'default_parameters', 'check_parameters', 'twin_key', 'quantized_twin',
-           'cpu_servers', 'cpu_server_pair', 'checkpoint_hashes', 'run_experiment']
+__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'Param', 'default_parameters', 'check_parameters', 'twin_key',
+           'quantized_twin', 'prepared_proxy', 'cpu_servers', 'cpu_server_pair', 'checkpoint_hashes', 'run_experiment']
 
 # %% ../../nbs/25_lab.experiment.ipynb #7ccae506
-PARAMETERS = {   # name: (type, default, what is valid)
-    'hardware': (str, 'cpu', 'a hardware profile of data/hardware.yaml'),
-    'model': (str, 'tiny-glm4', 'a CPU-servable proxy (tiny-glm4) on cpu; a model of data/serving.yaml elsewhere'),
-    'recipe': (str, 'nvfp4-glm', 'a recipe of data/recipes.yaml'),
-    'baseline_recipe': (str, 'bf16', 'a recipe of data/recipes.yaml, other than recipe'),
-    'concurrency': (list, [1, 4], 'a non-empty list of whole numbers >= 1'),
-    'num_prompts': (int, 16, 'a whole number >= the largest concurrency'),
-    'input_len': (int, 64, 'a whole number >= 1'),
-    'output_len': (int, 32, 'a whole number >= 2 (TPOT needs two tokens)'),
-    'eval_items': (int, 100, 'items per proxy task, a whole number >= 10'),
-    'logprobs': (int, 20, 'top-k logprobs for drift, 1..20 (vLLM --max-logprobs)'),
-    'max_model_len': (int, 512, 'a whole number >= input_len + output_len'),
-    'kv_cache_space_gib': (int, 1, 'GiB for the CPU KV cache, a whole number >= 1'),
-    'seed': (int, 0, 'a whole number >= 0'),
+@dataclass(frozen=True)
+class Param:
+    "One experiment parameter: its type, its default, the bounds of a number (or of each number in a list), and what is valid, in words."
+    type: type
+    default: object
+    valid: str
+    lo: int|None = None
+    hi: int|None = None
+
+    def ok(self, v) -> bool:
+        "Whether `v` has the type and lies within the bounds (whole numbers: `True` is not 1)."
+        num = lambda x: isinstance(x, int) and not isinstance(x, bool) and (self.lo is None or x >= self.lo) and (self.hi is None or x <= self.hi)
+        if self.type is int: return num(v)
+        if self.type is list: return isinstance(v, list) and bool(v) and all(map(num, v))
+        return isinstance(v, self.type)
+
+PARAMETERS = {
+    'hardware': Param(str, 'cpu', 'a hardware profile of data/hardware.yaml'),
+    'model': Param(str, 'tiny-glm4', 'a CPU-servable proxy (tiny-glm4) on cpu; a model of data/serving.yaml elsewhere'),
+    'recipe': Param(str, 'nvfp4-glm', 'a recipe of data/recipes.yaml'),
+    'baseline_recipe': Param(str, 'bf16', 'a recipe of data/recipes.yaml, other than recipe'),
+    'concurrency': Param(list, [1, 4], 'a non-empty list of whole numbers >= 1', lo=1),
+    'num_prompts': Param(int, 16, 'a whole number >= the largest concurrency', lo=1),
+    'input_len': Param(int, 64, 'a whole number >= 1', lo=1),
+    'output_len': Param(int, 32, 'a whole number >= 2 (TPOT needs two tokens)', lo=2),
+    'eval_items': Param(int, 100, 'items per proxy task, a whole number >= 10', lo=10),
+    'logprobs': Param(int, 20, 'top-k logprobs for drift, 1..20 (vLLM --max-logprobs)', lo=1, hi=20),
+    'max_model_len': Param(int, 512, 'a whole number >= input_len + output_len', lo=1),
+    'kv_cache_space_gib': Param(int, 1, 'GiB for the CPU KV cache, a whole number >= 1', lo=1),
+    'seed': Param(int, 0, 'a whole number >= 0', lo=0),
 }
 CPU_SERVABLE = ('tiny-glm4',)   # vLLM's CPU backend has no sparse (DSA) attention, so tiny-glm5 is not servable here
 
-def default_parameters() -> dict: return {k: v[1] for k, v in PARAMETERS.items()}
+def default_parameters() -> dict: return {k: copy(v.default) for k, v in PARAMETERS.items()}
 
 def check_parameters(p:dict) -> dict:
     "Defaults filled in and every value checked; raises a one-line `GlmlabError` naming the first bad parameter."
     unknown = set(p) - set(PARAMETERS) - {'out_dir'}
     if unknown: raise GlmlabError(f"unknown parameter {sorted(unknown)[0]!r}; expected some of: {', '.join(PARAMETERS)}")
     p = {**default_parameters(), **p}
-    bad = lambda k: invalid(f"parameter {k}", p[k], PARAMETERS[k][2])
-    for k, (typ, _, _) in PARAMETERS.items():
-        v = p[k]
-        if typ is int and (isinstance(v, bool) or not isinstance(v, int)): raise bad(k)
-        if typ is not int and not isinstance(v, typ): raise bad(k)
+    bad = lambda k: invalid(f"parameter {k}", p[k], PARAMETERS[k].valid)
+    for k, spec in PARAMETERS.items():
+        if not spec.ok(p[k]): raise bad(k)
     if p['hardware'] not in hardware_names(): raise bad('hardware')
     for k in ('recipe', 'baseline_recipe'):
         if p[k] not in recipe_names(): raise bad(k)
@@ -58,11 +73,7 @@ def check_parameters(p:dict) -> dict:
         ck = load_yaml('serving')['checkpoints'].get(p['model'], {})
         if p['recipe'] not in ck or p['baseline_recipe'] not in ck:
             raise invalid('parameter model', p['model'], f"a model with published checkpoints for {p['recipe']} and {p['baseline_recipe']} (data/serving.yaml)")
-    if not p['concurrency'] or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in p['concurrency']): raise bad('concurrency')
-    if p['num_prompts'] < max(p['concurrency']): raise bad('num_prompts')
-    for k, lo in (('input_len', 1), ('output_len', 2), ('eval_items', 10), ('kv_cache_space_gib', 1), ('seed', 0), ('logprobs', 1)):
-        if p[k] < lo: raise bad(k)
-    if p['logprobs'] > 20: raise bad('logprobs')
+    if p['num_prompts'] < max(p['concurrency']): raise bad('num_prompts')   # rules between parameters
     if p['max_model_len'] < p['input_len'] + p['output_len']: raise bad('max_model_len')
     return p
 
@@ -92,6 +103,13 @@ def quantized_twin(model:str, recipe_name:str, progress:bool=True) -> tuple[Path
             if not (q / 'config.json').is_file(): quantize_checkpoint(src, recipe_name, q, progress=progress)
             dequantize_checkpoint(q, twin)
     return q, twin
+
+def prepared_proxy(model:str, progress:bool=True) -> Path:
+    "The trained proxy `model`, and for the default configuration's model also the quantized twin its experiment serves: made once, cached."
+    p = check_parameters({})
+    if model == p['model']: quantized_twin(model, p['recipe'], progress)
+    from glmlab.quant.proxy import proxy_dir
+    return proxy_dir(model, progress)
 
 def cpu_servers(p:dict, progress:bool=True) -> dict[str, dict]:
     "The two CPU servers of configuration `p` (checked parameters): `{recipe: serve command}` for the baseline proxy and the quantized twin, with the weights probe."

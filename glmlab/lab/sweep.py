@@ -10,9 +10,8 @@ import itertools, json, os, platform, re, subprocess, time
 from pathlib import Path
 import yaml
 from ..core.settings import settings, GlmlabError, invalid
-from ..core.store import write_json
+from ..core.store import write_json, inputs_key
 from .experiment import check_parameters
-from ..core.store import inputs_key
 
 # %% auto #0
 __all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep']

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 from ..core.settings import GlmlabError, settings
-from ..core.store import locked, write_dir
+from ..core.store import locked, write_dir, inputs_key
 from ..core.data import load_yaml, model_config
-from ..core.store import inputs_key
 from .tasks import items, task_names, training_lines
 
 # %% auto #0

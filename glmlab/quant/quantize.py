@@ -8,7 +8,7 @@ Docs: https://glmlab.github.io/glmlab/quant.quantize.html.md"""
 from __future__ import annotations
 import json
 from pathlib import Path
-from ..core.settings import GlmlabError
+from ..core.settings import GlmlabError, settings
 from ..core.store import write_dir
 from ..core.data import recipe, formats, load_yaml
 
@@ -127,13 +127,14 @@ def quantize_checkpoint(model_dir:Path|str, recipe_name:str, out:Path|str, calib
     return write_dir(Path(out), write)
 
 # %% ../../nbs/15_quant.quantize.ipynb #c68571d4
-def plan(model:str='glm-5.2', recipe_name:str='nvfp4-glm') -> dict:
-    "What quantizing the full `model` with `recipe_name` needs, and the script to run on a GPU node."
+def plan(model:str|None=None, recipe_name:str|None=None) -> dict:
+    "What quantizing the full `model` with `recipe_name` (settings.ini's defaults) needs, and the script to run on a GPU node."
     from glmlab.footprint.spec import model_spec
     from glmlab.footprint.recipes import weight_bytes_by_component
     from glmlab.core.data import hardware, hardware_names
     from glmlab.footprint.formats import human_bytes
-    q = load_yaml('quantize')
+    st, q = settings(), load_yaml('quantize')
+    model, recipe_name = model or st['default_model'], recipe_name or st['default_recipe']
     if model not in q['source_checkpoints']: raise GlmlabError(f"--model={model!r}: no source checkpoint known for a full-scale plan; expected one of: {', '.join(q['source_checkpoints'])}")
     recipe(recipe_name)
     s, src = model_spec(model), q['source_checkpoints'][model]

@@ -8,7 +8,7 @@ Docs: https://glmlab.github.io/glmlab/serving.serve.html.md"""
 from __future__ import annotations
 import json, shlex
 from ..core.settings import invalid
-from ..core.data import GiB, load_yaml, hardware
+from ..core.data import GiB, load_yaml, hardware, recipe
 from ..footprint.budget import Budget
 from ..footprint.fit import footprint
 
@@ -23,8 +23,6 @@ def checkpoint_for(model:str, recipe_name:str) -> dict:
         known = [f"{m}/{r}" for m in c for r in c[m]]
         raise invalid('--model/--recipe', f"{model}/{recipe_name}", f"a published checkpoint ({', '.join(known)}), or --checkpoint PATH")
     return c[model][recipe_name]
-
-_RECIPE_TAG = {'nvfp4-glm': 'nvfp4', 'fp8': 'fp8', 'bf16': 'bf16'}
 
 def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:str|None=None, tp=None, pp=None, dcp:int=1, ep=None,
                   mtp:bool=False, max_model_len:int|None=None, kv_cache_dtype:str|None=None,
@@ -52,7 +50,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if hs.get('distributed_executor_backend'): a += ['--distributed-executor-backend', hs['distributed_executor_backend']]
     if gf: a += ['--reasoning-parser', gf['reasoning_parser'], '--tool-call-parser', gf['tool_call_parser'], '--enable-auto-tool-choice']
     if fp['kv_cache_dtype'] == 'fp8': a += ['--kv-cache-dtype', 'fp8_e4m3']
-    name = served_model_name or (gf['served_model_name'].format(recipe_tag=_RECIPE_TAG.get(recipe_name, recipe_name)) if gf else None)
+    name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(recipe_name)['tag']) if gf else None)
     if name: a += ['--served-model-name', name]
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]
     if hs.get('enforce_eager'): a += ['--enforce-eager']

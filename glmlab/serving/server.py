@@ -13,8 +13,8 @@ from ..core.settings import GlmlabError, settings
 from ..core.store import write_json
 
 # %% auto #0
-__all__ = ['ServerError', 'port_free', 'free_port', 'harvest', 'VllmServer', 'server_for', 'serving', 'cpu_core_sets',
-           'command_key', 'servers_file', 'share', 'unshare', 'shared_server']
+__all__ = ['ServerError', 'port_free', 'free_port', 'harvest', 'VllmServer', 'group_members', 'server_for', 'serving',
+           'cpu_core_sets', 'command_key', 'servers_file', 'share', 'unshare', 'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -162,18 +162,23 @@ def _die_with_parent():
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
     except (OSError, AttributeError): pass   # not Linux: stop() and the tests remain the guarantee
 
-_GUARD = """import os, signal, sys, time
-owner, pgid, grace = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-def alive():   # a live member of the group (a zombie nobody reaps does not count)
+def group_members(pgid:int) -> list[int]:
+    "Live processes of process group `pgid` (a zombie nobody reaps does not count); without /proc, `[pgid]` while the group exists."
     try:
+        out = []
         for d in os.listdir('/proc'):
             try: stat = open(f'/proc/{d}/stat').read().rsplit(')', 1)[1].split()
             except (OSError, IndexError): continue
-            if int(stat[2]) == pgid and stat[0] != 'Z': return True
-        return False
-    except OSError:   # no /proc: the group exists at all
-        try: os.killpg(pgid, 0); return True
-        except ProcessLookupError: return False
+            if int(stat[2]) == pgid and stat[0] != 'Z': out.append(int(d))
+        return out
+    except OSError:
+        try: os.killpg(pgid, 0); return [pgid]
+        except ProcessLookupError: return []
+
+_GUARD = """import os, signal, sys, time
+from glmlab.serving.server import group_members
+owner, pgid, grace = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+alive = lambda: bool(group_members(pgid))
 while os.getppid() == owner and alive(): time.sleep(0.5)
 deadline = time.time() + grace
 while alive() and time.time() < deadline: time.sleep(0.5)
@@ -238,9 +243,9 @@ def command_key(model:str, args:list, env:dict) -> str:
     ident = [str(model), [str(a) for a in args], {k: str(v) for k, v in sorted(env.items())}]
     return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
 
-def servers_file() -> Path|None:
-    "The file listing shared servers (`servers_file` in settings.ini; empty: sharing off)."
-    f = settings().get('servers_file')
+def servers_file(path:Path|str|None=None) -> Path|None:
+    "The file listing shared servers: `path`, else `servers_file` in settings.ini (empty: sharing off)."
+    f = path or settings().get('servers_file')
     return Path(f) if f else None
 
 def _entries(path:Path) -> dict:
@@ -254,7 +259,7 @@ def _pid_alive(pid:int) -> bool:
 
 def share(srv:VllmServer, path:Path|None=None) -> Path:
     "List the started server `srv` in the servers file (`path`, default: settings'), so that `server_for` with the same command uses it."
-    f = Path(path) if path else servers_file()
+    f = servers_file(path)
     if f is None: raise GlmlabError("servers_file='' (settings.ini or GLMLAB_SERVERS_FILE) turns sharing off; set it to a file path to share a server")
     d = {k: e for k, e in _entries(f).items() if _pid_alive(e['pid'])}
     d[srv.key] = dict(url=srv.url, host=srv.host, port=srv.port, model=srv.model, pid=srv.proc.pid, owner=os.getpid(),
@@ -263,7 +268,7 @@ def share(srv:VllmServer, path:Path|None=None) -> Path:
 
 def unshare(srv:VllmServer, path:Path|None=None):
     "Remove `srv` from the servers file (before stopping it)."
-    f = Path(path) if path else servers_file()
+    f = servers_file(path)
     if f is None or not f.is_file(): return
     d = _entries(f)
     if d.pop(srv.key, None) is not None:
