@@ -11,6 +11,15 @@ from .core.settings import GlmlabError, settings
 from .footprint.budget import Budget
 from .footprint.fit import footprint
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
+from .lab.experiment import PARAMETERS, quantized_twin, cpu_server_pair, cpu_servers, check_parameters
+from .lab.sweep import run_sweep, load_matrix
+from .footprint.formats import human_bytes
+from .quant.quantize import plan, quantize_checkpoint
+from .quant.proxy import PROXIES, proxy_dir
+from .quant.validate import validate
+from .quant.dequant import dequantize_checkpoint
+from .serving.serve import serve_command, published_command, command_line
+from .serving.server import server_for, share, unshare, servers_file
 
 # %% auto #0
 __all__ = ['parser', 'cmd_footprint', 'cmd_run', 'prepare_proxies', 'write_report_notebook', 'cmd_sweep', 'cmd_quantize',
@@ -43,7 +52,6 @@ def _run_parser(sub, s):
     p.add_argument('--fresh', action='store_true', help='measure again even where a finished run with the same parameters and code exists')
 
 def _sweep_parser(sub, s):
-    from glmlab.lab.experiment import PARAMETERS
     params = '\n'.join(f"  {k} (default {v.default!r}): {v.valid}" for k, v in PARAMETERS.items())
     p = sub.add_parser('sweep', help='run the experiment notebook once per configuration of a matrix file (papermill), resumable',
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=f"a configuration's parameters:\n{params}")
@@ -105,7 +113,6 @@ def cmd_footprint(a) -> int:
 def cmd_run(a) -> int:
     import time
     from pathlib import Path
-    from glmlab.lab.sweep import run_sweep
     t0, root = time.time(), Path(settings()['root'])
     print(f"[1/3] footprint of {a.model} under nvfp4-glm, fp8, bf16 on every GPU profile", flush=True)
     out = write_catalog_report(Path(a.out) if a.out else None, model=a.model)
@@ -122,8 +129,6 @@ def cmd_run(a) -> int:
 
 def prepare_proxies(matrix):
     "Train and quantize the proxies a matrix's CPU configurations need, here with progress bars (cached for the notebooks)."
-    from glmlab.lab.sweep import load_matrix
-    from glmlab.lab.experiment import quantized_twin
     for p in load_matrix(matrix)['configs'].values():
         if p['hardware'] == 'cpu': quantized_twin(p['model'], p['recipe'], progress=True)
 
@@ -138,25 +143,19 @@ def write_report_notebook(out):
     return nb
 
 def cmd_sweep(a) -> int:
-    from glmlab.lab.sweep import run_sweep
     runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh)
     for m in runs: print(f"{m['config_id']}: {m['status']}" + (f" ({m['error']})" if m['error'] else ''))
     return 0 if all(m['status'] == 'done' for m in runs) else 1
 
 def cmd_quantize(a) -> int:
     from pathlib import Path
-    from glmlab.footprint.formats import human_bytes
     if a.plan:
-        from glmlab.quant.quantize import plan
         p = plan(a.model, a.recipe)
         print(f"{p['model']} / {p['recipe']}: source {p['source']} {human_bytes(p['source_bytes'])} (BF16); "
               f"GPU memory to hold it while calibrating {human_bytes(p['gpu_memory_needed_bytes'])}; "
               f"calibration {p['calibration']['samples']} x {p['calibration']['seq_len']} tokens; "
               f"expected output {human_bytes(p['expected_output_bytes'])}\n\n{p['script']}")
         return 0
-    from glmlab.quant.proxy import PROXIES, proxy_dir
-    from glmlab.quant.quantize import quantize_checkpoint
-    from glmlab.quant.validate import validate
     src = proxy_dir(a.model) if a.model in PROXIES else Path(a.model)
     if a.model not in PROXIES and not src.is_dir():
         raise GlmlabError(f"--model={a.model!r} is not valid; expected one of: {', '.join(PROXIES)}, or a checkpoint folder (glm-5.2 etc. take --plan)")
@@ -167,13 +166,10 @@ def cmd_quantize(a) -> int:
     print(f"exported {q}: {v['tensors']} tensors, {human_bytes(v['data_bytes'])} (+{human_bytes(v['header_bytes'])} headers); "
           f"validate: {'ok' if v['ok'] else 'FAILED'}")
     if a.dequantize:
-        from glmlab.quant.dequant import dequantize_checkpoint
         print(f"BF16 twin: {dequantize_checkpoint(q, out.with_name(out.name + '-bf16-twin'))}")
     return 0 if v['ok'] else 1
 
 def cmd_validate(a) -> int:
-    from glmlab.quant.validate import validate
-    from glmlab.footprint.formats import human_bytes
     v = validate(a.dir, a.recipe)
     if a.json: print(json.dumps(v, indent=1)); return 0 if v['ok'] else 1
     rows = [dict(component=c, predicted=f"{v['bytes_predicted'][c]:,}", found=f"{v['bytes_found'][c]:,}",
@@ -185,9 +181,7 @@ def cmd_validate(a) -> int:
     return 0 if v['ok'] else 1
 
 def cmd_serve(a) -> int:
-    from glmlab.serving.serve import serve_command, published_command, command_line
     if a.experiment: return _serve_experiment(a)
-    from glmlab.quant.proxy import PROXIES, proxy_dir
     if a.profile: cmd = published_command(a.profile)
     else:
         ck = a.checkpoint or (str(proxy_dir(a.model)) if a.model in PROXIES else None)
@@ -203,7 +197,6 @@ def cmd_serve(a) -> int:
         for x in cmd['warnings']: print(f"warning: {x}")
         for x in cmd['fixes']: print(f"fix: {x}")
     if a.dry_run: return 0
-    from glmlab.serving.server import server_for, share, unshare
     if a.share: _check_sharing()
     srv = server_for(cmd, shared=False, host=a.host, port=a.port)
     with srv:
@@ -230,15 +223,11 @@ def main(argv:list[str]|None=None) -> int:
 
 def _check_sharing():
     "Before any server starts: --share needs a servers file."
-    from glmlab.serving.server import servers_file
     if servers_file() is None: raise GlmlabError("--share: servers_file is empty (settings.ini or GLMLAB_SERVERS_FILE); set it to a file path")
 
 def _serve_experiment(a) -> int:
     "`glmlab serve --experiment [--share]`: the experiment's two CPU servers until Ctrl-C."
     import time
-    from glmlab.lab.experiment import cpu_server_pair, cpu_servers, check_parameters
-    from glmlab.serving.serve import command_line
-    from glmlab.serving.server import servers_file
     if a.dry_run:
         for r, c in cpu_servers(check_parameters({})).items(): print(f"# {r}\n{command_line(c)}")
         return 0

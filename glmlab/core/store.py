@@ -10,10 +10,12 @@ import hashlib, json, os, shutil, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import glmlab
+from dataclasses import dataclass
+from .settings import settings
 from .data import data_path
 
 # %% auto #0
-__all__ = ['inputs_key', 'locked', 'write_atomic', 'write_json', 'write_csv', 'write_dir']
+__all__ = ['inputs_key', 'locked', 'CacheEntry', 'write_atomic', 'write_json', 'write_csv', 'write_dir']
 
 # %% ../../nbs/02_core.store.ipynb #adf9df33
 def inputs_key(*values, # JSON-able values or bytes that decide the result (a config, a recipe name)
@@ -38,6 +40,29 @@ def locked(path:Path):
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+# %% ../../nbs/02_core.store.ipynb #fa40b88b
+@dataclass(frozen=True)
+class CacheEntry:
+    "A folder of the cache, `<cache_path>/<kind>/<name>-<key>`, complete when its `marker` file exists."
+    kind: str # what the cache holds: `proxies`, `quantized`
+    name: str # what this entry is: `tiny-glm4`
+    key: str # an `inputs_key` of everything that decides it
+    marker: str = 'config.json' # the file, relative to the folder, that is written last
+
+    @property
+    def path(self) -> Path: return Path(settings()['cache_path']) / self.kind / f'{self.name}-{self.key}'
+    @property
+    def lock(self) -> Path: return self.path.with_name(f'.{self.path.name}.lock')
+    @property
+    def complete(self) -> bool: return (self.path / self.marker).is_file()
+
+    def get(self, make) -> Path:
+        "The entry's folder, made first by `make(path)` (under the lock) if it is not complete."
+        if not self.complete:
+            with locked(self.lock):   # another process may be making the same entry
+                if not self.complete: make(self.path)
+        return self.path
 
 # %% ../../nbs/02_core.store.ipynb #48ec2613
 def write_atomic(path:Path, data:bytes|str) -> Path:

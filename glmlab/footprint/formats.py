@@ -7,7 +7,7 @@ Docs: https://glmlab.github.io/glmlab/footprint.formats.html.md"""
 # %% ../../nbs/05_footprint.formats.ipynb #74af4223
 from __future__ import annotations
 from ..core.settings import GlmlabError, invalid
-from ..core.data import formats
+from ..core.data import formats, load_yaml
 
 # %% auto #0
 __all__ = ['tensor_bytes', 'tensor_elements', 'bits_per_value', 'human_bytes', 'scale_names']
@@ -51,7 +51,6 @@ def human_bytes(b:float) -> str:
 # %% ../../nbs/05_footprint.formats.ipynb #b1476a95
 def scale_names() -> tuple[str, ...]:
     "Leaf names of every scale tensor (block scales, per-tensor scales, KV-cache scales)."
-    from glmlab.core.data import load_yaml
     fs = formats()
     names = {f['block_scale_name'] for f in fs.values() if f.get('block_scale_name')}
     names |= {s for f in fs.values() for s in f.get('tensor_scales', ())}

@@ -11,6 +11,10 @@ from pathlib import Path
 from ..core.settings import settings
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
+from .regression import plot_deltas
+from ..footprint.report import catalog, plot_fit_matrix, table, new_figure, save_figure
+from ..core.store import write_atomic, write_csv
+from .roofline import published_vs_bound
 
 # %% auto #0
 __all__ = ['TABLES', 'load_runs', 'plot_footprint_by_hardware', 'plot_pareto', 'plot_accuracy', 'plot_predicted_vs_measured',
@@ -72,7 +76,6 @@ def plot_pareto(bench:"pandas.DataFrame", ax=None):
 
 def plot_accuracy(paired:"pandas.DataFrame", ax=None):
     "Overall accuracy difference with its 95% interval, one row per (hardware, recipe, configuration)."
-    from glmlab.lab.regression import plot_deltas
     d = paired[paired.task == 'all'].assign(task=lambda x: x.recipe + ' vs ' + x.baseline + ' ' + x.hardware + ' (' + x.config_id + ')')
     ax = plot_deltas(d, ax)
     ax.set_title('exact match over all proxy tasks: quantized - baseline', fontsize=9)
@@ -96,9 +99,6 @@ def plot_predicted_vs_measured(predictions:"pandas.DataFrame", roofline:"pandas.
 # %% ../../nbs/27_lab.aggregate.ipynb #e63d79dd
 def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:str|None=None, recipe_name:str|None=None) -> Path:
     "Aggregate every run into figures, CSVs and `report.md` under `out_dir`; returns the path of `report.md`. The footprint figures are of `model` and `recipe_name` (settings.ini's defaults)."
-    from glmlab.footprint.report import catalog, plot_fit_matrix, table, new_figure, save_figure
-    from glmlab.core.store import write_atomic, write_csv
-    from glmlab.lab.roofline import published_vs_bound
     out = Path(out_dir or Path(settings()['outputs_path']) / 'report'); out.mkdir(parents=True, exist_ok=True)
     t = load_runs(runs_dir)
     recipe_name = recipe_name or settings()['default_recipe']

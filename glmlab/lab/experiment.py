@@ -11,9 +11,18 @@ from contextlib import contextmanager
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
-from ..core.settings import settings, invalid, GlmlabError
-from ..core.store import locked, inputs_key
-from ..core.data import hardware_names, recipe_names
+from ..core.settings import invalid, GlmlabError
+from ..core.store import CacheEntry, inputs_key, write_csv
+from ..core.data import hardware_names, recipe_names, load_yaml, recipe
+from ..quant.proxy import proxy_dir
+from ..quant.quantize import quantize_checkpoint
+from ..quant.dequant import dequantize_checkpoint
+from ..serving.serve import serve_command
+from ..serving.predict import probed, weights_held
+from ..serving.server import cpu_core_sets, server_for, serving, share as share_server, unshare
+from .bench import run_bench
+from .regression import regression, lm_eval_commands
+from .roofline import measured_vs_bound
 
 # %% auto #0
 __all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'Param', 'default_parameters', 'check_parameters', 'twin_key',
@@ -69,7 +78,6 @@ def check_parameters(p:dict) -> dict:
     if p['recipe'] == p['baseline_recipe']: raise bad('baseline_recipe')
     if p['hardware'] == 'cpu' and p['model'] not in CPU_SERVABLE: raise bad('model')
     if p['hardware'] != 'cpu':
-        from glmlab.core.data import load_yaml
         ck = load_yaml('serving')['checkpoints'].get(p['model'], {})
         if p['recipe'] not in ck or p['baseline_recipe'] not in ck:
             raise invalid('parameter model', p['model'], f"a model with published checkpoints for {p['recipe']} and {p['baseline_recipe']} (data/serving.yaml)")
@@ -89,34 +97,22 @@ def twin_key(proxy:Path, recipe_name:str) -> str:
 
 def quantized_twin(model:str, recipe_name:str, progress:bool=True) -> tuple[Path, Path]:
     "The (quantized checkpoint, its dequantized BF16 twin) of proxy `model` under `recipe_name`, made once and cached."
-    from glmlab.quant.proxy import proxy_dir
-    from glmlab.core.data import recipe
     src = proxy_dir(model, progress)
     recipe(recipe_name)   # an unknown recipe: one line, before any work
-    d = Path(settings()['cache_path']) / 'quantized' / f"{src.name}-{recipe_name}-{twin_key(src, recipe_name)}"
-    q, twin = d / 'checkpoint', d / 'bf16-twin'
-    if (twin / 'config.json').is_file(): return q, twin
-    with locked(d.with_name(f'.{d.name}.lock')):   # another process may be making the same twin
-        if not (twin / 'config.json').is_file():
-            from glmlab.quant.quantize import quantize_checkpoint
-            from glmlab.quant.dequant import dequantize_checkpoint
-            if not (q / 'config.json').is_file(): quantize_checkpoint(src, recipe_name, q, progress=progress)
-            dequantize_checkpoint(q, twin)
-    return q, twin
+    def make(d:Path):
+        if not (d / 'checkpoint' / 'config.json').is_file(): quantize_checkpoint(src, recipe_name, d / 'checkpoint', progress=progress)
+        dequantize_checkpoint(d / 'checkpoint', d / 'bf16-twin')
+    d = CacheEntry('quantized', f"{src.name}-{recipe_name}", twin_key(src, recipe_name), marker='bf16-twin/config.json').get(make)
+    return d / 'checkpoint', d / 'bf16-twin'
 
 def prepared_proxy(model:str, progress:bool=True) -> Path:
     "The trained proxy `model`, and for the default configuration's model also the quantized twin its experiment serves: made once, cached."
     p = check_parameters({})
     if model == p['model']: quantized_twin(model, p['recipe'], progress)
-    from glmlab.quant.proxy import proxy_dir
     return proxy_dir(model, progress)
 
 def cpu_servers(p:dict, progress:bool=True) -> dict[str, dict]:
     "The two CPU servers of configuration `p` (checked parameters): `{recipe: serve command}` for the baseline proxy and the quantized twin, with the weights probe."
-    from glmlab.quant.proxy import proxy_dir
-    from glmlab.serving.serve import serve_command
-    from glmlab.serving.predict import probed
-    from glmlab.serving.server import cpu_core_sets
     dirs = {p['baseline_recipe']: proxy_dir(p['model'], progress), p['recipe']: quantized_twin(p['model'], p['recipe'], progress)[1]}
     # vLLM's CPU backend serves BF16 weights only: both checkpoints are predicted (and served) as BF16
     cmds = {r: probed(serve_command(p['model'], 'bf16', 'cpu', checkpoint=str(d), max_model_len=p['max_model_len'],
@@ -128,7 +124,6 @@ def cpu_servers(p:dict, progress:bool=True) -> dict[str, dict]:
 @contextmanager
 def cpu_server_pair(params:dict|None=None, share:bool=False, path:Path|None=None, progress:bool=True):
     "Start the two CPU servers of configuration `params` (default: the defaults) side by side, `{recipe: server}`; with `share`, listed in the servers file (`path`) while they run."
-    from glmlab.serving.server import server_for, serving, share as share_server, unshare
     servers = {r: server_for(c, shared=False) for r, c in cpu_servers(check_parameters(params or {}), progress).items()}
     with serving(*servers.values(), progress=progress):
         for s in servers.values():
@@ -157,13 +152,6 @@ def _step(out:Path, name:str, status:dict):
 def run_experiment(out_dir:Path|str, progress:bool=True, **params) -> dict:
     "Run one configuration (see `PARAMETERS`) into `out_dir`; returns the tables."
     import pandas as pd
-    from glmlab.serving.server import server_for, serving
-    from glmlab.lab.bench import run_bench
-    from glmlab.lab.regression import regression
-    from glmlab.serving.predict import weights_held
-    from glmlab.lab.roofline import measured_vs_bound
-    from glmlab.quant.proxy import proxy_dir
-    from glmlab.core.store import write_csv
     p = check_parameters(params)
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     (out / 'parameters.json').write_text(json.dumps(p, indent=1))
@@ -201,11 +189,6 @@ def run_experiment(out_dir:Path|str, progress:bool=True, **params) -> dict:
 def _run_gpu(p:dict, out:Path, progress:bool) -> dict:
     "GPU profile: serve the published checkpoints of `model` one at a time and benchmark each (untested here: no GPU)."
     import pandas as pd
-    from glmlab.serving.serve import serve_command
-    from glmlab.serving.server import server_for
-    from glmlab.lab.bench import run_bench
-    from glmlab.core.store import write_csv
-    from glmlab.lab.regression import lm_eval_commands
     bench, status = [], {}
     for r in (p['baseline_recipe'], p['recipe']):
         with server_for(serve_command(p['model'], r, p['hardware'], max_model_len=p['max_model_len'])) as s:

@@ -12,6 +12,9 @@ from ..core.settings import settings, invalid
 from ..core.data import load_yaml
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
+from ..quant.tasks import task_names, items
+from .bench import off_event_loop
+from ..core.store import write_csv
 
 # %% auto #0
 __all__ = ['completions', 'served_name', 'lm_eval_task_dir', 'task_answers', 'mcnemar_exact', 'paired_test', 'topk_kl', 'drift',
@@ -41,7 +44,6 @@ def served_name(url:str) -> str:
 def lm_eval_task_dir(n_per_task:int, out:Path|str) -> Path:
     "Write one lm-eval task definition per proxy task (YAML over a JSONL of its eval items) into `out`; returns `out`."
     import yaml
-    from glmlab.quant.tasks import task_names, items
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     for t in task_names():
         its = items(t, n_per_task, 'eval')
@@ -59,8 +61,6 @@ def task_answers(url:str, task_dir:Path|str, label:str='') -> list[dict]:
     os.environ.setdefault('HF_DATASETS_OFFLINE', '1'); os.environ.setdefault('HF_HUB_OFFLINE', '1')
     import lm_eval
     from lm_eval.tasks import TaskManager
-    from glmlab.quant.tasks import task_names
-    from glmlab.lab.bench import off_event_loop
     d = Path(task_dir)
     args = dict(model=served_name(url), base_url=f"{url}/v1/completions", num_concurrent=8, tokenized_requests=False,
                 tokenizer_backend=None, max_retries=1)
@@ -119,8 +119,6 @@ def _both(fn, a:tuple, b:tuple):
 def regression(base_url:str, quant_url:str, n_per_task:int=100, k:int=20, seed:int=0, out:Path|str|None=None, **labels) -> dict:
     "Paired accuracy and logprob drift of the server at `quant_url` against the one at `base_url`; tables written to `out`."
     import pandas as pd
-    from glmlab.core.store import write_csv
-    from glmlab.quant.tasks import task_names, items
     out = Path(out or Path(settings()['outputs_path']) / 'regression'); out.mkdir(parents=True, exist_ok=True)
     tasks = lm_eval_task_dir(n_per_task, out / 'lm_eval_tasks')   # the task definitions lm-eval ran, kept beside the results
     a, b = _both(lambda url, label: task_answers(url, tasks, label), (base_url, 'baseline'), (quant_url, 'quantized'))

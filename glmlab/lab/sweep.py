@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools, json, os, platform, re, subprocess, time
 from pathlib import Path
 import yaml
+import glmlab
 from ..core.settings import settings, GlmlabError, invalid
 from ..core.store import write_json, inputs_key
 from .experiment import check_parameters

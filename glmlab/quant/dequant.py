@@ -11,6 +11,7 @@ from pathlib import Path
 from ..core.settings import GlmlabError
 from ..core.data import formats
 from ..footprint.formats import scale_names
+from ..core.store import write_dir
 
 # %% auto #0
 __all__ = ['unpack_nvfp4', 'dequant_fp8', 'dequantized_tensors', 'dequantize_checkpoint', 'simulated_weights']
@@ -49,7 +50,6 @@ def dequantized_tensors(d:Path|str, dtype:str='bfloat16') -> dict:
 def dequantize_checkpoint(d:Path|str, out:Path|str) -> Path:
     "Write the BF16 twin of the quantized checkpoint in `d` to `out` (atomically)."
     from safetensors.torch import save_file
-    from glmlab.core.store import write_dir
     d = Path(d)
     tensors = dequantized_tensors(d)
     def write(tmp):

@@ -11,6 +11,8 @@ from ..core.settings import settings
 from ..core.store import write_csv
 from ..core.data import recipe_names, load_yaml
 from .tasks import task_names
+from .proxy import proxy_dir, load_proxy, task_results, task_rows
+from .quantize import quantize_model, calibration_batches
 
 # %% auto #0
 __all__ = ['distribution_metrics', 'fidelity']
@@ -41,8 +43,6 @@ def fidelity(model:str='tiny-glm5', # a proxy name
     "Fidelity of each recipe against the BF16 proxy; writes `fidelity.csv` and `task_items.csv` as it goes; returns both tables."
     import pandas as pd
     from tqdm.auto import tqdm
-    from glmlab.quant.proxy import proxy_dir, load_proxy, task_results, task_rows
-    from glmlab.quant.quantize import quantize_model, calibration_batches
     out = Path(out or settings()['outputs_path'] / 'fidelity' / model)
     src = proxy_dir(model, progress)
     base, tok = load_proxy(src, dtype='float32')

@@ -8,10 +8,10 @@ Docs: https://glmlab.github.io/glmlab/quant.proxy.html.md"""
 from __future__ import annotations
 import json, time
 from pathlib import Path
-from ..core.settings import GlmlabError, settings
-from ..core.store import locked, write_dir, inputs_key
+from ..core.settings import GlmlabError
+from ..core.store import CacheEntry, write_dir, inputs_key
 from ..core.data import load_yaml, model_config
-from .tasks import items, task_names, training_lines
+from .tasks import items, task_names, training_lines, task_item
 
 # %% auto #0
 __all__ = ['GLM_CHAT_TEMPLATE', 'PROXIES', 'proxy_tokenizer', 'build_model', 'char_ids', 'task_rows', 'training_settings',
@@ -57,7 +57,6 @@ def char_ids(tok):
 def task_rows(tok, n_rows:int, seq_len:int, split:str, packing_draws:int=0):
     "Rows of whole task lines of `split` packed to `seq_len` tokens, up to `packing_draws` more tries to fill a row's end; labels only on answers and text (prompts are given, not predicted)."
     import torch, random
-    from glmlab.quant.tasks import task_item
     p = load_yaml('proxy')
     rng, tasks = random.Random(p['seeds'][split]), list(p['tasks'])
     X, Y = torch.full((n_rows, seq_len), tok.pad_token_id), torch.full((n_rows, seq_len), -100)
@@ -138,11 +137,7 @@ PROXIES = ('tiny-glm5', 'tiny-glm4')
 def proxy_dir(model:str, progress:bool=True) -> Path:
     "Folder of the trained BF16 proxy `model` (a Hugging Face checkpoint with tokenizer), trained on first use."
     if model not in PROXIES: raise GlmlabError(f"--model={model!r} is not a proxy glmlab can build; expected one of: {', '.join(PROXIES)}")
-    out = Path(settings()['cache_path']) / 'proxies' / f"{model}-{proxy_key(model)}"
-    if (out / 'model.safetensors').is_file(): return out
-    with locked(out.with_name(f'.{out.name}.lock')):   # another process may be training the same proxy
-        if not (out / 'model.safetensors').is_file(): _train_into(model, out, progress)
-    return out
+    return CacheEntry('proxies', model, proxy_key(model), marker='model.safetensors').get(lambda out: _train_into(model, out, progress))
 
 def _train_into(model:str, out:Path, progress:bool):
     "Build, train and check proxy `model`, then move it into the cache folder `out` in one rename."

@@ -10,7 +10,11 @@ import json
 from pathlib import Path
 from ..core.settings import GlmlabError, settings
 from ..core.store import write_dir
-from ..core.data import recipe, formats, load_yaml
+from ..core.data import recipe, formats, load_yaml, hardware, hardware_names
+from .proxy import task_rows, load_proxy
+from ..footprint.formats import scale_names, human_bytes
+from ..footprint.spec import model_spec
+from ..footprint.recipes import weight_bytes_by_component
 
 # %% auto #0
 __all__ = ['MODELOPT_VERSION', 'modelopt_config', 'nvfp4_fake_quant_cpu', 'register_cpu_nvfp4', 'calibration_batches',
@@ -73,7 +77,6 @@ def register_cpu_nvfp4():
 # %% ../../nbs/15_quant.quantize.ipynb #ee67a210
 def calibration_batches(tok, n:int|None=None, batch:int=16):
     "`n` rows of the calibration split (`data/proxy.yaml`), in batches."
-    from glmlab.quant.proxy import task_rows
     p = load_yaml('proxy')
     X, _ = task_rows(tok, n or p['calib_samples'], p['training']['seq_len'], 'calib')
     return [X[i:i + batch] for i in range(0, len(X), batch)]
@@ -95,7 +98,6 @@ def _unquantized_to_bf16(d:Path):
     "modelopt exports unquantized tensors in the model's dtype; the model ran in FP32, so cast them back to BF16 (lossless: they were BF16)."
     import torch
     from safetensors.torch import load_file, save_file
-    from glmlab.footprint.formats import scale_names
     keep = (*scale_names(), 'e_score_correction_bias')   # the router bias is stored in FP32 (recipes.yaml: stored_as)
     for f in d.glob('*.safetensors'):
         t = load_file(f)
@@ -108,7 +110,6 @@ def quantize_checkpoint(model_dir:Path|str, recipe_name:str, out:Path|str, calib
     model_dir = Path(model_dir)
     if not (model_dir / 'config.json').is_file(): raise GlmlabError(f"--model={str(model_dir)!r}: no config.json there; expected a proxy name or a Hugging Face checkpoint folder")
     recipe(recipe_name)   # unknown recipe: one line, before any loading
-    from glmlab.quant.proxy import load_proxy
     dtype = 'bfloat16' if recipe_name == 'bf16' else 'float32'   # simulate in FP32: BF16 rounding would disagree with the FP32 exporter
     try: model, tok = load_proxy(model_dir, dtype=dtype)
     except Exception as e:   # missing or corrupt files surface as many error types (OSError, SafetensorError, ...)
@@ -129,10 +130,6 @@ def quantize_checkpoint(model_dir:Path|str, recipe_name:str, out:Path|str, calib
 # %% ../../nbs/15_quant.quantize.ipynb #c68571d4
 def plan(model:str|None=None, recipe_name:str|None=None) -> dict:
     "What quantizing the full `model` with `recipe_name` (settings.ini's defaults) needs, and the script to run on a GPU node."
-    from glmlab.footprint.spec import model_spec
-    from glmlab.footprint.recipes import weight_bytes_by_component
-    from glmlab.core.data import hardware, hardware_names
-    from glmlab.footprint.formats import human_bytes
     st, q = settings(), load_yaml('quantize')
     model, recipe_name = model or st['default_model'], recipe_name or st['default_recipe']
     if model not in q['source_checkpoints']: raise GlmlabError(f"--model={model!r}: no source checkpoint known for a full-scale plan; expected one of: {', '.join(q['source_checkpoints'])}")

@@ -10,6 +10,9 @@ from pathlib import Path
 from ..core.settings import settings, GlmlabError
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
+from .server import server_for, serving
+from ..core.store import write_csv
+from ..quant.validate import checkpoint_tensors
 
 # %% auto #0
 __all__ = ['PROBE', 'WeightsProbe', 'probed', 'weights_held', 'measure', 'widened_tensors']
@@ -59,8 +62,6 @@ def weights_held(srv) -> dict:
 def measure(cmds:list[dict], out:Path|str|None=None, progress:bool=True):
     "Predicted vs measured for each server command (`serve_command` results on the CPU profile): servers started side by side, a shared one used as it is; rows written as they arrive."
     import pandas as pd
-    from glmlab.serving.server import server_for, serving
-    from glmlab.core.store import write_csv
     out = Path(out or settings()['outputs_path'] / 'predictions' / 'kv_pool.csv')
     cmds = [probed(c) for c in cmds]
     rows = []
@@ -86,7 +87,6 @@ _TORCH_DTYPE = {'BF16': 'bfloat16', 'F16': 'float16', 'F32': 'float32', 'F8_E4M3
 def widened_tensors(probe:dict, checkpoint:Path|str) -> "pandas.DataFrame":
     "Tensors vLLM holds in another dtype than the checkpoint stores (e.g. MoE routers in FP32): name, both dtypes, extra bytes."
     import pandas as pd
-    from glmlab.quant.validate import checkpoint_tensors
     stored, rows = checkpoint_tensors(checkpoint), []
     for name, (dtype, shape, nbytes) in probe['parameters'].items():
         s = stored.get(name)   # None where vLLM fused parts (qkv_proj, gate_up_proj, stacked experts) in their own dtype
