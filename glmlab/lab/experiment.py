@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from ..core.settings import invalid, GlmlabError
 from ..core.store import CacheEntry, inputs_key, write_csv
-from ..core.data import hardware_names, recipe_names, load_yaml, recipe
+from ..core.data import hardware_names, recipe_names, recipe, published_recipes
 from ..quant.proxy import proxy_dir
 from ..quant.quantize import quantize_checkpoint
 from ..quant.dequant import dequantize_checkpoint
@@ -25,7 +25,7 @@ from .regression import regression, lm_eval_commands
 from .roofline import measured_vs_bound
 
 # %% auto #0
-__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'Param', 'default_parameters', 'check_parameters', 'twin_key',
+__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'Param', 'default_parameters', 'Checked', 'check_parameters', 'twin_key',
            'quantized_twin', 'prepared_proxy', 'cpu_servers', 'cpu_server_pair', 'checkpoint_hashes', 'run_experiment']
 
 # %% ../../nbs/25_lab.experiment.ipynb #7ccae506
@@ -64,8 +64,12 @@ CPU_SERVABLE = ('tiny-glm4',)   # vLLM's CPU backend has no sparse (DSA) attenti
 
 def default_parameters() -> dict: return {k: copy(v.default) for k, v in PARAMETERS.items()}
 
-def check_parameters(p:dict) -> dict:
+class Checked(dict):
+    "Parameters that `check_parameters` filled in and checked; checking them again returns them as they are."
+
+def check_parameters(p:dict) -> Checked:
     "Defaults filled in and every value checked; raises a one-line `GlmlabError` naming the first bad parameter."
+    if isinstance(p, Checked): return p
     unknown = set(p) - set(PARAMETERS) - {'out_dir'}
     if unknown: raise GlmlabError(f"unknown parameter {sorted(unknown)[0]!r}; expected some of: {', '.join(PARAMETERS)}")
     p = {**default_parameters(), **p}
@@ -78,12 +82,12 @@ def check_parameters(p:dict) -> dict:
     if p['recipe'] == p['baseline_recipe']: raise bad('baseline_recipe')
     if p['hardware'] == 'cpu' and p['model'] not in CPU_SERVABLE: raise bad('model')
     if p['hardware'] != 'cpu':
-        ck = load_yaml('serving')['checkpoints'].get(p['model'], {})
+        ck = published_recipes(p['model'])
         if p['recipe'] not in ck or p['baseline_recipe'] not in ck:
             raise invalid('parameter model', p['model'], f"a model with published checkpoints for {p['recipe']} and {p['baseline_recipe']} (data/serving.yaml)")
     if p['num_prompts'] < max(p['concurrency']): raise bad('num_prompts')   # rules between parameters
     if p['max_model_len'] < p['input_len'] + p['output_len']: raise bad('max_model_len')
-    return p
+    return Checked(p)
 
 # %% ../../nbs/25_lab.experiment.ipynb #9206d7d3
 # What decides a quantized proxy and its BF16 twin, besides the proxy itself: the code that quantizes (with the
@@ -149,10 +153,10 @@ def _step(out:Path, name:str, status:dict):
     status.setdefault('steps', []).append(dict(step=name, done=time.strftime('%Y-%m-%dT%H:%M:%S')))
     (out / 'status.json').write_text(json.dumps(status, indent=1))
 
-def run_experiment(out_dir:Path|str, progress:bool=True, **params) -> dict:
-    "Run one configuration (see `PARAMETERS`) into `out_dir`; returns the tables."
+def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) -> dict:
+    "Run one configuration `params` (see `PARAMETERS`; unset ones are the defaults) into `out_dir`; returns the tables."
     import pandas as pd
-    p = check_parameters(params)
+    p = check_parameters(params or {})   # as it is if the caller checked it
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     (out / 'parameters.json').write_text(json.dumps(p, indent=1))
     status, res = {}, {}

@@ -80,7 +80,6 @@ def hardware_fingerprint() -> dict:
 
 def code_version(notebook:Path) -> str:
     "The `inputs_key` of every glmlab module, every data file and the notebook: a finished run of other code is stale."
-    import glmlab
     pkg, data = Path(glmlab.__file__).parent, Path(settings()['data_path'])
     return inputs_key(modules=tuple(sorted('.'.join(p.relative_to(pkg).with_suffix('').parts) for p in pkg.rglob('*.py'))), files=(notebook,),
                       data=tuple(sorted(str(p.relative_to(data)) for p in data.rglob('*') if p.is_file())))

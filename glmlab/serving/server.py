@@ -105,7 +105,6 @@ class VllmServer:
 
     def wait(self):
         "Block until `/health` answers; if the server dies, times out or Ctrl-C comes first, stop it and raise a one-line `ServerError`."
-        import requests
         if self.shared_by:
             if not _healthy(self.url): raise ServerError(f"the shared server at {self.url} (started by pid {self.shared_by}) no longer answers /health")
             return self
