@@ -8,10 +8,10 @@ Docs: https://glmlab.github.io/glmlab/footprint.budget.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass
 from ..core.settings import invalid
-from ..core.data import Hardware, vllm_params
+from ..core.data import GiB, Hardware, vllm_params
 
 # %% auto #0
-__all__ = ['GiB', 'RESERVES', 'default_gpu_memory_utilization', 'Budget', 'GpuMemory']
+__all__ = ['RESERVES', 'default_gpu_memory_utilization', 'Budget', 'GpuMemory']
 
 # %% ../../nbs/09_footprint.budget.ipynb #d267c41a
 def _version(v:str) -> tuple: return tuple(int(x) for x in v.split('.')[:3] if x.isdigit())
@@ -30,8 +30,6 @@ def default_gpu_memory_utilization(vllm_version:str|None=None) -> float:
     raise invalid('--vllm-version', v, 'a version like 0.32.0')
 
 # %% ../../nbs/09_footprint.budget.ipynb #3d0c699e
-GiB = 2**30
-
 @dataclass(frozen=True, kw_only=True)
 class Budget:
     "vLLM's memory knobs for one deployment; `None` means vLLM's (or glmlab's documented) default."

@@ -36,7 +36,7 @@ def attention_bytes_per_token_layer(s:ModelSpec, kv_dtype:str) -> int:
 
 def indexer_bytes_per_token_layer(s:ModelSpec) -> int:
     "Bytes of one token in one full-indexer layer's key cache (FP8 + FP32 scales); 0 without an indexer."
-    return s.index_head_dim + 4 * -(-s.index_head_dim // _SCALE_BLOCK) if s.has_indexer else 0
+    return s.index_head_dim + 4 * cdiv(s.index_head_dim, _SCALE_BLOCK) if s.has_indexer else 0
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #86d3c7dd
 def _layer_bytes(s:ModelSpec, kv_dtype:str, layer:int) -> int:
