@@ -58,6 +58,7 @@ def _sweep_parser(sub, s):
     p.add_argument('matrix', help='matrix YAML (see data/sweeps/)')
     p.add_argument('--runs-dir', help='where run folders go (default: outputs/runs)')
     p.add_argument('--run-id', help="overrides the matrix's run_id")
+    p.add_argument('--any-notebook', action='store_true', help="allow a matrix notebook outside the project (it is executed: trust it)")
     p.add_argument('--fresh', action='store_true', help='rerun configurations that are already done')
 
 def _quantize_parser(sub, s):
@@ -88,6 +89,7 @@ def _serve_parser(sub, s):
     p.add_argument('--kv-cache-dtype', choices=['auto', 'bf16', 'fp8'])
     p.add_argument('--gpu-memory-utilization', type=float)
     p.add_argument('--host', default=None, help="bind address (default: settings.ini's server_host, 127.0.0.1)")
+    p.add_argument('--allow-remote', action='store_true', help="allow a non-loopback --host; the server then requires an API key (made and printed if --api-key is absent)")
     p.add_argument('--dry-run', action='store_true', help='print the command, its environment, flags and warnings; start nothing')
     p.add_argument('--experiment', action='store_true', help="start the experiment's two CPU servers (the BF16 proxy and its "
                                                              "quantized twin, glmlab.lab.experiment.cpu_servers) side by side")
@@ -143,7 +145,7 @@ def write_report_notebook(out):
     return nb
 
 def cmd_sweep(a) -> int:
-    runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh)
+    runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh, any_notebook=a.any_notebook)
     for m in runs: print(f"{m['config_id']}: {m['status']}" + (f" ({m['error']})" if m['error'] else ''))
     return 0 if all(m['status'] == 'done' for m in runs) else 1
 
@@ -198,7 +200,9 @@ def cmd_serve(a) -> int:
         for x in cmd['fixes']: print(f"fix: {x}")
     if a.dry_run: return 0
     if a.share: _check_sharing()
-    srv = server_for(cmd, shared=False, host=a.host, port=a.port)
+    srv = server_for(cmd, shared=False, host=a.host, port=a.port, allow_remote=a.allow_remote)
+    if '--api-key' in srv.args:
+        print(f"warning: {srv.host} is reachable from the network; clients must send Authorization: Bearer {srv.args[srv.args.index('--api-key') + 1]}", flush=True)
     with srv:
         print(f"serving at {srv.url}/v1 ({srv.facts()}); Ctrl-C stops it", flush=True)
         if a.share: print(f"shared in {share(srv)}: a server_for with this exact command uses it while it runs", flush=True)

