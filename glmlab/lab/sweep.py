@@ -6,7 +6,7 @@ Docs: https://glmlab.github.io/glmlab/lab.sweep.html.md"""
 
 # %% ../../nbs/26_lab.sweep.ipynb #3ad409d6
 from __future__ import annotations
-import itertools, json, os, platform, re, subprocess, time
+import itertools, json, os, platform, subprocess, time
 from pathlib import Path
 import yaml
 import glmlab
