@@ -7,15 +7,17 @@ Docs: https://glmlab.github.io/glmlab/quant.validate.html.md"""
 # %% ../../nbs/16_quant.validate.ipynb #b64798a2
 from __future__ import annotations
 import json, struct
+from math import prod
 from pathlib import Path
-from ..core.settings import GlmlabError
+from ..core.settings import GlmlabError, short_repr
 from ..core.data import formats, recipe
 from ..footprint.spec import spec_from_config
 from ..footprint.params import COMPONENTS, component_of
 from ..footprint.recipes import quantized_groups, weight_bytes_by_component
 
 # %% auto #0
-__all__ = ['DTYPE_CODES', 'safetensors_header', 'checkpoint_tensors', 'expected_tensors', 'validate']
+__all__ = ['DTYPE_CODES', 'DTYPE_BYTES', 'safetensors_header', 'layout_problems', 'checkpoint_tensors', 'expected_tensors',
+           'validate']
 
 # %% ../../nbs/16_quant.validate.ipynb #fd6cadd2
 DTYPE_CODES = {'bfloat16': 'BF16', 'float32': 'F32', 'float8_e4m3fn': 'F8_E4M3', 'uint8': 'U8', 'float16': 'F16'}
@@ -26,8 +28,32 @@ def safetensors_header(path:Path|str) -> dict:
         raw = f.read(8)
         if len(raw) < 8: raise GlmlabError(f"{path}: not a safetensors file (shorter than its 8-byte header length)")
         n = struct.unpack('<Q', raw)[0]
+        if n > Path(path).stat().st_size - 8: raise GlmlabError(f"{path}: header length {n:,} runs past the end of the file ({Path(path).stat().st_size:,} bytes): truncated or corrupt")
         try: return json.loads(f.read(n))
         except (json.JSONDecodeError, UnicodeDecodeError): raise GlmlabError(f"{path}: corrupt safetensors header") from None
+
+DTYPE_BYTES = {'BF16': 2, 'F16': 2, 'F32': 4, 'F64': 8, 'F8_E4M3': 1, 'F8_E5M2': 1, 'U8': 1, 'I8': 1, 'I16': 2, 'I32': 4, 'I64': 8, 'BOOL': 1}
+
+def layout_problems(path:Path|str) -> list[str]:
+    "What is wrong with where a safetensors file's header puts its tensors: sizes that do not match dtype x shape, ranges past the end of the file, overlaps, gaps."
+    path = Path(path); head = safetensors_header(path)
+    n = struct.unpack('<Q', path.read_bytes()[:8])[0]
+    data = path.stat().st_size - 8 - n
+    out, spans = [], []
+    for k, v in head.items():
+        if k == '__metadata__': continue
+        try: (a, b), shape, size = v['data_offsets'], v['shape'], DTYPE_BYTES[v['dtype']]
+        except (KeyError, TypeError, ValueError): out.append(f"{path.name}: {k}: header entry {short_repr(v)} is not a dtype, shape and two data offsets"); continue
+        if b - a != size * prod(shape): out.append(f"{path.name}: {k}: {b - a:,} bytes in the file, {v['dtype']} {list(shape)} needs {size * prod(shape):,}")
+        if not 0 <= a <= b <= data: out.append(f"{path.name}: {k}: bytes {a:,}..{b:,} lie outside the file's {data:,} data bytes (truncated?)")
+        spans.append((a, b, k))
+    end = 0
+    for a, b, k in sorted(spans):
+        if a < end: out.append(f"{path.name}: {k} overlaps the tensor before it")
+        elif a > end: out.append(f"{path.name}: {a - end:,} bytes before {k} belong to no tensor")
+        end = max(end, b)
+    if spans and end != data: out.append(f"{path.name}: {data - end:,} bytes after the last tensor belong to no tensor" if end < data else f"{path.name}: the tensors end past the file")
+    return out
 
 def checkpoint_tensors(d:Path|str) -> dict[str, dict]:
     "Every tensor of the checkpoint in folder `d` with dtype, shape, bytes and file."
@@ -91,9 +117,11 @@ def validate(d:Path|str, recipe_name:str|None=None) -> dict:
     for n in sorted(set(want) & set(found)):
         if (found[n]['dtype'], found[n]['shape']) != (want[n]['dtype'], want[n]['shape']):
             problems.append(f"{n}: {found[n]['dtype']} {list(found[n]['shape'])}, recipe {rn} wants {want[n]['dtype']} {list(want[n]['shape'])}")
+    for f in sorted(d.glob('*.safetensors')): problems += layout_problems(f)
     by = dict.fromkeys(COMPONENTS, 0)
     for n, t in found.items(): by[component_of(n, spec.layers)] += t['bytes']
     predicted = weight_bytes_by_component(spec, rn, mtp=False)
+    problems += [f"{c}: {by[c]:,} bytes of tensors, recipe {rn} predicts {predicted[c]:,}" for c in COMPONENTS if by[c] != predicted[c]]
     files = sum(f.stat().st_size for f in d.glob('*.safetensors'))
     return dict(checkpoint=str(d), recipe=rn, ok=not problems, problems=problems, tensors=len(found),
                 bytes_found=by, bytes_predicted=predicted, data_bytes=sum(by.values()), header_bytes=files - sum(by.values()))
