@@ -6,7 +6,7 @@ Docs: https://glmlab.github.io/glmlab/core.store.html.md"""
 
 # %% ../../nbs/02_core.store.ipynb #9228267c
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile
+import hashlib, json, os, shutil, sys, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import glmlab
@@ -15,7 +15,7 @@ from .settings import settings
 from .data import data_path
 
 # %% auto #0
-__all__ = ['inputs_key', 'locked', 'CacheEntry', 'write_atomic', 'write_json', 'write_csv', 'write_dir']
+__all__ = ['inputs_key', 'locked', 'write_atomic', 'write_json', 'write_csv', 'write_dir', 'file_digest', 'CacheEntry']
 
 # %% ../../nbs/02_core.store.ipynb #adf9df33
 def inputs_key(*values, # JSON-able values or bytes that decide the result (a config, a recipe name)
@@ -40,29 +40,6 @@ def locked(path:Path):
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
-
-# %% ../../nbs/02_core.store.ipynb #fa40b88b
-@dataclass(frozen=True)
-class CacheEntry:
-    "A folder of the cache, `<cache_path>/<kind>/<name>-<key>`, complete when its `marker` file exists."
-    kind: str # what the cache holds: `proxies`, `quantized`
-    name: str # what this entry is: `tiny-glm4`
-    key: str # an `inputs_key` of everything that decides it
-    marker: str = 'config.json' # the file, relative to the folder, that is written last
-
-    @property
-    def path(self) -> Path: return Path(settings()['cache_path']) / self.kind / f'{self.name}-{self.key}'
-    @property
-    def lock(self) -> Path: return self.path.with_name(f'.{self.path.name}.lock')
-    @property
-    def complete(self) -> bool: return (self.path / self.marker).is_file()
-
-    def get(self, make) -> Path:
-        "The entry's folder, made first by `make(path)` (under the lock) if it is not complete."
-        if not self.complete:
-            with locked(self.lock):   # another process may be making the same entry
-                if not self.complete: make(self.path)
-        return self.path
 
 # %% ../../nbs/02_core.store.ipynb #48ec2613
 def write_atomic(path:Path, data:bytes|str) -> Path:
@@ -95,3 +72,50 @@ def write_dir(out:Path, write) -> Path:
         os.replace(tmp, out)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+# %% ../../nbs/02_core.store.ipynb #b51d9966
+def file_digest(path:Path) -> str:
+    "SHA-256 of the file `path`, read in 1 MiB chunks."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
+    return h.hexdigest()
+
+# %% ../../nbs/02_core.store.ipynb #fa40b88b
+@dataclass(frozen=True)
+class CacheEntry:
+    "A folder of the cache, `<cache_path>/<kind>/<name>-<key>`, complete when its `marker` file exists."
+    kind: str # what the cache holds: `proxies`, `quantized`
+    name: str # what this entry is: `tiny-glm4`
+    key: str # an `inputs_key` of everything that decides it
+    marker: str = 'config.json' # the file, relative to the folder, that is written last
+
+    @property
+    def path(self) -> Path: return Path(settings()['cache_path']) / self.kind / f'{self.name}-{self.key}'
+    @property
+    def lock(self) -> Path: return self.path.with_name(f'.{self.path.name}.lock')
+    @property
+    def complete(self) -> bool: return (self.path / self.marker).is_file()
+
+    @property
+    def digest_file(self) -> Path: return self.path / '.glmlab-digest.json'
+    def digest(self) -> dict[str, str]:
+        "SHA-256 of every file of the entry (its digest file left out), by relative path."
+        return {str(p.relative_to(self.path)): file_digest(p) for p in sorted(self.path.rglob('*')) if p.is_file() and p != self.digest_file}
+    def intact(self) -> bool:
+        "Whether the entry is complete and every file is as it was made (a truncated or flipped file is not)."
+        if not self.complete or not self.digest_file.is_file(): return False
+        try: return json.loads(self.digest_file.read_text()) == self.digest()
+        except (OSError, ValueError): return False
+
+    def get(self, make) -> Path:
+        "The entry's folder: made by `make(path)` (under the lock) if absent, made again if a file changed since it was made."
+        if not self.intact():
+            with locked(self.lock):   # another process may be making the same entry
+                if not self.intact():
+                    if self.path.exists():
+                        print(f"glmlab: cache entry {self.path} is incomplete or changed since it was made; making it again", file=sys.stderr)
+                        shutil.rmtree(self.path)
+                    make(self.path)
+                    write_json(self.digest_file, self.digest())
+        return self.path

@@ -6,7 +6,6 @@ Docs: https://glmlab.github.io/glmlab/lab.aggregate.html.md"""
 
 # %% ../../nbs/27_lab.aggregate.ipynb #adfed904
 from __future__ import annotations
-import json
 from pathlib import Path
 from ..core.settings import settings
 from typing import TYPE_CHECKING
@@ -15,6 +14,7 @@ from .regression import plot_deltas
 from ..footprint.report import catalog, plot_fit_matrix, table, new_figure, save_figure
 from ..core.store import write_atomic, write_csv
 from .roofline import published_vs_bound
+from .sweep import read_manifest
 
 # %% auto #0
 __all__ = ['TABLES', 'load_runs', 'plot_footprint_by_hardware', 'plot_pareto', 'plot_accuracy', 'plot_predicted_vs_measured',
@@ -24,20 +24,26 @@ __all__ = ['TABLES', 'load_runs', 'plot_footprint_by_hardware', 'plot_pareto', '
 TABLES = {'bench': 'bench.csv', 'paired': 'regression/paired.csv', 'drift': 'regression/drift.csv',
           'predictions': 'predictions.csv', 'roofline': 'roofline.csv'}
 
-def load_runs(runs_dir:Path|str|None=None) -> dict:
+def load_runs(runs_dir:Path|str|None=None, say=print) -> dict:
     "`manifests` plus each table of `TABLES`, concatenated over every configuration under `runs_dir`."
     import pandas as pd
     runs = Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
     mans, tables = [], {k: [] for k in TABLES}
     for mp in sorted(runs.glob('*/*/manifest.json')):
-        m = json.loads(mp.read_text())
-        tag = dict(run_id=m['run_id'], config_id=m['config_id'], status=m['status'], hardware=m['parameters']['hardware'])
-        mans.append({**tag, 'model': m['parameters']['model'], 'recipe': m['parameters']['recipe'], 'started': m['started'],
-                     'seconds': m['seconds'], 'error': m['error'], 'commit': (m['git'].get('commit') or '')[:10]})
+        m = read_manifest(mp, say)
+        try:
+            tag = dict(run_id=m['run_id'], config_id=m['config_id'], status=m['status'], hardware=m['parameters']['hardware'])
+            mans.append({**tag, 'model': m['parameters']['model'], 'recipe': m['parameters']['recipe'], 'started': m['started'],
+                         'seconds': m['seconds'], 'error': m['error'], 'commit': ((m.get('git') or {}).get('commit') or '')[:10]})
+        except (KeyError, TypeError) as e:
+            if m: say(f"{mp}: manifest without {e}; left out of the report")
+            continue
+        if m['status'] != 'done': continue   # half a run, or an earlier run's tables
         for k, rel in TABLES.items():
             f = mp.parent / rel
-            if f.exists() and f.stat().st_size:
-                tables[k].append(pd.read_csv(f).assign(**{c: v for c, v in tag.items()}))
+            if not (f.exists() and f.stat().st_size): continue
+            try: tables[k].append(pd.read_csv(f).assign(**{c: v for c, v in tag.items()}))
+            except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as e: say(f"{f}: unreadable table ({type(e).__name__}); left out of the report")
     out = {'manifests': pd.DataFrame(mans)}
     out.update({k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in tables.items()})
     return out

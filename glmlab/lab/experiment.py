@@ -6,13 +6,13 @@ Docs: https://glmlab.github.io/glmlab/lab.experiment.html.md"""
 
 # %% ../../nbs/25_lab.experiment.ipynb #34ed5711
 from __future__ import annotations
-import hashlib, json, time
+import json, time
 from contextlib import contextmanager
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from ..core.settings import invalid, GlmlabError
-from ..core.store import CacheEntry, inputs_key, write_csv
+from ..core.store import CacheEntry, file_digest, inputs_key, write_csv
 from ..core.data import hardware_names, recipe_names, recipe, published_recipes
 from ..quant.proxy import proxy_dir
 from ..quant.quantize import quantize_checkpoint
@@ -141,11 +141,7 @@ def checkpoint_hashes(*dirs:Path) -> dict:
     "SHA-256 of every safetensors file of each checkpoint folder, for the manifest."
     out = {}
     for d in dirs:
-        for f in sorted(Path(d).glob('*.safetensors')):
-            h = hashlib.sha256()
-            with open(f, 'rb') as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b''): h.update(chunk)
-            out[str(f)] = h.hexdigest()
+        for f in sorted(Path(d).glob('*.safetensors')): out[str(f)] = file_digest(f)
     return out
 
 # %% ../../nbs/25_lab.experiment.ipynb #59b040c9

@@ -12,10 +12,11 @@ import yaml
 import glmlab
 from ..core.settings import settings, GlmlabError, invalid, safe_name, inside
 from ..core.store import write_json, inputs_key
+from ..serving.server import pid_alive
 from .experiment import check_parameters
 
 # %% auto #0
-__all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep']
+__all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep', 'read_manifest']
 
 # %% ../../nbs/26_lab.sweep.ipynb #90bf9484
 def _slug(d:dict) -> str:
@@ -121,6 +122,17 @@ def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None
     finally: restore()
     return results
 
+def read_manifest(path:Path, say=print) -> dict:
+    "A configuration's manifest, or `{}` (not done) when it is absent or corrupt, said by name; a `running` one whose process is gone is `interrupted`."
+    if not path.exists(): return {}
+    try: m = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        say(f"{path}: corrupt manifest ({type(e).__name__}); the configuration runs again"); return {}
+    if not isinstance(m, dict): say(f"{path}: corrupt manifest (not a mapping); the configuration runs again"); return {}
+    if m.get('status') == 'running' and m.get('host') == platform.node() and not pid_alive(m.get('pid')):
+        m.update(status='interrupted', error=f"its process (pid {m.get('pid')}) ended without finishing it"); write_json(path, m)
+    return m
+
 def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results):
     from tqdm.auto import tqdm
     import papermill as pm
@@ -128,10 +140,10 @@ def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, r
     for cid, params in bar:
         out = run_dir / cid; out.mkdir(parents=True, exist_ok=True)
         mpath = out / 'manifest.json'
-        old = json.loads(mpath.read_text()) if mpath.exists() else {}
+        old = read_manifest(mpath, bar.write)
         if not fresh and old.get('status') == 'done' and old.get('parameters') == params and old.get('code') == code:
             bar.write(f"{cid}: done at {old['ended']}, skipped"); results.append(old); continue
-        man = dict(run_id=run_id, config_id=cid, status='running', parameters=params, notebook=str(nb.relative_to(root) if nb.is_relative_to(root) else nb),
+        man = dict(run_id=run_id, config_id=cid, status='running', pid=os.getpid(), host=platform.node(), parameters=params, notebook=str(nb.relative_to(root) if nb.is_relative_to(root) else nb),
                    output_notebook='run.ipynb', started=time.strftime('%Y-%m-%dT%H:%M:%S%z'), ended=None, seconds=None, error=None,
                    code=code, git=git_state(root), packages=package_versions(), machine=hardware_fingerprint(), checkpoints={})
         write_json(mpath, man)

@@ -14,7 +14,7 @@ from ..core.store import write_json
 
 # %% auto #0
 __all__ = ['ServerError', 'is_loopback', 'port_free', 'free_port', 'harvest', 'VllmServer', 'group_members', 'server_for',
-           'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'share', 'unshare', 'shared_server']
+           'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'pid_alive', 'share', 'unshare', 'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -263,7 +263,9 @@ def _entries(path:Path) -> dict:
     try: return json.loads(path.read_text())
     except (OSError, ValueError): return {}
 
-def _pid_alive(pid:int) -> bool:
+def pid_alive(pid) -> bool:
+    "Whether process `pid` (a positive integer) exists on this machine."
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0: return False
     try: os.kill(pid, 0); return True
     except ProcessLookupError: return False
     except PermissionError: return True
@@ -272,7 +274,7 @@ def share(srv:VllmServer, path:Path|None=None) -> Path:
     "List the started server `srv` in the servers file (`path`, default: settings'), so that `server_for` with the same command uses it."
     f = servers_file(path)
     if f is None: raise GlmlabError("servers_file='' (settings.ini or GLMLAB_SERVERS_FILE) turns sharing off; set it to a file path to share a server")
-    d = {k: e for k, e in _entries(f).items() if _pid_alive(e['pid'])}
+    d = {k: e for k, e in _entries(f).items() if pid_alive(e['pid'])}
     d[srv.key] = dict(url=srv.url, host=srv.host, port=srv.port, model=srv.model, pid=srv.proc.pid, owner=os.getpid(),
                       log=str(srv.log_path), started_s=srv.started_s)
     return write_json(f, d)
@@ -289,7 +291,7 @@ def shared_server(model:str, args:list, env:dict) -> VllmServer|None:
     "The running shared server of exactly this command, as a `VllmServer` that uses it and never stops it; None if there is none."
     f = servers_file()
     e = _entries(f).get(command_key(model, args, env)) if f and f.is_file() else None
-    if not e or not _pid_alive(e['pid']) or not _healthy(e['url']): return None
+    if not e or not pid_alive(e['pid']) or not _healthy(e['url']): return None
     s = VllmServer(model, args, env, host=e['host'], port=e['port'], log_path=e['log'])
     s.shared_by, s.started_s = e['owner'], e['started_s']
     return s
