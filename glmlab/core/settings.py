@@ -10,7 +10,7 @@ import configparser, os, re, reprlib
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['GlmlabError', 'invalid', 'short_repr', 'safe_name', 'inside', 'project_root', 'settings']
+__all__ = ['GlmlabError', 'invalid', 'short_repr', 'safe_name', 'valid_port', 'inside', 'project_root', 'settings']
 
 # %% ../../nbs/00_core.settings.ipynb #92253091
 class GlmlabError(ValueError):
@@ -39,6 +39,11 @@ def safe_name(field:str, value) -> str:
     if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value):
         raise invalid(field, value, "a name of letters, digits and _ . = - (not starting with . or -), at most 128 characters")
     return value
+
+def valid_port(port:int|None, field:str='--port') -> int|None:
+    "`port` if it is a TCP port number (or None: pick one); 0 is not taken to mean 'unset'."
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535): raise invalid(field, port, 'a port number 1..65535')
+    return port
 
 def inside(path:Path, root:Path, field:str) -> Path:
     "`path` resolved, if it lies inside `root`; else a one-line error naming both: nothing glmlab writes leaves its folders."

@@ -73,7 +73,7 @@ def write_dir(out:Path, write) -> Path:
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return out
 
-# %% ../../nbs/02_core.store.ipynb #b51d9966
+# %% ../../nbs/02_core.store.ipynb #c47edbf8
 def file_digest(path:Path) -> str:
     "SHA-256 of the file `path`, read in 1 MiB chunks."
     h = hashlib.sha256()

@@ -46,7 +46,9 @@ class Budget:
         "Every knob with its value for `hw` (defaults filled in)."
         p, r = vllm_params(), vllm_params()['reserves']
         util = self.gpu_memory_utilization if self.gpu_memory_utilization is not None else default_gpu_memory_utilization(self.vllm_version)
-        if not 0 < util <= 1: raise invalid('--gpu-memory-utilization', util, 'a fraction in (0, 1]')
+        if isinstance(util, bool) or not isinstance(util, (int, float)) or not 0 < util <= 1: raise invalid('--gpu-memory-utilization', util, 'a fraction in (0, 1]')
+        for flag, v in (('--kv-cache-memory-bytes', self.kv_cache_memory_bytes), ('--block-size', self.block_size)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1): raise invalid(flag, v, 'a positive whole number')
         gpu = not hw.is_cpu
         pick = lambda v, key: v if v is not None else (int(r[key]['value'] * GiB) if gpu else 0)
         return dict(gpu_memory_utilization=util, kv_cache_memory_bytes=self.kv_cache_memory_bytes,

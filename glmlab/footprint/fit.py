@@ -50,6 +50,8 @@ class Deployment:
            tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
            max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget()) -> Deployment:
         "The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the model's context and the recipe's KV dtype where unset."
+        for flag, v in (('--tp', tp), ('--pp', pp), ('--dcp', dcp)):   # 0 is not "unset"
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1): raise invalid(flag, v, 'a positive integer')
         st = settings()
         model, recipe_name, hardware_name = model or st['default_model'], recipe_name or st['default_recipe'], hardware_name or st['default_hardware']
         s, hw, r = model_spec(model), hardware(hardware_name), recipe(recipe_name)

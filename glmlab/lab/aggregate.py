@@ -30,6 +30,7 @@ def load_runs(runs_dir:Path|str|None=None, say=print) -> dict:
     runs = Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
     mans, tables = [], {k: [] for k in TABLES}
     for mp in sorted(runs.glob('*/*/manifest.json')):
+        if any(p.startswith('.') for p in mp.relative_to(runs).parts): continue   # attempts set aside, a run in progress
         m = read_manifest(mp, say)
         try:
             tag = dict(run_id=m['run_id'], config_id=m['config_id'], status=m['status'], hardware=m['parameters']['hardware'])

@@ -6,7 +6,7 @@ Docs: https://glmlab.github.io/glmlab/lab.sweep.html.md"""
 
 # %% ../../nbs/26_lab.sweep.ipynb #3ad409d6
 from __future__ import annotations
-import itertools, json, os, platform, subprocess, time
+import itertools, json, os, platform, shutil, subprocess, time
 from pathlib import Path
 import yaml
 import glmlab
@@ -16,7 +16,8 @@ from ..serving.server import pid_alive
 from .experiment import check_parameters
 
 # %% auto #0
-__all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep', 'read_manifest']
+__all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep', 'read_manifest',
+           'set_aside']
 
 # %% ../../nbs/26_lab.sweep.ipynb #90bf9484
 def _slug(d:dict) -> str:
@@ -138,30 +139,44 @@ def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, r
     import papermill as pm
     bar = tqdm(m['configs'].items(), desc=f'sweep {run_id}', disable=not progress, unit='config')
     for cid, params in bar:
-        out = run_dir / cid; out.mkdir(parents=True, exist_ok=True)
-        mpath = out / 'manifest.json'
-        old = read_manifest(mpath, bar.write)
+        out = run_dir / cid
+        old = read_manifest(out / 'manifest.json', bar.write)
         if not fresh and old.get('status') == 'done' and old.get('parameters') == params and old.get('code') == code:
             bar.write(f"{cid}: done at {old['ended']}, skipped"); results.append(old); continue
+        keep = old.get('status') == 'done'   # a finished record stays until a new run of it finishes
+        if out.exists() and not keep and any(out.iterdir()): bar.write(f"{cid}: the unfinished earlier attempt moved to {set_aside(out, old.get('status'))}")
+        work = run_dir / f'.{cid}.new' if keep else out
+        if keep and work.exists(): shutil.rmtree(work)
+        work.mkdir(parents=True, exist_ok=True)
+        mpath = work / 'manifest.json'
         man = dict(run_id=run_id, config_id=cid, status='running', pid=os.getpid(), host=platform.node(), parameters=params, notebook=str(nb.relative_to(root) if nb.is_relative_to(root) else nb),
                    output_notebook='run.ipynb', started=time.strftime('%Y-%m-%dT%H:%M:%S%z'), ended=None, seconds=None, error=None,
                    code=code, git=git_state(root), packages=package_versions(), machine=hardware_fingerprint(), checkpoints={})
         write_json(mpath, man)
         t0 = time.time(); bar.set_postfix_str(cid)
         try:
-            pm.execute_notebook(str(nb), str(out / 'run.ipynb'), parameters={**params, 'out_dir': str(out)}, kernel_name=kernel,
-                                cwd=str(nb.parent), progress_bar=progress, log_output=False)
-            man['status'] = 'done'
-        except KeyboardInterrupt:
-            man.update(status='interrupted', error='KeyboardInterrupt'); _finish(man, out, t0, mpath); raise
-        except Exception as e:
-            if ctrl_c or getattr(e, 'ename', None) == 'KeyboardInterrupt':   # Ctrl-C seen as a kernel or cell error
-                man.update(status='interrupted', error='KeyboardInterrupt'); _finish(man, out, t0, mpath)
-                raise KeyboardInterrupt from None
-            man.update(status='failed', error=_one_line(e))
-        _finish(man, out, t0, mpath)
+            try:
+                pm.execute_notebook(str(nb), str(work / 'run.ipynb'), parameters={**params, 'out_dir': str(work)}, kernel_name=kernel,
+                                    cwd=str(nb.parent), progress_bar=progress, log_output=False)
+                man['status'] = 'done'
+            except KeyboardInterrupt:
+                man.update(status='interrupted', error='KeyboardInterrupt'); raise
+            except Exception as e:
+                if ctrl_c or getattr(e, 'ename', None) == 'KeyboardInterrupt':   # Ctrl-C seen as a kernel or cell error
+                    man.update(status='interrupted', error='KeyboardInterrupt'); raise KeyboardInterrupt from None
+                man.update(status='failed', error=_one_line(e))
+        finally:
+            _finish(man, work, t0, mpath)
+            if keep and man['status'] == 'done': gone = set_aside(out, 'replaced'); os.replace(work, out); shutil.rmtree(gone)
+            elif keep: bar.write(f"{cid}: the new run {man['status']}; the finished record is kept (this attempt: {set_aside(work, man['status'])})")
         bar.write(f"{cid}: {man['status']} in {man['seconds']:.0f} s" + (f" ({man['error']})" if man['error'] else ''))
         results.append(man)
+
+def set_aside(folder:Path, why:str|None) -> Path:
+    "Move a configuration's folder out of the way, under its run's `.attempts/` (hidden: the report and a resume never read it)."
+    to = folder.parent / '.attempts' / f"{folder.name.strip('.').removesuffix('.new')}-{why or 'partial'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    to.parent.mkdir(parents=True, exist_ok=True); os.replace(folder, to)
+    return to
 
 def _watch_ctrl_c():
     "Note a SIGINT while still raising KeyboardInterrupt as before (papermill may surface it as another error, e.g. a dead kernel); returns (seen, restore)."

@@ -7,7 +7,7 @@ Docs: https://glmlab.github.io/glmlab/serving.serve.html.md"""
 # %% ../../nbs/19_serving.serve.ipynb #3719db19
 from __future__ import annotations
 import json, shlex
-from ..core.settings import invalid
+from ..core.settings import invalid, valid_port
 from ..core.data import GiB, load_yaml, hardware, recipe
 from ..footprint.budget import Budget
 from ..footprint.fit import footprint
@@ -55,7 +55,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]
     if hs.get('enforce_eager'): a += ['--enforce-eager']
     if host: a += ['--host', host]
-    if port: a += ['--port', str(port)]
+    if valid_port(port) is not None: a += ['--port', str(port)]
     env = dict(hs.get('env', {}))
     if hw.is_cpu: env['VLLM_CPU_KVCACHE_SPACE'] = str(int(fp['knobs']['cpu_kv_cache_space_bytes'] // GiB))
     flags = load_yaml('serving')['flags']

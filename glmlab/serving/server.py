@@ -8,8 +8,9 @@ Docs: https://glmlab.github.io/glmlab/serving.server.html.md"""
 from __future__ import annotations
 import hashlib, ipaddress, json, os, re, secrets, signal, socket, subprocess, sys, tempfile, time
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from ..core.settings import GlmlabError, settings
+from ..core.settings import GlmlabError, settings, valid_port
 from ..core.store import write_json
 
 # %% auto #0
@@ -76,7 +77,7 @@ class VllmServer:
                  allow_remote:bool=False): # bind to a non-loopback address (then an API key is required, made if absent)
         s = settings()
         self.model, self.args, self.extra_env = str(model), [str(a) for a in args], dict(env or {})
-        self.host, self.port = host or s['server_host'], port
+        self.host, self.port = host or s['server_host'], valid_port(port)
         if not is_loopback(self.host):
             if not allow_remote:
                 raise GlmlabError(f"host={self.host}: not a loopback address, so anyone who reaches this machine could use the server; "
@@ -110,7 +111,7 @@ class VllmServer:
                **self.extra_env}
         with open(self.log_path, 'w') as log:   # the child keeps its own copy; this process must not hold the log open
             self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, env=env, preexec_fn=_die_with_parent)
+                                         start_new_session=True, env=env, preexec_fn=partial(_die_with_parent, os.getpid()))
         self._guard = _guard(self.proc.pid, self.grace)
         self.pgid, self._t0 = self.proc.pid, time.time()   # pgid is kept after stop(), so a caller can check that the group is gone
         return self
@@ -166,12 +167,13 @@ def _healthy(url:str) -> bool:
     try: return requests.get(f"{url}/health", timeout=2).ok
     except requests.RequestException: return False
 
-def _die_with_parent():
+def _die_with_parent(parent:int):
     "In the child before exec: ask Linux to SIGTERM it when its parent dies (a killed Jupyter kernel or sweep), so no server outlives its owner."
     try:
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
     except (OSError, AttributeError): pass   # not Linux: stop() and the tests remain the guarantee
+    if os.getppid() != parent: os._exit(1)   # the parent died before the signal was armed: it would never come
 
 def group_members(pgid:int) -> list[int]:
     "Live processes of process group `pgid` (a zombie nobody reaps does not count); without /proc, `[pgid]` while the group exists."
