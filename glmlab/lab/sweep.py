@@ -175,6 +175,7 @@ def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, r
 def set_aside(folder:Path, why:str|None) -> Path:
     "Move a configuration's folder out of the way, under its run's `.attempts/` (hidden: the report and a resume never read it)."
     to = folder.parent / '.attempts' / f"{folder.name.strip('.').removesuffix('.new')}-{why or 'partial'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    while to.exists(): to = to.with_name(to.name + '+')   # two attempts in the same second
     to.parent.mkdir(parents=True, exist_ok=True); os.replace(folder, to)
     return to
 
