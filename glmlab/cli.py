@@ -221,6 +221,9 @@ def main(argv:list[str]|None=None) -> int:
     except GlmlabError as e:
         print(f"glmlab: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:   # a read-only outputs folder, a file where a folder should be, a full disk: the path and why
+        print(f"glmlab: error: {e.filename or 'a file'}: {e.strerror or type(e).__name__}"[:300], file=sys.stderr)
+        return 2
     except KeyboardInterrupt:   # servers and partial writes clean up on the way out; no traceback for a Ctrl-C
         print("glmlab: interrupted", file=sys.stderr)
         return 130

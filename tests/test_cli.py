@@ -74,6 +74,13 @@ def test_bad_matrices_are_one_line_and_write_nothing(tmp_path):
         assert r.returncode == 2 and r.stderr.count('\n') == 1 and len(r.stderr) < 300 and message in r.stderr, (name, r.stderr[-500:])
     assert not runs.exists() and not (tmp_path.parent / 'escaped').exists() and not Path('/tmp/abs').exists()
 
+def test_a_file_where_the_runs_folder_should_be_is_one_line(tmp_path):
+    (tmp_path / 'runs').write_text('not a folder')
+    m = tmp_path / 'm.yaml'; m.write_text('configs: [{id: a}]\n')
+    r = glmlab('sweep', str(m), '--runs-dir', str(tmp_path / 'runs'))
+    last = r.stderr.strip().splitlines()[-1]   # after the sweep's progress bar
+    assert r.returncode == 2 and last.startswith('glmlab: error: ') and str(tmp_path / 'runs') in last and 'Traceback' not in r.stderr, r.stderr[-800:]
+
 def test_any_config_json_path(tmp_path):
     cfg = json.loads((ROOT / 'data/models/glm-4.5/config.json').read_text())
     (tmp_path / 'config.json').write_text(json.dumps(cfg))
