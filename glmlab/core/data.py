@@ -14,18 +14,27 @@ import yaml
 from .settings import GlmlabError, invalid, settings
 
 # %% auto #0
-__all__ = ['GiB', 'data_path', 'load_yaml', 'cdiv', 'model_names', 'model_config', 'Hardware', 'hardware_names', 'hardware',
-           'recipe_names', 'recipe', 'published_recipes', 'formats', 'vllm_params', 'claims']
+__all__ = ['GiB', 'data_path', 'read_yaml', 'load_yaml', 'cdiv', 'model_names', 'model_config', 'Hardware', 'hardware_names',
+           'hardware', 'recipe_names', 'recipe', 'published_recipes', 'formats', 'vllm_params', 'claims']
 
 # %% ../../nbs/01_core.data.ipynb #d66c4de2
 def data_path(*parts) -> Path:
     "A path inside the project's `data/` folder."
     return Path(settings()['data_path']).joinpath(*parts)
 
+def read_yaml(path:Path):
+    "A YAML file's content, or a one-line error naming the file and what is wrong with it."
+    try: return yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None)
+        raise GlmlabError(f"{path}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__}"
+                          + (f" at line {mark.line + 1}" if mark else '') + ")") from None
+    except (OSError, UnicodeDecodeError) as e: raise GlmlabError(f"{path}: cannot be read ({type(e).__name__}: {e})") from None
+
 @lru_cache(maxsize=None)
 def load_yaml(name:str) -> dict:
     "Parse `data/<name>.yaml` (cached: data files do not change during a run)."
-    return yaml.safe_load(data_path(f'{name}.yaml').read_text())
+    return read_yaml(data_path(f'{name}.yaml'))
 
 # %% ../../nbs/01_core.data.ipynb #c4711572
 GiB = 2**30   # bytes in a gibibyte

@@ -10,7 +10,8 @@ import configparser, os, re, reprlib
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['GlmlabError', 'invalid', 'short_repr', 'safe_name', 'valid_port', 'inside', 'project_root', 'settings']
+__all__ = ['GlmlabError', 'invalid', 'short_repr', 'safe_name', 'is_whole', 'whole', 'valid_port', 'inside', 'project_root',
+           'settings']
 
 # %% ../../nbs/00_core.settings.ipynb #92253091
 class GlmlabError(ValueError):
@@ -40,10 +41,18 @@ def safe_name(field:str, value) -> str:
         raise invalid(field, value, "a name of letters, digits and _ . = - (not starting with . or -), at most 128 characters")
     return value
 
+def is_whole(v, lo:int|None=None, hi:int|None=None) -> bool:
+    "Whether `v` is a whole number (an `int`, and `True` is not 1) within `lo..hi`."
+    return isinstance(v, int) and not isinstance(v, bool) and (lo is None or v >= lo) and (hi is None or v <= hi)
+
+def whole(field:str, v, lo:int=1, hi:int|None=None, valid:str='a positive whole number'):
+    "`v` if it is None (unset) or a whole number within `lo..hi`; else the one-line error. 0 is never taken for 'unset'."
+    if v is not None and not is_whole(v, lo, hi): raise invalid(field, v, valid)
+    return v
+
 def valid_port(port:int|None, field:str='--port') -> int|None:
-    "`port` if it is a TCP port number (or None: pick one); 0 is not taken to mean 'unset'."
-    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535): raise invalid(field, port, 'a port number 1..65535')
-    return port
+    "`port` if it is a TCP port number (or None: pick one)."
+    return whole(field, port, 1, 65535, 'a port number 1..65535')
 
 def inside(path:Path, root:Path, field:str) -> Path:
     "`path` resolved, if it lies inside `root`; else a one-line error naming both: nothing glmlab writes leaves its folders."

@@ -7,7 +7,7 @@ Docs: https://glmlab.github.io/glmlab/footprint.budget.html.md"""
 # %% ../../nbs/09_footprint.budget.ipynb #eb41d24d
 from __future__ import annotations
 from dataclasses import dataclass
-from ..core.settings import invalid
+from ..core.settings import invalid, whole
 from ..core.data import GiB, Hardware, vllm_params
 
 # %% auto #0
@@ -47,8 +47,7 @@ class Budget:
         p, r = vllm_params(), vllm_params()['reserves']
         util = self.gpu_memory_utilization if self.gpu_memory_utilization is not None else default_gpu_memory_utilization(self.vllm_version)
         if isinstance(util, bool) or not isinstance(util, (int, float)) or not 0 < util <= 1: raise invalid('--gpu-memory-utilization', util, 'a fraction in (0, 1]')
-        for flag, v in (('--kv-cache-memory-bytes', self.kv_cache_memory_bytes), ('--block-size', self.block_size)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1): raise invalid(flag, v, 'a positive whole number')
+        whole('--kv-cache-memory-bytes', self.kv_cache_memory_bytes); whole('--block-size', self.block_size)
         gpu = not hw.is_cpu
         pick = lambda v, key: v if v is not None else (int(r[key]['value'] * GiB) if gpu else 0)
         return dict(gpu_memory_utilization=util, kv_cache_memory_bytes=self.kv_cache_memory_bytes,

@@ -8,7 +8,7 @@ Docs: https://glmlab.github.io/glmlab/footprint.fit.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
-from ..core.settings import GlmlabError, invalid, settings
+from ..core.settings import GlmlabError, invalid, is_whole, settings
 from ..core.data import Hardware, hardware, recipe, recipe_names, published_recipes
 from .spec import ModelSpec, model_spec
 from .params import params_by_component, params_total, params_active
@@ -24,9 +24,9 @@ __all__ = ['SHORT_CONTEXT', 'Deployment', 'footprint', 'Verdict', 'verdict', 'sm
 # %% ../../nbs/10_footprint.fit.ipynb #953c03e4
 def _layout(s, hw, tp, pp, dcp, ep, mtp) -> Layout:
     if tp is None and pp is None: base = default_layout(s, hw)
-    else:
-        pp = pp or (max(hw.count // tp, 1) if tp else 1)
-        base = Layout(tp=tp or max(hw.count // pp, 1), pp=pp)
+    else:   # only None means unset: a 0 reaches check_layout and is refused there
+        pp = pp if pp is not None else (max(hw.count // tp, 1) if is_whole(tp, 1) else 1)
+        base = Layout(tp=tp if tp is not None else (max(hw.count // pp, 1) if is_whole(pp, 1) else 1), pp=pp)
     return Layout(tp=base.tp, pp=base.pp, dcp=dcp, ep=s.is_moe and base.tp > 1 if ep is None else ep, mtp=mtp)
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,16 +42,13 @@ class Deployment:
 
     def __post_init__(self):
         check_layout(self.spec, self.layout, self.hw)
-        mml = self.max_model_len
-        if isinstance(mml, bool) or not isinstance(mml, int) or mml < 1: raise invalid('--max-model-len', mml, 'a positive number of tokens')
+        if not is_whole(self.max_model_len, 1): raise invalid('--max-model-len', self.max_model_len, 'a positive number of tokens')
 
     @classmethod
     def of(cls, model:str|None=None, recipe_name:str|None=None, hardware_name:str|None=None,
            tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
            max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget()) -> Deployment:
         "The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the model's context and the recipe's KV dtype where unset."
-        for flag, v in (('--tp', tp), ('--pp', pp), ('--dcp', dcp)):   # 0 is not "unset"
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1): raise invalid(flag, v, 'a positive integer')
         st = settings()
         model, recipe_name, hardware_name = model or st['default_model'], recipe_name or st['default_recipe'], hardware_name or st['default_hardware']
         s, hw, r = model_spec(model), hardware(hardware_name), recipe(recipe_name)

@@ -8,7 +8,7 @@ Docs: https://glmlab.github.io/glmlab/footprint.placement.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
-from ..core.settings import GlmlabError, invalid
+from ..core.settings import GlmlabError, invalid, is_whole
 from ..core.data import Hardware, cdiv
 from .spec import ModelSpec
 from .params import TensorGroup
@@ -40,7 +40,7 @@ def _padded_vocab(s:ModelSpec) -> int: return cdiv(s.vocab, 64) * 64   # vLLM pa
 def check_layout(s:ModelSpec, lay:Layout, hw:Hardware|None=None):
     "Raise a one-line `GlmlabError` if `lay` cannot run `s` (on `hw`)."
     for f in ('tp', 'pp', 'dcp'):
-        if not isinstance(getattr(lay, f), int) or getattr(lay, f) < 1: raise invalid(f'--{f}', getattr(lay, f), 'a positive integer')
+        if not is_whole(getattr(lay, f), 1): raise invalid(f'--{f}', getattr(lay, f), 'a positive integer')
     if hw is not None and lay.gpus > hw.count:
         raise GlmlabError(f"--tp x --pp = {lay.tp} x {lay.pp} = {lay.gpus} GPUs, but {hw.name} has {hw.count}; valid: tp x pp <= {hw.count}")
     if s.heads % lay.tp:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
-from ..core.settings import invalid, GlmlabError
+from ..core.settings import invalid, is_whole, GlmlabError
 from ..core.store import CacheEntry, file_digest, inputs_key, write_csv
 from ..core.data import hardware_names, recipe_names, recipe, published_recipes
 from ..quant.proxy import proxy_dir
@@ -40,9 +40,8 @@ class Param:
 
     def ok(self, v) -> bool:
         "Whether `v` has the type and lies within the bounds (whole numbers: `True` is not 1)."
-        num = lambda x: isinstance(x, int) and not isinstance(x, bool) and (self.lo is None or x >= self.lo) and (self.hi is None or x <= self.hi)
-        if self.type is int: return num(v)
-        if self.type is list: return isinstance(v, list) and bool(v) and all(map(num, v))
+        if self.type is int: return is_whole(v, self.lo, self.hi)
+        if self.type is list: return isinstance(v, list) and bool(v) and all(is_whole(x, self.lo, self.hi) for x in v)
         return isinstance(v, self.type)
 
 PARAMETERS = {

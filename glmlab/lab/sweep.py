@@ -8,8 +8,8 @@ Docs: https://glmlab.github.io/glmlab/lab.sweep.html.md"""
 from __future__ import annotations
 import itertools, json, os, platform, shutil, subprocess, time
 from pathlib import Path
-import yaml
 import glmlab
+from ..core.data import read_yaml
 from ..core.settings import settings, GlmlabError, invalid, safe_name, inside
 from ..core.store import write_json, inputs_key
 from ..serving.server import pid_alive
@@ -23,19 +23,10 @@ __all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint
 def _slug(d:dict) -> str:
     return '-'.join(f"{k}={'_'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in d.items()) or 'default'
 
-def _read_yaml(path:Path):
-    "A YAML file's content, or a one-line error naming the file and what is wrong with it."
-    try: return yaml.safe_load(Path(path).read_text())
-    except yaml.YAMLError as e:
-        mark = getattr(e, 'problem_mark', None)
-        raise GlmlabError(f"{path}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__}"
-                          + (f" at line {mark.line + 1}" if mark else '') + ")") from None
-    except (OSError, UnicodeDecodeError) as e: raise GlmlabError(f"{path}: cannot be read ({type(e).__name__}: {e})") from None
-
 def load_matrix(path:Path|str|dict) -> dict:
     "A sweep's run id, notebook and checked configurations `{config_id: parameters}` from a matrix file (or dict)."
     if not isinstance(path, dict) and not Path(path).is_file(): raise invalid('matrix', str(path), 'a YAML file (see data/sweeps/)')
-    m = path if isinstance(path, dict) else _read_yaml(path)
+    m = path if isinstance(path, dict) else read_yaml(path)
     src = 'matrix' if isinstance(path, dict) else str(path)
     if not isinstance(m, dict): raise invalid(src, m, 'a mapping with configs and/or grid')
     unknown = set(m) - {'run_id', 'notebook', 'parameters', 'configs', 'grid'}

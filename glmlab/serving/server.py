@@ -10,7 +10,7 @@ import hashlib, ipaddress, json, os, re, secrets, signal, socket, subprocess, sy
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from ..core.settings import GlmlabError, settings, valid_port
+from ..core.settings import GlmlabError, is_whole, settings, valid_port
 from ..core.store import write_json
 
 # %% auto #0
@@ -267,7 +267,7 @@ def _entries(path:Path) -> dict:
 
 def pid_alive(pid) -> bool:
     "Whether process `pid` (a positive integer) exists on this machine."
-    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0: return False
+    if not is_whole(pid, 1): return False
     try: os.kill(pid, 0); return True
     except ProcessLookupError: return False
     except PermissionError: return True
