@@ -43,6 +43,17 @@ def test_bf16_and_nvfp4_twin_side_by_side(shared_servers):
     assert a.facts()['kv_cache_tokens'] == b.facts()['kv_cache_tokens'], (a.facts(), b.facts())
     assert outs[0][:2] == outs[1][:2] and all(o.startswith(p[5:9]) for o, p in zip(outs[1][:2], prompts)), outs   # copying survives NVFP4
 
+@SERVERS
+def test_experiment_servers_expose_no_dev_endpoints(shared_servers):
+    "The weights are measured from the server's log (its load format), so no server runs vLLM's dev mode: its RPC and reset endpoints are absent, even to a text/plain POST."
+    for recipe, srv in shared_servers.servers.items():
+        assert 'VLLM_SERVER_DEV_MODE' not in srv.extra_env, (recipe, srv.extra_env)
+        for path in ('/collective_rpc', '/reset_prefix_cache', '/sleep'):
+            for headers in ({}, {'Content-Type': 'text/plain', 'Origin': 'http://example.com'}):
+                r = requests.post(f"{srv.url}{path}", data='{"method": "glmlab"}', headers=headers, timeout=10)
+                assert r.status_code == 404, (recipe, path, headers, r.status_code, r.text[:200])
+        assert 'Development endpoints are enabled' not in srv.log(), srv.log_path
+
 def test_busy_port_is_one_line(proxy):
     import socket
     with socket.socket() as s:

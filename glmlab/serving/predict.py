@@ -15,48 +15,55 @@ from ..core.store import write_csv
 from ..quant.validate import checkpoint_tensors
 
 # %% auto #0
-__all__ = ['PROBE', 'WeightsProbe', 'probed', 'weights_held', 'measure', 'widened_tensors']
+__all__ = ['LOAD_FORMAT', 'tensor_table', 'register_weights_table', 'probed', 'weights_held', 'measure', 'widened_tensors']
 
 # %% ../../nbs/21_serving.predict.ipynb #b7daa86c
-class WeightsProbe:
-    "vLLM worker extension: `glmlab_weights()` loads the served checkpoint again with vLLM's loader and lists each parameter and buffer."
-    def glmlab_weights(self) -> dict:
-        import torch
-        from vllm.config import set_current_vllm_config
-        from vllm.model_executor.model_loader import get_model_loader
-        from vllm.utils.torch_utils import set_default_torch_dtype
-        cfg = self.vllm_config
-        cc = cfg.compilation_config
-        saved, cc.static_forward_context = cc.static_forward_context, {}   # layer names may be registered once only
-        try:
-            loader = get_model_loader(cfg.load_config)
-            with set_current_vllm_config(cfg), set_default_torch_dtype(cfg.model_config.dtype), torch.device('cpu'):
-                model = loader.create_model(vllm_config=cfg, model_config=cfg.model_config)
-                loader.load_weights(model, cfg.model_config)
-        finally: cc.static_forward_context = saved
-        out, seen = {'parameters': {}, 'buffers': {}}, set()
-        for kind, tensors in (('parameters', model.named_parameters()), ('buffers', model.named_buffers())):
-            for name, t in tensors:
-                if t.data_ptr() in seen: continue   # tied weights count once
-                seen.add(t.data_ptr())
-                out[kind][name] = [str(t.dtype).removeprefix('torch.'), list(t.shape), t.numel() * t.element_size()]
-        return out
+LOAD_FORMAT = 'glmlab-weights-table'   # the `--load-format` of a server that logs its weights table
+_TABLE_MARK = 'glmlab-weights-table: '  # the log line's prefix; one JSON object follows
 
-PROBE = 'glmlab.serving.predict.WeightsProbe'   # the exported class: vLLM's worker imports it by this name
+def tensor_table(model) -> dict:
+    "`{'parameters': {name: [dtype, shape, bytes]}, 'buffers': {...}}` of a torch module; a tensor shared by two names (tied weights) counts once."
+    out, seen = {'parameters': {}, 'buffers': {}}, set()
+    for kind, tensors in (('parameters', model.named_parameters()), ('buffers', model.named_buffers())):
+        for name, t in tensors:
+            if t.data_ptr() in seen: continue
+            seen.add(t.data_ptr())
+            out[kind][name] = [str(t.dtype).removeprefix('torch.'), list(t.shape), t.numel() * t.element_size()]
+    return out
+
+def register_weights_table():
+    "vLLM general plugin (glmlab's `vllm.general_plugins` entry point): register the load format `glmlab-weights-table`, vLLM's default loader that logs `tensor_table` of what it loaded, before any backend repacks it."
+    import copy, json
+    from vllm.model_executor.model_loader import register_model_loader
+    from vllm.model_executor.model_loader.default_loader import DefaultModelLoader
+    from vllm.distributed.parallel_state import get_tensor_model_parallel_rank
+
+    class WeightsTableLoader(DefaultModelLoader):
+        def __init__(self, load_config):
+            load_config = copy.copy(load_config); load_config.load_format = 'auto'   # the files are found as by default
+            super().__init__(load_config)
+        def load_weights(self, model, model_config):
+            super().load_weights(model, model_config)
+            table = {'rank': get_tensor_model_parallel_rank(), **tensor_table(model)}
+            print(_TABLE_MARK + json.dumps(table), flush=True)
+
+    register_model_loader(LOAD_FORMAT)(WeightsTableLoader)
 
 def probed(cmd:dict) -> dict:
-    "`cmd` (a `serve_command` result) with the weights probe attached and vLLM's dev-mode RPC endpoint on (once)."
-    if PROBE in cmd['argv']: return cmd
-    return {**cmd, 'argv': [*cmd['argv'], '--worker-extension-cls', PROBE], 'env': {**cmd['env'], 'VLLM_SERVER_DEV_MODE': '1'}}
+    "`cmd` (a `serve_command` result) loading its weights with `glmlab-weights-table`, so its log lists them (once)."
+    if LOAD_FORMAT in cmd['argv']: return cmd
+    return {**cmd, 'argv': [*cmd['argv'], '--load-format', LOAD_FORMAT]}
 
 def weights_held(srv) -> dict:
-    "Ask a probed, running server for the tensors its loader materialises: per-tensor table plus byte totals."
-    import requests
-    r = requests.post(f"{srv.url}/collective_rpc", json={'method': 'glmlab_weights'}, timeout=float(settings()['request_timeout_s']))
-    if not r.ok: raise GlmlabError(f"the server at {srv.url} did not answer the weights probe ({r.status_code}); was it started with probed()?")
-    res = r.json()['results'][0]
+    "The tensors a probed server's loader materialised (its first tensor-parallel rank), read from its log: per-tensor table plus byte totals."
+    import json
+    lines = [l for l in srv.log().splitlines() if _TABLE_MARK in l]
+    tables = [json.loads(l.split(_TABLE_MARK, 1)[1]) for l in lines]
+    res = next((t for t in tables if t.get('rank') == 0), None)
+    if res is None: raise GlmlabError(f"{srv.log_path}: no weights table in the server's log; start the server with probed() (--load-format {LOAD_FORMAT})")
     return dict(tensors=res, parameter_bytes=sum(v[2] for v in res['parameters'].values()),
                 buffer_bytes=sum(v[2] for v in res['buffers'].values()))
+
 
 # %% ../../nbs/21_serving.predict.ipynb #5e94ef2b
 def measure(cmds:list[dict], out:Path|str|None=None, progress:bool=True):

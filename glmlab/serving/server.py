@@ -10,12 +10,13 @@ import hashlib, ipaddress, json, os, re, secrets, signal, socket, subprocess, sy
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from ..core.settings import GlmlabError, is_whole, settings, valid_port
-from ..core.store import write_json
+from ..core.settings import GlmlabError, invalid, is_whole, settings, short_repr, valid_port
+from ..core.store import make_dir, write_json
 
 # %% auto #0
-__all__ = ['ServerError', 'is_loopback', 'port_free', 'free_port', 'harvest', 'VllmServer', 'group_members', 'server_for',
-           'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'pid_alive', 'share', 'unshare', 'shared_server']
+__all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'free_port', 'harvest', 'VllmServer', 'group_members',
+           'server_for', 'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'pid_alive', 'share', 'unshare',
+           'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -27,6 +28,13 @@ def is_loopback(host:str) -> bool:
     if host == 'localhost': return True
     try: return ipaddress.ip_address(host).is_loopback
     except ValueError: return False
+
+def bind_host(host:str, allow_remote:bool=False) -> str:
+    "`host` if a server may bind to it: a loopback address, or any address when the user said `--allow-remote`."
+    if not is_loopback(host) and not allow_remote:
+        raise GlmlabError(f"host={short_repr(host)}: not a loopback address, so anyone who reaches this machine could use the server; "
+                          "bind to 127.0.0.1, or pass --allow-remote (an API key is then required)")
+    return host
 
 def port_free(host:str, port:int) -> bool:
     "Whether `port` on `host` can be bound now."
@@ -77,14 +85,12 @@ class VllmServer:
                  allow_remote:bool=False): # bind to a non-loopback address (then an API key is required, made if absent)
         s = settings()
         self.model, self.args, self.extra_env = str(model), [str(a) for a in args], dict(env or {})
-        self.host, self.port = host or s['server_host'], valid_port(port)
-        if not is_loopback(self.host):
-            if not allow_remote:
-                raise GlmlabError(f"host={self.host}: not a loopback address, so anyone who reaches this machine could use the server; "
-                                  "bind to 127.0.0.1, or pass --allow-remote (an API key is then required)")
-            if '--api-key' not in self.args: self.args += ['--api-key', secrets.token_urlsafe(24)]
+        if self.extra_env.get('VLLM_SERVER_DEV_MODE', '0') not in ('', '0'):
+            raise invalid('env VLLM_SERVER_DEV_MODE', self.extra_env['VLLM_SERVER_DEV_MODE'], "0 or unset: dev mode runs any worker method for anyone who reaches the port")
+        self.host, self.port = bind_host(host or s['server_host'], allow_remote), valid_port(port)
+        if not is_loopback(self.host) and '--api-key' not in self.args: self.args += ['--api-key', secrets.token_urlsafe(24)]
         self.start_timeout = float(start_timeout or s['server_start_timeout_s'])
-        logs = Path(s['outputs_path']) / 'logs'; logs.mkdir(parents=True, exist_ok=True)
+        logs = make_dir(Path(s['outputs_path']) / 'logs')
         self.log_path = Path(log_path) if log_path else _new_log(logs)
         self.grace, self.proc, self.pgid, self.started_s, self._guard = grace, None, None, None, None
         self.shared_by = None   # pid of the process that started it, when this object only uses a shared server
@@ -108,7 +114,7 @@ class VllmServer:
         elif not port_free(self.host, self.port):
             raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a free one")
         env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'VLLM_HOST_IP': self.host if self.host.startswith('127.') else os.environ.get('VLLM_HOST_IP', ''),
-               **self.extra_env}
+               **self.extra_env, 'VLLM_SERVER_DEV_MODE': '0'}   # never dev mode, whatever the caller's shell says
         with open(self.log_path, 'w') as log:   # the child keeps its own copy; this process must not hold the log open
             self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True, env=env, preexec_fn=partial(_die_with_parent, os.getpid()))
