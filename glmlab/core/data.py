@@ -10,12 +10,16 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 import yaml
-from .settings import GlmlabError, invalid, settings
+from pydantic import BeforeValidator, Field, RootModel, model_validator
+from .settings import GlmlabError, invalid, short_repr, settings, Schema, checked, PositiveWhole, Fraction
 
 # %% auto #0
-__all__ = ['GiB', 'data_path', 'read_yaml', 'load_yaml', 'cdiv', 'model_names', 'model_config', 'Hardware', 'hardware_names',
-           'hardware', 'recipe_names', 'recipe', 'published_recipes', 'formats', 'vllm_params', 'claims']
+__all__ = ['DATA_SCHEMAS', 'GiB', 'data_path', 'read_yaml', 'read_json', 'load_yaml', 'HardwareFile', 'RecipesFile',
+           'FormatsFile', 'VllmFile', 'ServingFile', 'cdiv', 'model_names', 'model_config', 'Hardware',
+           'hardware_names', 'hardware', 'recipe_names', 'recipe', 'published_recipes', 'formats', 'vllm_params',
+           'claims']
 
 # %% ../../nbs/01_core.data.ipynb #d66c4de2
 def data_path(*parts) -> Path:
@@ -31,10 +35,149 @@ def read_yaml(path:Path):
                           + (f" at line {mark.line + 1}" if mark else '') + ")") from None
     except (OSError, UnicodeDecodeError) as e: raise GlmlabError(f"{path}: cannot be read ({type(e).__name__}: {e})") from None
 
+def read_json(path:Path):
+    "A JSON file's content, or a one-line error naming the file: unreadable, not UTF-8, not JSON, nested too deep, a number too long."
+    try: return json.loads(Path(path).read_bytes().decode('utf-8'))
+    except json.JSONDecodeError as e: raise GlmlabError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    except UnicodeDecodeError as e: raise GlmlabError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    except (ValueError, RecursionError) as e: raise GlmlabError(f"{path}: not valid JSON ({short_repr(str(e))})") from None
+    except OSError as e: raise GlmlabError(f"{path}: cannot be read ({e.strerror or type(e).__name__})") from None
+
 @lru_cache(maxsize=None)
 def load_yaml(name:str) -> dict:
-    "Parse `data/<name>.yaml` (cached: data files do not change during a run)."
-    return read_yaml(data_path(f'{name}.yaml'))
+    "Parse `data/<name>.yaml`, checked by its schema in `DATA_SCHEMAS` (cached: data files do not change during a run)."
+    path = data_path(f'{name}.yaml')
+    d = read_yaml(path)
+    if name in DATA_SCHEMAS: checked(DATA_SCHEMAS[name], d, str(path))
+    elif not isinstance(d, dict): raise invalid(str(path), d, 'a mapping of names to entries')
+    return d
+
+# %% ../../nbs/01_core.data.ipynb #8850ca7c
+_Text = Annotated[str, Field(min_length=1, max_length=2000)]
+_Amount = Annotated[float, Field(ge=0, le=1e9)]
+
+def _flatten(rules):
+    "Recipe rules with YAML-anchored sublists spliced in, in order."
+    if not isinstance(rules, list): return rules
+    out = []
+    for r in rules: out += _flatten(r) if isinstance(r, list) else [r]
+    return out
+
+class _Interconnect(Schema):
+    kind: _Text
+    gbs: _Amount
+
+class _Device(Schema):
+    name: _Text
+    memory_gib: Annotated[float, Field(gt=0, le=1e6)]
+    bandwidth_gbs: Annotated[float, Field(gt=0, le=1e6)]
+    tflops: dict[Literal['fp4', 'fp8', 'bf16'], _Amount | None]
+    native_fp4: bool
+    compute_capability: Annotated[str, Field(pattern=r'^\d+\.\d+$')] | None
+    unified_memory: bool
+    interconnect: _Interconnect
+    sources: list[_Text] = []
+
+class _Profile(Schema):
+    device: _Text
+    count: Annotated[int, Field(strict=True, ge=1, le=65536)]
+    note: str = ''
+
+class HardwareFile(Schema):
+    "data/hardware.yaml: device types, and profiles of `count` devices of one type."
+    devices: dict[str, _Device]
+    profiles: dict[str, _Profile]
+    @model_validator(mode='after')
+    def _known_devices(self):
+        for n, p in self.profiles.items():
+            if p.device not in self.devices: raise invalid(f'profiles.{n}.device', p.device, sorted(self.devices))
+        return self
+
+class _Rule(Schema):
+    pattern: _Text
+    format: _Text
+
+class _Recipe(Schema):
+    description: _Text
+    tag: Annotated[str, Field(pattern=r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')] | None = None
+    kv_cache: Literal['bf16', 'fp8']
+    rules: Annotated[list[_Rule], BeforeValidator(_flatten), Field(min_length=1)]
+    source: str = ''
+
+class RecipesFile(Schema):
+    "data/recipes.yaml: what no rule may quantize is stored as, and each recipe's ordered rules."
+    stored_as: dict[Literal['norm', 'bias', 'router', 'buffer'], _Text]
+    quantizable: list[_Text]
+    kv_scales_per_layer: list[_Text]
+    recipes: dict[str, _Recipe]
+    @model_validator(mode='after')
+    def _known_formats(self):
+        known = set(load_yaml('formats'))
+        for n, r in self.recipes.items():
+            for j, rule in enumerate(r.rules):
+                if rule.format not in known: raise invalid(f'recipes.{n}.rules.{j}.format', rule.format, sorted(known))
+        for k, f in self.stored_as.items():
+            if f not in known: raise invalid(f'stored_as.{k}', f, sorted(known))
+        return self
+
+class _Format(Schema):
+    value_bits: Annotated[int, Field(strict=True, ge=1, le=64)]
+    stored_dtype: _Text
+    tensor_core: _Text | None = None
+    tensor_scales: list[_Text] = []
+    values_per_element: Annotated[int, Field(strict=True, ge=1, le=8)] = 1
+    block_size: PositiveWhole | None = None
+    block_scale_bytes: PositiveWhole | None = None
+    block_scale_name: _Text | None = None
+    block_scale_dtype: _Text | None = None
+    block_scale_max: Annotated[float, Field(gt=0)] | None = None
+    e2m1_values: list[float] | None = None
+
+class FormatsFile(RootModel[dict[str, _Format]]):
+    "data/formats.yaml: each storage format's bits, stored dtype and scales."
+
+class _Sourced(Schema):
+    value: _Amount
+    source: _Text
+
+class _UtilizationDefault(Schema):
+    versions: _Text
+    value: Fraction
+    source: _Text
+
+class _BlockSize(Schema):
+    default: PositiveWhole
+    mla: PositiveWhole
+    source: _Text
+
+class VllmFile(Schema):
+    "data/vllm.yaml: vLLM's budget parameters, each with its source."
+    gpu_memory_utilization_default: Annotated[list[_UtilizationDefault], Field(min_length=1)]
+    default_vllm_version: Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')]
+    block_size: _BlockSize
+    reserves: dict[str, _Sourced]
+    unified_memory: dict[str, _Sourced]
+    cpu: dict[str, _Sourced]
+
+class _Published(Schema):
+    repo: _Text
+    kv_cache: Literal['auto', 'fp8']
+
+class _Flag(Schema):
+    means: _Text
+    checked: Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')]
+    until: str | None = None
+
+class ServingFile(Schema):
+    "data/serving.yaml: published checkpoints per (model, recipe), GLM's flags and the commands glmlab must reproduce."
+    checkpoints: dict[str, dict[str, _Published]]
+    mtp_draft_tokens: Annotated[int, Field(strict=True, ge=1, le=64)]
+    glm_flags: dict[str, dict[str, _Text]]
+    published: dict[str, dict]
+    hardware_settings: dict[str, dict]
+    flags: dict[Annotated[str, Field(pattern=r'^--[a-z0-9-]+(\.[a-z_]+)?$')], _Flag]
+
+DATA_SCHEMAS = dict(hardware=HardwareFile, recipes=RecipesFile, formats=FormatsFile, vllm=VllmFile, serving=ServingFile)
 
 # %% ../../nbs/01_core.data.ipynb #c4711572
 GiB = 2**30   # bytes in a gibibyte
@@ -56,8 +199,7 @@ def model_config(model:str|Path) -> tuple[str, dict]:
         p = Path(model)
         if p.is_dir(): p = p/'config.json'
         if not p.is_file(): raise invalid('--model', str(model), f"a name ({', '.join(names)}) or a path to a config.json")
-    try: cfg = json.loads(p.read_text())
-    except json.JSONDecodeError as e: raise GlmlabError(f"{p}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    cfg = read_json(p)
     if not isinstance(cfg, dict): raise GlmlabError(f"{p}: expected a JSON object of config fields")
     name = str(model) if str(model) in names else str(p)
     return name, cfg
@@ -104,17 +246,12 @@ def hardware(name:str) -> Hardware:
 # %% ../../nbs/01_core.data.ipynb #634ae85c
 def recipe_names() -> list[str]: return list(load_yaml('recipes')['recipes'])
 
-def _flatten(rules):
-    for r in rules:
-        if isinstance(r, list): yield from _flatten(r)
-        else: yield r
-
 def recipe(name:str) -> dict:
     "The recipe `name`: `description`, `kv_cache`, `tag` and its flattened, ordered `rules`."
     top = load_yaml('recipes')
     if name not in top['recipes']: raise invalid('--recipe', name, recipe_names())
     r = dict(top['recipes'][name])
-    r['name'], r['rules'], r['tag'] = name, list(_flatten(r['rules'])), r.get('tag', name)
+    r['name'], r['rules'], r['tag'] = name, _flatten(r['rules']), r.get('tag', name)
     for k in ('stored_as', 'quantizable', 'kv_scales_per_layer'): r[k] = top[k]   # shared by every recipe
     return r
 

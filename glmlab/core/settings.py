@@ -8,10 +8,12 @@ Docs: https://glmlab.github.io/glmlab/core.settings.html.md"""
 from __future__ import annotations
 import configparser, os, re, reprlib
 from pathlib import Path
+from typing import Annotated, Callable
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # %% auto #0
-__all__ = ['GlmlabError', 'invalid', 'short_repr', 'safe_name', 'is_whole', 'whole', 'valid_port', 'inside', 'project_root',
-           'settings']
+__all__ = ['Whole', 'PositiveWhole', 'Fraction', 'GlmlabError', 'invalid', 'short_repr', 'safe_name', 'is_whole', 'whole',
+           'valid_port', 'inside', 'Schema', 'checked', 'project_root', 'Settings', 'settings']
 
 # %% ../../nbs/00_core.settings.ipynb #92253091
 class GlmlabError(ValueError):
@@ -60,11 +62,47 @@ def inside(path:Path, root:Path, field:str) -> Path:
     if not p.is_relative_to(r): raise GlmlabError(f"{field}: {p} is outside {r}; glmlab writes only inside it")
     return p
 
+# %% ../../nbs/00_core.settings.ipynb #8962a97f
+class Schema(BaseModel):
+    "Base of glmlab's input schemas: strict types, finite numbers, unknown fields kept (files carry fields glmlab does not read)."
+    model_config = ConfigDict(strict=True, extra='allow', allow_inf_nan=False, frozen=True)
+
+_BIG = 2**53   # beyond any size glmlab computes with, and the largest integer a float holds exactly
+Whole = Annotated[int, Field(strict=True, ge=0, le=_BIG)]          # a count that may be 0
+PositiveWhole = Annotated[int, Field(strict=True, ge=1, le=_BIG)]  # a size, a count of heads or layers
+Fraction = Annotated[float, Field(strict=True, gt=0, le=1)]        # a share of something, above 0
+
+def _what(err:dict) -> str:
+    msg = err['msg']
+    for prefix in ('Input should be ', 'Value error, ', 'Assertion failed, '): msg = msg.removeprefix(prefix)
+    return msg
+
+def checked(schema:type[BaseModel], # the pydantic model to read `data` with
+            data, # what was read (a dict from JSON or YAML)
+            source:str, # the file (or flag) it came from, e.g. `path/config.json`
+            field:Callable|None=None, # `loc -> name` shown for a field (default: `source: a.b.0`)
+           ):
+    "`data` read by `schema`, or the one-line `GlmlabError` for its first problem: the file, the field, the value and what is valid."
+    try: return schema.model_validate(data)
+    except ValidationError as e: raise _one_line(e, source, field) from None
+
+def _one_line(e:ValidationError, source:str, field:Callable|None) -> GlmlabError:
+    errs = e.errors(include_url=False)
+    err, more = errs[0], f" (and {len(errs) - 1} more)" if len(errs) > 1 else ''
+    loc = [str(x) for x in err['loc']]
+    if not loc and err['type'] == 'value_error': return GlmlabError(f"{source}: {_what(err)}{more}")   # a cross-field rule says it all
+    name = field(loc) if field else f"{source}: {'.'.join(loc) or 'the file'}"
+    if err['type'] == 'missing': return GlmlabError(f"{name} is missing{more}")
+    return GlmlabError(f"{name}={short_repr(err['input'])} is not valid; expected {_what(err)}{more}")
+
 # %% ../../nbs/00_core.settings.ipynb #6b9eade7
 def project_root(start:Path|None=None) -> Path:
     "The folder that holds `settings.ini` and `data/`, searched upwards from `start` (cwd), then from this package."
     env = os.environ.get('GLMLAB_ROOT')
-    if env: return Path(env).resolve()
+    if env:
+        p = Path(env).resolve()
+        if not ((p/'settings.ini').is_file() and (p/'data').is_dir()): raise invalid('GLMLAB_ROOT', env, 'a folder holding settings.ini and data/')
+        return p
     here = [Path(__file__).resolve().parent] if '__file__' in globals() else []   # absent when run in a notebook
     for base in (Path(start or Path.cwd()).resolve(), *here):
         for d in (base, *base.parents):
@@ -72,15 +110,43 @@ def project_root(start:Path|None=None) -> Path:
     raise GlmlabError("glmlab could not find its project folder (settings.ini and data/); run from the repository or set GLMLAB_ROOT")
 
 # %% ../../nbs/00_core.settings.ipynb #57251183
+_Text = Annotated[str, Field(min_length=1, max_length=4096)]
+_Seconds = Annotated[float, Field(gt=0, le=86400 * 7)]
+
+class Settings(Schema):
+    "What each key of `settings.ini` (or its `GLMLAB_<KEY>` variable) may hold. Values are text there, so numbers are parsed, then bounded."
+    model_config = ConfigDict(strict=False, extra='forbid', frozen=True, allow_inf_nan=False)
+    data_path: _Text
+    outputs_path: _Text
+    cache_path: _Text
+    servers_file: Annotated[str, Field(max_length=4096)] = ''   # empty: no shared servers
+    default_model: _Text
+    default_recipe: _Text
+    default_hardware: _Text
+    server_host: _Text
+    port_range: Annotated[str, Field(pattern=r'^\d{1,5}-\d{1,5}$')]
+    server_start_timeout_s: _Seconds
+    request_timeout_s: _Seconds
+
+    @field_validator('port_range')
+    @classmethod
+    def _ports(cls, v):
+        lo, hi = (int(x) for x in v.split('-'))
+        if not 1 <= lo <= hi <= 65535: raise ValueError("LOW-HIGH with 1 <= LOW <= HIGH <= 65535")   # the message says which variable
+        return v
+
 _PATH_KEYS = ('data_path', 'outputs_path', 'cache_path', 'servers_file')
 
 def settings(root:Path|None=None) -> dict:
-    "glmlab's defaults from `settings.ini`, overridden by `GLMLAB_<KEY>` environment variables; paths made absolute."
+    "glmlab's defaults from `settings.ini`, overridden by `GLMLAB_<KEY>` environment variables, checked by `Settings`; paths made absolute."
     root = Path(root) if root else project_root()
-    cp = configparser.ConfigParser()
-    cp.read(root/'settings.ini')
+    cp = configparser.ConfigParser(interpolation=None)
+    try: cp.read(root/'settings.ini')
+    except (configparser.Error, UnicodeDecodeError) as e: raise GlmlabError(f"{root/'settings.ini'}: not a valid settings file ({type(e).__name__})") from None
     s = dict(cp['glmlab']) if cp.has_section('glmlab') else {}
-    for k in list(s): s[k] = os.environ.get(f'GLMLAB_{k.upper()}', s[k])
+    env = {k: os.environ[f'GLMLAB_{k.upper()}'] for k in Settings.model_fields if f'GLMLAB_{k.upper()}' in os.environ}
+    where = lambda loc: f"GLMLAB_{loc[0].upper()}" if loc and loc[0] in env else f"{root/'settings.ini'}: {'.'.join(loc)}"
+    s = checked(Settings, {**s, **env}, str(root/'settings.ini'), where).model_dump()
     for k in _PATH_KEYS:
         if s.get(k): s[k] = (root/s[k]).resolve()   # an empty path stays empty (servers_file: sharing off)
     s['root'] = root

@@ -11,11 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 import glmlab
 from dataclasses import dataclass
-from .settings import settings
+from .settings import GlmlabError, settings
 from .data import data_path
 
 # %% auto #0
-__all__ = ['inputs_key', 'locked', 'write_atomic', 'write_json', 'write_csv', 'write_dir', 'file_digest', 'CacheEntry']
+__all__ = ['inputs_key', 'writing', 'make_dir', 'locked', 'write_atomic', 'write_json', 'write_csv', 'write_dir', 'file_digest',
+           'CacheEntry']
 
 # %% ../../nbs/02_core.store.ipynb #adf9df33
 def inputs_key(*values, # JSON-able values or bytes that decide the result (a config, a recipe name)
@@ -32,11 +33,24 @@ def inputs_key(*values, # JSON-able values or bytes that decide the result (a co
 
 # %% ../../nbs/02_core.store.ipynb #d559017c
 @contextmanager
+def writing(path:Path):
+    "Within the block, an OS error becomes the one-line `GlmlabError` naming the path that failed (or `path`) and why."
+    try: yield
+    except OSError as e: raise GlmlabError(f"{e.filename or path}: cannot be written ({e.strerror or type(e).__name__})") from None
+
+def make_dir(path:Path) -> Path:
+    "The folder `path`, made with its parents if missing."
+    path = Path(path)
+    with writing(path): path.mkdir(parents=True, exist_ok=True)
+    return path
+
+@contextmanager
 def locked(path:Path):
     "Hold an exclusive lock on the file `path` (created if missing) for the duration of the block."
     import fcntl
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'a') as f:
+    path = Path(path); make_dir(path.parent)
+    with writing(path): f = open(path, 'a')
+    with f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
@@ -44,13 +58,15 @@ def locked(path:Path):
 # %% ../../nbs/02_core.store.ipynb #48ec2613
 def write_atomic(path:Path, data:bytes|str) -> Path:
     "Write `data` to `path` whole or not at all (readable by everyone: reports are served)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644); os.replace(tmp, path)   # mkstemp makes 0600
-    finally:
-        if os.path.exists(tmp): os.unlink(tmp)
+    path = Path(path)
+    with writing(path):
+        make_dir(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
+        try:
+            with os.fdopen(fd, 'wb') as f: f.write(data.encode() if isinstance(data, str) else data)
+            os.chmod(tmp, 0o644); os.replace(tmp, path)   # mkstemp makes 0600
+        finally:
+            if os.path.exists(tmp): os.unlink(tmp)
     return path
 
 def write_json(path:Path, obj) -> Path:
@@ -63,14 +79,16 @@ def write_csv(path:Path, df) -> Path:
 
 def write_dir(out:Path, write) -> Path:
     "Make folder `out` whole or not at all: `write(tmp)` fills a temporary sibling, which then replaces `out`."
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.partial-'))
-    try:
-        write(tmp)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.old-')); os.replace(out, old / 'x'); shutil.rmtree(old)
-        os.replace(tmp, out)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    out = Path(out)
+    with writing(out):
+        make_dir(out.parent)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.partial-'))
+        try:
+            write(tmp)
+            if out.exists():
+                old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.old-')); os.replace(out, old / 'x'); shutil.rmtree(old)
+            os.replace(tmp, out)
+        finally: shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 # %% ../../nbs/02_core.store.ipynb #c47edbf8

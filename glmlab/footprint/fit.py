@@ -50,8 +50,10 @@ class Deployment:
            max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget()) -> Deployment:
         "The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the model's context and the recipe's KV dtype where unset."
         st = settings()
-        model, recipe_name, hardware_name = model or st['default_model'], recipe_name or st['default_recipe'], hardware_name or st['default_hardware']
+        model, recipe_name, hardware_name = (st[f'default_{k}'] if v is None else v for k, v in (('model', model), ('recipe', recipe_name), ('hardware', hardware_name)))
         s, hw, r = model_spec(model), hardware(hardware_name), recipe(recipe_name)
+        if max_model_len is None and not s.max_position:
+            raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; set one of them")
         return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp),
                    max_model_len=s.max_position if max_model_len is None else max_model_len,
                    kv_cache_dtype=kv_dtype_of(kv_cache_dtype or r['kv_cache']), budget=budget)

@@ -8,11 +8,13 @@ Docs: https://glmlab.github.io/glmlab/footprint.spec.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
-from ..core.settings import GlmlabError, invalid
+from typing import Annotated, Literal
+from pydantic import Field, model_validator
+from ..core.settings import GlmlabError, invalid, Schema, checked, Whole, PositiveWhole
 from ..core.data import model_config
 
 # %% auto #0
-__all__ = ['FAMILIES', 'ModelSpec', 'spec_from_config', 'model_spec']
+__all__ = ['FAMILIES', 'ModelSpec', 'HfConfig', 'spec_from_config', 'model_spec']
 
 # %% ../../nbs/03_footprint.spec.ipynb #ba31d361
 FAMILIES = {
@@ -99,8 +101,7 @@ class ModelSpec:
 def _indexer_types(cfg:dict, layers:int) -> tuple:
     if cfg.get('indexer_types'): return tuple(cfg['indexer_types'])
     pattern = cfg.get('index_topk_pattern')
-    if pattern is not None:
-        if len(pattern) != layers: raise invalid('config.json: index_topk_pattern', pattern, f"{layers} characters of F/S")
+    if pattern is not None:   # F/S, one per layer (HfConfig)
         return tuple({'F': 'full', 'S': 'shared'}[c] for c in pattern)
     freq, offset = max(cfg.get('index_topk_freq', 1), 1), cfg.get('index_skip_topk_offset', 2)
     return tuple('full' if max(i - offset + 1, 0) % freq == 0 else 'shared' for i in range(layers))
@@ -116,21 +117,83 @@ def _mlp_types(cfg:dict, model_type:str, layers:int) -> tuple:
     else: k = cfg.get('first_k_dense_replace', 3 if model_type == 'glm_moe_dsa' else 0)
     return tuple('dense' if i < k else 'sparse' for i in range(layers))
 
+# %% ../../nbs/03_footprint.spec.ipynb #cd8724c0
+_Size = PositiveWhole | None
+class HfConfig(Schema):
+    "The fields of a Hugging Face `config.json` that decide sizes, typed; absent or null means 'not set'."
+    model_type: str
+    hidden_size: _Size = None
+    num_hidden_layers: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    vocab_size: _Size = None
+    num_attention_heads: _Size = None
+    num_key_value_heads: _Size = None
+    head_dim: _Size = None
+    intermediate_size: _Size = None
+    max_position_embeddings: _Size = None
+    tie_word_embeddings: bool | None = None
+    attention_bias: bool | None = None
+    use_qk_norm: bool | None = None
+    mlp_bias: bool | None = None
+    q_lora_rank: _Size = None
+    kv_lora_rank: _Size = None
+    qk_nope_head_dim: _Size = None
+    qk_rope_head_dim: _Size = None
+    v_head_dim: _Size = None
+    index_n_heads: _Size = None
+    index_head_dim: _Size = None
+    index_topk: _Size = None
+    index_topk_pattern: Annotated[str, Field(pattern='^[FS]+$')] | None = None
+    index_topk_freq: _Size = None
+    index_skip_topk_offset: Whole | None = None
+    indexer_types: list[Literal['full', 'shared']] | None = None
+    mlp_layer_types: list[Literal['dense', 'sparse']] | None = None
+    n_routed_experts: Whole | None = None
+    num_experts: Whole | None = None
+    num_experts_per_tok: _Size = None
+    n_shared_experts: Whole | None = None
+    shared_expert_intermediate_size: Whole | None = None
+    moe_intermediate_size: _Size = None
+    first_k_dense_replace: Whole | None = None
+    decoder_sparse_step: _Size = None
+    mlp_only_layers: list[Whole] | None = None
+    num_nextn_predict_layers: Whole | None = None
+    num_mtp_layers: Whole | None = None
+
+    @property
+    def experts(self) -> int: return (self.n_routed_experts if self.n_routed_experts is not None else self.num_experts) or 0
+
+    @model_validator(mode='after')
+    def _consistent(self):
+        L = self.num_hidden_layers
+        if L is not None:
+            for f in ('index_topk_pattern', 'indexer_types', 'mlp_layer_types'):
+                v = getattr(self, f)
+                if v and len(v) != L: raise invalid(f, v, f"one entry per layer: {L}, not {len(v)}")
+            if self.first_k_dense_replace is not None and self.first_k_dense_replace > L:
+                raise invalid('first_k_dense_replace', self.first_k_dense_replace, f"at most num_hidden_layers={L}")
+            if self.mlp_only_layers and max(self.mlp_only_layers) >= L:
+                raise invalid('mlp_only_layers', self.mlp_only_layers, f"layer indices below num_hidden_layers={L}")
+        if self.num_experts_per_tok and self.experts and self.num_experts_per_tok > self.experts:
+            raise invalid('num_experts_per_tok', self.num_experts_per_tok, f"at most the routed experts ({self.experts})")
+        h, kv = self.num_attention_heads, self.num_key_value_heads
+        if h and kv and (kv > h or h % kv): raise invalid('num_key_value_heads', kv, f"a divisor of num_attention_heads={h}")
+        return self
+
 # %% ../../nbs/03_footprint.spec.ipynb #0863d3dd
 def _flag(rule, cfg, default=False) -> bool:
     return bool(cfg.get(rule, default)) if isinstance(rule, str) else bool(rule)
 
 def spec_from_config(cfg:dict, name:str='config.json') -> ModelSpec:
     "Read a `config.json` dict into a `ModelSpec`; a missing or unknown field is a one-line `GlmlabError`."
+    if not isinstance(cfg, dict): raise invalid(name, cfg, 'a JSON object of config fields')
     mt = cfg.get('model_type')
-    if mt not in FAMILIES: raise invalid(f'{name}: model_type', mt, sorted(FAMILIES))
+    if not isinstance(mt, str) or mt not in FAMILIES: raise invalid(f'{name}: model_type', mt, sorted(FAMILIES))
     fam = FAMILIES[mt]
     experts = cfg.get('n_routed_experts', cfg.get('num_experts', 0)) or 0
     need = _REQUIRED['common'] + _REQUIRED[fam['attention']] + (_REQUIRED['indexer'] if fam.get('indexer') else []) + (_REQUIRED['moe'] if experts else [])
     for f in need:
         if cfg.get(f) is None: raise GlmlabError(f"{name}: field {f!r} is missing; a {mt} config needs: {', '.join(need)}")
-    for f in need:
-        if not isinstance(cfg[f], int) or cfg[f] <= 0: raise invalid(f'{name}: {f}', cfg[f], 'a positive integer')
+    checked(HfConfig, cfg, name)
     layers, heads = cfg['num_hidden_layers'], cfg['num_attention_heads']
     kv_heads = cfg.get('num_key_value_heads') or heads
     head_dim = cfg.get('head_dim') or cfg['hidden_size'] // heads

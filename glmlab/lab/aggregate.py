@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
 from .regression import plot_deltas
 from ..footprint.report import catalog, plot_fit_matrix, table, new_figure, save_figure
-from ..core.store import write_atomic, write_csv
+from ..core.store import make_dir, write_atomic, write_csv
 from .roofline import published_vs_bound
 from .sweep import read_manifest
 
@@ -106,7 +106,7 @@ def plot_predicted_vs_measured(predictions:"pandas.DataFrame", roofline:"pandas.
 # %% ../../nbs/27_lab.aggregate.ipynb #e63d79dd
 def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:str|None=None, recipe_name:str|None=None) -> Path:
     "Aggregate every run into figures, CSVs and `report.md` under `out_dir`; returns the path of `report.md`. The footprint figures are of `model` and `recipe_name` (settings.ini's defaults)."
-    out = Path(out_dir or Path(settings()['outputs_path']) / 'report'); out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(out_dir or Path(settings()['outputs_path']) / 'report')
     t = load_runs(runs_dir)
     recipe_name = recipe_name or settings()['default_recipe']
     fps = catalog(model)

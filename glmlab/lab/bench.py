@@ -12,7 +12,7 @@ from ..core.settings import settings, invalid
 from ..core.data import load_yaml, hardware
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
-from ..core.store import write_csv
+from ..core.store import make_dir, write_csv
 
 # %% auto #0
 __all__ = ['bench_args', 'bench_command', 'metric_glossary', 'tidy', 'off_event_loop', 'run_bench']
@@ -68,7 +68,7 @@ def run_bench(server, # a started `VllmServer`
     from tqdm.auto import tqdm
     from vllm.benchmarks import serve as vbench
     from vllm.utils.argparse_utils import FlexibleArgumentParser
-    out = Path(out or Path(settings()['outputs_path']) / 'bench'); out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(out or Path(settings()['outputs_path']) / 'bench')
     served = requests.get(f"{server.url}/v1/models", timeout=10).json()['data'][0]['id']
     devices = hardware(hardware_name).count
     rows = []

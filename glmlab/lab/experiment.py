@@ -6,13 +6,13 @@ Docs: https://glmlab.github.io/glmlab/lab.experiment.html.md"""
 
 # %% ../../nbs/25_lab.experiment.ipynb #34ed5711
 from __future__ import annotations
-import json, time
+import time
 from contextlib import contextmanager
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from ..core.settings import invalid, is_whole, GlmlabError
-from ..core.store import CacheEntry, file_digest, inputs_key, write_csv
+from ..core.store import CacheEntry, file_digest, inputs_key, make_dir, write_csv, write_json
 from ..core.data import hardware_names, recipe_names, recipe, published_recipes
 from ..quant.proxy import proxy_dir
 from ..quant.quantize import quantize_checkpoint
@@ -146,19 +146,19 @@ def checkpoint_hashes(*dirs:Path) -> dict:
 # %% ../../nbs/25_lab.experiment.ipynb #59b040c9
 def _step(out:Path, name:str, status:dict):
     status.setdefault('steps', []).append(dict(step=name, done=time.strftime('%Y-%m-%dT%H:%M:%S')))
-    (out / 'status.json').write_text(json.dumps(status, indent=1))
+    write_json(out / 'status.json', status)
 
 def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) -> dict:
     "Run one configuration `params` (see `PARAMETERS`; unset ones are the defaults) into `out_dir`; returns the tables."
     import pandas as pd
     p = check_parameters(params or {})   # as it is if the caller checked it
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    (out / 'parameters.json').write_text(json.dumps(p, indent=1))
+    out = make_dir(out_dir)
+    write_json(out / 'parameters.json', p)
     status, res = {}, {}
     if p['hardware'] != 'cpu': return _run_gpu(p, out, progress)
     base = proxy_dir(p['model'], progress)
     qdir, twin = quantized_twin(p['model'], p['recipe'], progress)
-    (out / 'checkpoints.json').write_text(json.dumps(checkpoint_hashes(base, qdir, twin), indent=1)); _step(out, 'checkpoints', status)
+    write_json(out / 'checkpoints.json', checkpoint_hashes(base, qdir, twin)); _step(out, 'checkpoints', status)
     cmds = cpu_servers(p, progress)
     srv = {r: server_for(c) for r, c in cmds.items()}   # a shared server of the same command is used as it is
     with serving(*srv.values()):                         # started side by side, stopped on any exit, Ctrl-C included
@@ -194,5 +194,5 @@ def _run_gpu(p:dict, out:Path, progress:bool) -> dict:
             bench.append(run_bench(s, p['concurrency'], p['num_prompts'], p['input_len'], p['output_len'], p['seed'],
                                    p['hardware'], out / 'bench' / r, progress, recipe=r, model=p['model']))
         write_csv(out / 'bench.csv', pd.concat(bench, ignore_index=True)); _step(out, f'benchmark {r}', status)
-    (out / 'lm_eval_commands.json').write_text(json.dumps(lm_eval_commands(), indent=1))
+    write_json(out / 'lm_eval_commands.json', lm_eval_commands())
     return dict(bench=pd.concat(bench, ignore_index=True))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
 from ..quant.tasks import task_names, items
 from .bench import off_event_loop
-from ..core.store import write_csv
+from ..core.store import make_dir, write_atomic, write_csv
 
 # %% auto #0
 __all__ = ['completions', 'served_name', 'lm_eval_task_dir', 'task_answers', 'mcnemar_exact', 'paired_test', 'topk_kl', 'drift',
@@ -44,11 +44,11 @@ def served_name(url:str) -> str:
 def lm_eval_task_dir(n_per_task:int, out:Path|str) -> Path:
     "Write one lm-eval task definition per proxy task (YAML over a JSONL of its eval items) into `out`; returns `out`."
     import yaml
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(out)
     for t in task_names():
         its = items(t, n_per_task, 'eval')
-        (out / f'{t}.jsonl').write_text(''.join(json.dumps(dict(item=k, prompt=p, answer=a)) + '\n' for k, (p, a) in enumerate(its)))
-        (out / f'{t}.yaml').write_text(yaml.safe_dump(dict(
+        write_atomic(out / f'{t}.jsonl', ''.join(json.dumps(dict(item=k, prompt=p, answer=a)) + '\n' for k, (p, a) in enumerate(its)))
+        write_atomic(out / f'{t}.yaml', yaml.safe_dump(dict(
             task=f'glmlab_{t}', dataset_path='json', dataset_kwargs=dict(data_files=dict(test=str((out / f'{t}.jsonl').resolve()))),
             test_split='test', output_type='generate_until', doc_to_text='{{prompt}}', doc_to_target='{{answer}}',
             generation_kwargs=dict(until=['\n'], max_gen_toks=max(len(a) for _, a in its) + 1, do_sample=False, temperature=0),
@@ -119,7 +119,7 @@ def _both(fn, a:tuple, b:tuple):
 def regression(base_url:str, quant_url:str, n_per_task:int=100, k:int=20, seed:int=0, out:Path|str|None=None, **labels) -> dict:
     "Paired accuracy and logprob drift of the server at `quant_url` against the one at `base_url`; tables written to `out`."
     import pandas as pd
-    out = Path(out or Path(settings()['outputs_path']) / 'regression'); out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(out or Path(settings()['outputs_path']) / 'regression')
     tasks = lm_eval_task_dir(n_per_task, out / 'lm_eval_tasks')   # the task definitions lm-eval ran, kept beside the results
     a, b = _both(lambda url, label: task_answers(url, tasks, label), (base_url, 'baseline'), (quant_url, 'quantized'))
     its = pd.DataFrame(a).merge(pd.DataFrame(b)[['task', 'item', 'answer', 'correct']], on=['task', 'item'], suffixes=('_baseline', '_quantized'))

@@ -6,18 +6,19 @@ Docs: https://glmlab.github.io/glmlab/lab.sweep.html.md"""
 
 # %% ../../nbs/26_lab.sweep.ipynb #3ad409d6
 from __future__ import annotations
-import itertools, json, os, platform, shutil, subprocess, time
+import itertools, os, platform, shutil, subprocess, time
 from pathlib import Path
 import glmlab
-from ..core.data import read_yaml
-from ..core.settings import settings, GlmlabError, invalid, safe_name, inside
-from ..core.store import write_json, inputs_key
+from ..core.data import read_json, read_yaml
+from typing import Literal
+from ..core.settings import settings, GlmlabError, invalid, safe_name, inside, Schema, checked, PositiveWhole
+from ..core.store import make_dir, write_json, inputs_key, writing
 from ..serving.server import pid_alive
 from .experiment import check_parameters
 
 # %% auto #0
-__all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep', 'read_manifest',
-           'set_aside']
+__all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep', 'Manifest',
+           'read_manifest', 'set_aside']
 
 # %% ../../nbs/26_lab.sweep.ipynb #90bf9484
 def _slug(d:dict) -> str:
@@ -114,13 +115,26 @@ def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None
     finally: restore()
     return results
 
+class Manifest(Schema):
+    "What a configuration's manifest.json must hold for glmlab to trust it: who ran it, in what state, with which parameters and code."
+    run_id: str
+    config_id: str
+    status: Literal['running', 'done', 'failed', 'interrupted']
+    pid: PositiveWhole
+    host: str
+    parameters: dict
+    code: str
+    started: str
+    ended: str | None = None
+    seconds: float | None = None
+    error: str | None = None
+
 def read_manifest(path:Path, say=print) -> dict:
-    "A configuration's manifest, or `{}` (not done) when it is absent or corrupt, said by name; a `running` one whose process is gone is `interrupted`."
+    "A configuration's manifest, or `{}` (not done) when it is absent or corrupt (checked by `Manifest`), said by name; a `running` one whose process is gone is `interrupted`."
     if not path.exists(): return {}
-    try: m = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        say(f"{path}: corrupt manifest ({type(e).__name__}); the configuration runs again"); return {}
-    if not isinstance(m, dict): say(f"{path}: corrupt manifest (not a mapping); the configuration runs again"); return {}
+    try: m = read_json(path); checked(Manifest, m, str(path))
+    except GlmlabError as e:
+        say(f"{path}: corrupt manifest ({str(e).removeprefix(f'{path}: ')}); the configuration runs again"); return {}
     if m.get('status') == 'running' and m.get('host') == platform.node() and not pid_alive(m.get('pid')):
         m.update(status='interrupted', error=f"its process (pid {m.get('pid')}) ended without finishing it"); write_json(path, m)
     return m
@@ -138,7 +152,7 @@ def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, r
         if out.exists() and not keep and any(out.iterdir()): bar.write(f"{cid}: the unfinished earlier attempt moved to {set_aside(out, old.get('status'))}")
         work = run_dir / f'.{cid}.new' if keep else out
         if keep and work.exists(): shutil.rmtree(work)
-        work.mkdir(parents=True, exist_ok=True)
+        make_dir(work)
         mpath = work / 'manifest.json'
         man = dict(run_id=run_id, config_id=cid, status='running', pid=os.getpid(), host=platform.node(), parameters=params, notebook=str(nb.relative_to(root) if nb.is_relative_to(root) else nb),
                    output_notebook='run.ipynb', started=time.strftime('%Y-%m-%dT%H:%M:%S%z'), ended=None, seconds=None, error=None,
@@ -167,7 +181,7 @@ def set_aside(folder:Path, why:str|None) -> Path:
     "Move a configuration's folder out of the way, under its run's `.attempts/` (hidden: the report and a resume never read it)."
     to = folder.parent / '.attempts' / f"{folder.name.strip('.').removesuffix('.new')}-{why or 'partial'}-{time.strftime('%Y%m%d-%H%M%S')}"
     while to.exists(): to = to.with_name(to.name + '+')   # two attempts in the same second
-    to.parent.mkdir(parents=True, exist_ok=True); os.replace(folder, to)
+    with writing(to): make_dir(to.parent); os.replace(folder, to)
     return to
 
 def _watch_ctrl_c():
@@ -190,6 +204,8 @@ def _one_line(e:Exception) -> str:
 
 def _finish(man:dict, out:Path, t0:float, mpath:Path):
     ck = out / 'checkpoints.json'
-    if ck.exists(): man['checkpoints'] = json.loads(ck.read_text())
+    if ck.exists():
+        try: man['checkpoints'] = read_json(ck)
+        except GlmlabError as e: man['checkpoints_error'] = str(e)   # the run's record is kept; the hashes are not
     man.update(ended=time.strftime('%Y-%m-%dT%H:%M:%S%z'), seconds=round(time.time() - t0, 1))
     write_json(mpath, man)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json, shutil
 from pathlib import Path
 from ..core.settings import GlmlabError
-from ..core.data import formats
+from ..core.data import formats, read_json
+from .validate import checkpoint_meta
 from ..footprint.formats import scale_names
 from ..core.store import write_dir
 
@@ -54,12 +55,13 @@ def dequantize_checkpoint(d:Path|str, out:Path|str) -> Path:
     tensors = dequantized_tensors(d)
     def write(tmp):
         save_file(tensors, tmp / 'model.safetensors', metadata=dict(format='pt'))
-        cfg = json.loads((d / 'config.json').read_text()); cfg.pop('quantization_config', None)
+        cfg = read_json(d / 'config.json'); cfg.pop('quantization_config', None)
         (tmp / 'config.json').write_text(json.dumps(cfg, indent=1))
         for f in d.iterdir():
             if f.name.startswith('tokenizer') or f.name in ('generation_config.json', 'special_tokens_map.json', 'chat_template.jinja'): shutil.copy(f, tmp / f.name)
-        meta = json.loads((d / 'glmlab.json').read_text()) if (d / 'glmlab.json').is_file() else {}
-        (tmp / 'glmlab.json').write_text(json.dumps({**meta, 'dequantized_from': str(d), 'recipe': 'bf16', 'source_recipe': meta.get('recipe')}, indent=1))
+        meta = checkpoint_meta(d)
+        (tmp / 'glmlab.json').write_text(json.dumps({**(meta.model_dump(exclude_none=True) if meta else {}), 'dequantized_from': str(d),
+                                                     'recipe': 'bf16', 'source_recipe': meta and meta.recipe}, indent=1))
     return write_dir(Path(out), write)
 
 # %% ../../nbs/17_quant.dequant.ipynb #77e3e752

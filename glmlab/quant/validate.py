@@ -9,30 +9,50 @@ from __future__ import annotations
 import json, struct
 from math import prod
 from pathlib import Path
-from ..core.settings import GlmlabError, short_repr
-from ..core.data import formats, recipe
+from typing import Annotated, Literal
+from pydantic import Field, RootModel
+from ..core.settings import GlmlabError, Schema, Whole, checked, short_repr
+from ..core.data import formats, read_json, recipe
 from ..footprint.spec import spec_from_config
 from ..footprint.params import COMPONENTS, component_of
 from ..footprint.recipes import quantized_groups, weight_bytes_by_component
 
 # %% auto #0
-__all__ = ['DTYPE_CODES', 'DTYPE_BYTES', 'safetensors_header', 'layout_problems', 'checkpoint_tensors', 'expected_tensors',
-           'validate']
+__all__ = ['DTYPE_CODES', 'DTYPE_BYTES', 'SafetensorsHeader', 'safetensors_header', 'layout_problems', 'checkpoint_tensors',
+           'expected_tensors', 'CheckpointMeta', 'HfQuantConfig', 'checkpoint_meta', 'validate']
 
 # %% ../../nbs/16_quant.validate.ipynb #fd6cadd2
 DTYPE_CODES = {'bfloat16': 'BF16', 'float32': 'F32', 'float8_e4m3fn': 'F8_E4M3', 'uint8': 'U8', 'float16': 'F16'}
 
-def safetensors_header(path:Path|str) -> dict:
-    "The JSON header of a safetensors file: `{name: {dtype, shape, data_offsets}}` (and `__metadata__`)."
-    with open(path, 'rb') as f:
-        raw = f.read(8)
-        if len(raw) < 8: raise GlmlabError(f"{path}: not a safetensors file (shorter than its 8-byte header length)")
-        n = struct.unpack('<Q', raw)[0]
-        if n > Path(path).stat().st_size - 8: raise GlmlabError(f"{path}: header length {n:,} runs past the end of the file ({Path(path).stat().st_size:,} bytes): truncated or corrupt")
-        try: return json.loads(f.read(n))
-        except (json.JSONDecodeError, UnicodeDecodeError): raise GlmlabError(f"{path}: corrupt safetensors header") from None
-
 DTYPE_BYTES = {'BF16': 2, 'F16': 2, 'F32': 4, 'F64': 8, 'F8_E4M3': 1, 'F8_E5M2': 1, 'U8': 1, 'I8': 1, 'I16': 2, 'I32': 4, 'I64': 8, 'BOOL': 1}
+_MAX_HEADER = 100_000_000   # safetensors' own limit on a header's length
+
+class _Tensor(Schema):
+    dtype: Literal[tuple(DTYPE_BYTES)]
+    shape: Annotated[list[Whole], Field(max_length=16)]
+    data_offsets: Annotated[list[Whole], Field(min_length=2, max_length=2)]
+
+class SafetensorsHeader(RootModel[dict[str, _Tensor]]):
+    "A safetensors header's tensor entries (`__metadata__` aside): dtype, shape and the two byte offsets of each."
+
+def safetensors_header(path:Path|str) -> dict:
+    "The JSON header of a safetensors file, checked by `SafetensorsHeader`: `{name: {dtype, shape, data_offsets}}` (and `__metadata__`)."
+    try:
+        with open(path, 'rb') as f:
+            raw = f.read(8)
+            if len(raw) < 8: raise GlmlabError(f"{path}: not a safetensors file (shorter than its 8-byte header length)")
+            n, size = struct.unpack('<Q', raw)[0], Path(path).stat().st_size
+            if n > min(size - 8, _MAX_HEADER): raise GlmlabError(f"{path}: header length {n:,} runs past the end of the file ({size:,} bytes): truncated or corrupt")
+            text = f.read(n)
+    except OSError as e: raise GlmlabError(f"{path}: cannot be read ({e.strerror or type(e).__name__})") from None
+    try: head = json.loads(text)
+    except (ValueError, RecursionError): raise GlmlabError(f"{path}: corrupt safetensors header (not JSON)") from None
+    if not isinstance(head, dict): raise GlmlabError(f"{path}: corrupt safetensors header (not a JSON object)")
+    meta = head.pop('__metadata__', None)
+    if meta is not None and not (isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values())):
+        raise GlmlabError(f"{path}: __metadata__ is not a mapping of strings")
+    checked(SafetensorsHeader, head, str(path))
+    return head if meta is None else {'__metadata__': meta, **head}
 
 def layout_problems(path:Path|str) -> list[str]:
     "What is wrong with where a safetensors file's header puts its tensors: sizes that do not match dtype x shape, ranges past the end of the file, overlaps, gaps."
@@ -42,8 +62,7 @@ def layout_problems(path:Path|str) -> list[str]:
     out, spans = [], []
     for k, v in head.items():
         if k == '__metadata__': continue
-        try: (a, b), shape, size = v['data_offsets'], v['shape'], DTYPE_BYTES[v['dtype']]
-        except (KeyError, TypeError, ValueError): out.append(f"{path.name}: {k}: header entry {short_repr(v)} is not a dtype, shape and two data offsets"); continue
+        (a, b), shape, size = v['data_offsets'], v['shape'], DTYPE_BYTES[v['dtype']]   # typed by SafetensorsHeader
         if b - a != size * prod(shape): out.append(f"{path.name}: {k}: {b - a:,} bytes in the file, {v['dtype']} {list(shape)} needs {size * prod(shape):,}")
         if not 0 <= a <= b <= data: out.append(f"{path.name}: {k}: bytes {a:,}..{b:,} lie outside the file's {data:,} data bytes (truncated?)")
         spans.append((a, b, k))
@@ -83,31 +102,56 @@ def expected_tensors(spec, recipe_name:str, with_mtp:bool=False) -> dict[str, di
     return out
 
 # %% ../../nbs/16_quant.validate.ipynb #da1c4974
+class CheckpointMeta(Schema):
+    "glmlab.json, which glmlab writes beside each checkpoint it exports: the recipe that made it and from what."
+    recipe: Annotated[str, Field(min_length=1, max_length=200)]
+    source: str | None = None
+    modelopt: str | None = None
+    dequantized_from: str | None = None
+    source_recipe: str | None = None
+
+class _Producer(Schema):
+    name: str
+    version: str | None = None
+
+class _Quantization(Schema):
+    quant_algo: str | None = None
+    kv_cache_quant_algo: str | None = None
+
+class HfQuantConfig(Schema):
+    "hf_quant_config.json, modelopt's description of an export, as far as vLLM's detection reads it."
+    producer: _Producer
+    quantization: _Quantization
+
+def checkpoint_meta(d:Path) -> CheckpointMeta|None:
+    "The checkpoint's `glmlab.json`, checked; None where there is none."
+    p = Path(d) / 'glmlab.json'
+    return checked(CheckpointMeta, read_json(p), str(p)) if p.is_file() else None
+
 def _recipe_of(d:Path, recipe_name):
     if recipe_name: return recipe_name
-    meta = d / 'glmlab.json'
-    if meta.is_file(): return json.loads(meta.read_text())['recipe']
+    if (meta := checkpoint_meta(d)): return meta.recipe
     raise GlmlabError(f"{d}: no glmlab.json saying which recipe made it; pass --recipe NAME")
 
 def _quant_config_problems(d:Path, r:dict, cfg:dict) -> list[str]:
     bad, quantized = [], any(x['format'] in ('fp8', 'nvfp4') for x in r['rules'])
     if not quantized: return ["config.json: a BF16 checkpoint must not carry a quantization_config"] if 'quantization_config' in cfg else []
     qc = cfg.get('quantization_config') or {}
+    if not isinstance(qc, dict): return [f"config.json: quantization_config={short_repr(qc)} is not a mapping"]
     if qc.get('quant_method') != 'modelopt': bad.append(f"config.json: quantization_config.quant_method={qc.get('quant_method')!r}; vLLM auto-detects 'modelopt'")
     p = d / 'hf_quant_config.json'
     if not p.is_file(): return bad + ["hf_quant_config.json is missing"]
-    hq = json.loads(p.read_text())
-    if hq.get('producer', {}).get('name') != 'modelopt': bad.append(f"hf_quant_config.json: producer={hq.get('producer')!r}")
-    q = hq.get('quantization', {})
+    hq = checked(HfQuantConfig, read_json(p), str(p))
+    if hq.producer.name != 'modelopt': bad.append(f"hf_quant_config.json: producer.name={hq.producer.name!r}")
     kv = 'FP8' if r['kv_cache'] == 'fp8' else None
-    if q.get('kv_cache_quant_algo') != kv: bad.append(f"hf_quant_config.json: kv_cache_quant_algo={q.get('kv_cache_quant_algo')!r}, recipe wants {kv!r}")
+    if hq.quantization.kv_cache_quant_algo != kv: bad.append(f"hf_quant_config.json: kv_cache_quant_algo={hq.quantization.kv_cache_quant_algo!r}, recipe wants {kv!r}")
     return bad
 
 def validate(d:Path|str, recipe_name:str|None=None) -> dict:
     "Check the checkpoint in `d` against its recipe: problems (one line each) and bytes per component, predicted vs found."
     d = Path(d)
     if not (d / 'config.json').is_file(): raise GlmlabError(f"{d}: no config.json; expected an exported checkpoint folder")
-    cfg = json.loads((d / 'config.json').read_text())
+    cfg = read_json(d / 'config.json')
     rn = _recipe_of(d, recipe_name); r = recipe(rn)
     spec = spec_from_config(cfg, str(d / 'config.json'))
     found, want = checkpoint_tensors(d), expected_tensors(spec, rn)
@@ -119,7 +163,9 @@ def validate(d:Path|str, recipe_name:str|None=None) -> dict:
             problems.append(f"{n}: {found[n]['dtype']} {list(found[n]['shape'])}, recipe {rn} wants {want[n]['dtype']} {list(want[n]['shape'])}")
     for f in sorted(d.glob('*.safetensors')): problems += layout_problems(f)
     by = dict.fromkeys(COMPONENTS, 0)
-    for n, t in found.items(): by[component_of(n, spec.layers)] += t['bytes']
+    for n, t in found.items():
+        try: by[component_of(n, spec.layers)] += t['bytes']
+        except ValueError: problems.append(f"{n}: belongs to no component of a {spec.model_type} model; its {t['bytes']:,} bytes are left out of the byte table")
     predicted = weight_bytes_by_component(spec, rn, mtp=False)
     problems += [f"{c}: {by[c]:,} bytes of tensors, recipe {rn} predicts {predicted[c]:,}" for c in COMPONENTS if by[c] != predicted[c]]
     files = sum(f.stat().st_size for f in d.glob('*.safetensors'))
