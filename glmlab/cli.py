@@ -7,7 +7,7 @@ Docs: https://glmlab.github.io/glmlab/cli.html.md"""
 # %% ../nbs/28_cli.ipynb #22b1563e
 from __future__ import annotations
 import argparse, json, sys
-from .core.settings import GlmlabError, settings
+from .core.settings import GlmlabError, settings, valid_port
 from .footprint.budget import Budget
 from .footprint.fit import footprint
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
@@ -19,7 +19,7 @@ from .quant.proxy import PROXIES, proxy_dir
 from .quant.validate import validate
 from .quant.dequant import dequantize_checkpoint
 from .serving.serve import serve_command, published_command, command_line
-from .serving.server import server_for, share, unshare, servers_file
+from .serving.server import bind_host, server_for, share, unshare, servers_file
 
 # %% auto #0
 __all__ = ['parser', 'cmd_footprint', 'cmd_run', 'prepare_proxies', 'write_report_notebook', 'cmd_sweep', 'cmd_quantize',
@@ -96,10 +96,15 @@ def _serve_parser(sub, s):
     p.add_argument('--share', action='store_true', help="list the running server in settings.ini's servers_file, so notebooks and "
                                                         "experiments asking for this exact command use it instead of starting their own")
 
+class _Parser(argparse.ArgumentParser):
+    "argparse, whose mistakes (an unknown flag, `--tp abc`) are glmlab's one-line error instead of a usage block."
+    def error(self, message):
+        raise GlmlabError(f"{message if len(message) <= 300 else message[:297] + '...'} (see {self.prog} --help)")
+
 def parser() -> argparse.ArgumentParser:
     "The `glmlab` argument parser."
     s = settings()
-    p = argparse.ArgumentParser(prog='glmlab', description='Fit, quantize, serve and measure GLM-5.2 (NVFP4): exact footprint math and experiments.')
+    p = _Parser(prog='glmlab', description='Fit, quantize, serve and measure GLM-5.2 (NVFP4): exact footprint math and experiments.')
     sub = p.add_subparsers(dest='command', required=True)
     _footprint_parser(sub, s); _run_parser(sub, s); _sweep_parser(sub, s); _quantize_parser(sub, s); _validate_parser(sub, s); _serve_parser(sub, s)
     return p
@@ -183,6 +188,7 @@ def cmd_validate(a) -> int:
     return 0 if v['ok'] else 1
 
 def cmd_serve(a) -> int:
+    valid_port(a.port); bind_host(a.host or settings()['server_host'], a.allow_remote)   # before anything is printed or started
     if a.experiment: return _serve_experiment(a)
     if a.profile: cmd = published_command(a.profile)
     else:
