@@ -7,7 +7,8 @@ Docs: https://glmlab.github.io/glmlab/cli.html.md"""
 # %% ../nbs/28_cli.ipynb #22b1563e
 from __future__ import annotations
 import argparse, json, sys
-from .core.settings import GlmlabError, settings, valid_port
+from .core.settings import GlmlabError, settings, valid_port, whole
+from .core.data import recipe
 from .footprint.budget import Budget
 from .footprint.fit import footprint
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
@@ -121,6 +122,7 @@ def cmd_run(a) -> int:
     import time
     from pathlib import Path
     t0, root = time.time(), Path(settings()['root'])
+    load_matrix(root / a.matrix)   # a bad matrix: one line, before the footprint report is written
     print(f"[1/3] footprint of {a.model} under nvfp4-glm, fp8, bf16 on every GPU profile", flush=True)
     out = write_catalog_report(Path(a.out) if a.out else None, model=a.model)
     print(table(fit_rows(json.loads((out/'footprint.json').read_text()))), flush=True)
@@ -163,6 +165,7 @@ def cmd_quantize(a) -> int:
               f"calibration {p['calibration']['samples']} x {p['calibration']['seq_len']} tokens; "
               f"expected output {human_bytes(p['expected_output_bytes'])}\n\n{p['script']}")
         return 0
+    recipe(a.recipe); whole('--calib-samples', a.calib_samples)   # before a proxy is trained for it
     src = proxy_dir(a.model) if a.model in PROXIES else Path(a.model)
     if a.model not in PROXIES and not src.is_dir():
         raise GlmlabError(f"--model={a.model!r} is not valid; expected one of: {', '.join(PROXIES)}, or a checkpoint folder (glm-5.2 etc. take --plan)")

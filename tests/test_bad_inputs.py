@@ -271,6 +271,16 @@ def test_unknown_names_refused(sandbox, flag, value):
 def test_serve_port_refused(sandbox, port):
     refused(sandbox, 'serve', '--model', 'tiny-glm4', '--recipe', 'bf16', '--hardware', 'cpu', '--checkpoint', 'x', f'--port={port}', contains='--port')
 
+@pytest.mark.parametrize('argv,contains', [
+    (('footprint', '--vllm-version', 'abc'), "--vllm-version='abc'"),
+    (('quantize', '--model', 'tiny-glm4', '--calib-samples', '0'), '--calib-samples=0'),   # 0 is not "the default"
+    (('quantize', '--model', 'tiny-glm4', '--calib-samples', '-3'), '--calib-samples=-3'),
+    (('run', '--matrix', 'nope.yaml'), "matrix="),                                       # before the footprint report is written
+    (('footprint', '--no-such-flag'), 'unrecognized arguments'),
+    (('serve', '--profile', 'nope'), "--profile='nope'")])
+def test_other_flags_refused(sandbox, argv, contains):
+    refused(sandbox, *argv, contains=contains)
+
 def test_serve_remote_host_needs_the_flag(sandbox):
     refused(sandbox, 'serve', '--model', 'tiny-glm4', '--recipe', 'bf16', '--hardware', 'cpu', '--checkpoint', str(sandbox),
             '--host', '0.0.0.0', contains='--allow-remote')

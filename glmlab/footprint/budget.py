@@ -6,6 +6,7 @@ Docs: https://glmlab.github.io/glmlab/footprint.budget.html.md"""
 
 # %% ../../nbs/09_footprint.budget.ipynb #eb41d24d
 from __future__ import annotations
+import re
 from dataclasses import dataclass
 from ..core.settings import invalid, whole
 from ..core.data import GiB, Hardware, vllm_params
@@ -14,7 +15,9 @@ from ..core.data import GiB, Hardware, vllm_params
 __all__ = ['RESERVES', 'default_gpu_memory_utilization', 'Budget', 'GpuMemory']
 
 # %% ../../nbs/09_footprint.budget.ipynb #d267c41a
-def _version(v:str) -> tuple: return tuple(int(x) for x in v.split('.')[:3] if x.isdigit())
+def _version(v:str) -> tuple:
+    if not isinstance(v, str) or not re.fullmatch(r'\d{1,4}(\.\d{1,4}){1,2}', v): raise invalid('--vllm-version', v, 'a version like 0.32.0')
+    return tuple(int(x) for x in v.split('.'))
 
 def _in_range(v:str, spec:str) -> bool:
     op, ver = (spec[:2], spec[2:]) if spec[:2] in ('>=', '<=') else (spec[:1], spec[1:])

@@ -8,7 +8,7 @@ Docs: https://glmlab.github.io/glmlab/quant.quantize.html.md"""
 from __future__ import annotations
 import json
 from pathlib import Path
-from ..core.settings import GlmlabError, settings
+from ..core.settings import GlmlabError, settings, whole
 from ..core.store import write_dir
 from ..core.data import recipe, formats, load_yaml, hardware, hardware_names
 from .proxy import task_rows, load_proxy
@@ -78,7 +78,7 @@ def register_cpu_nvfp4():
 def calibration_batches(tok, n:int|None=None, batch:int=16):
     "`n` rows of the calibration split (`data/proxy.yaml`), in batches."
     p = load_yaml('proxy')
-    X, _ = task_rows(tok, n or p['calib_samples'], p['training']['seq_len'], 'calib')
+    X, _ = task_rows(tok, p['calib_samples'] if n is None else n, p['training']['seq_len'], 'calib')
     return [X[i:i + batch] for i in range(0, len(X), batch)]
 
 def quantize_model(model, recipe_name:str, batches, progress:bool=True):
@@ -109,7 +109,7 @@ def quantize_checkpoint(model_dir:Path|str, recipe_name:str, out:Path|str, calib
     import torch, warnings
     model_dir = Path(model_dir)
     if not (model_dir / 'config.json').is_file(): raise GlmlabError(f"--model={str(model_dir)!r}: no config.json there; expected a proxy name or a Hugging Face checkpoint folder")
-    recipe(recipe_name)   # unknown recipe: one line, before any loading
+    recipe(recipe_name); whole('--calib-samples', calib_samples)   # one line each, before any loading
     dtype = 'bfloat16' if recipe_name == 'bf16' else 'float32'   # simulate in FP32: BF16 rounding would disagree with the FP32 exporter
     try: model, tok = load_proxy(model_dir, dtype=dtype)
     except Exception as e:   # missing or corrupt files surface as many error types (OSError, SafetensorError, ...)
