@@ -8,7 +8,7 @@ Docs: https://glmlab.github.io/glmlab/cli.html.md"""
 from __future__ import annotations
 import argparse, json, sys
 from .core.settings import GlmlabError, settings, valid_port, whole
-from .core.data import recipe
+from .core.data import load_yaml, recipe
 from .footprint.budget import Budget
 from .footprint.fit import footprint
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
@@ -19,14 +19,21 @@ from .quant.quantize import plan, quantize_checkpoint
 from .quant.proxy import PROXIES, proxy_dir
 from .quant.validate import validate
 from .quant.dequant import dequantize_checkpoint
-from .serving.serve import serve_command, published_command, command_line
-from .serving.server import bind_host, server_for, share, unshare, servers_file
+from .serving.serve import serve_command, published_command, command_line, node_commands, MASTER_PORT
+from .serving.server import bind_host, cpu_core_sets, free_port, server_for, share, unshare, servers_file, ServerGroup
+from .serving.k8s import k8s_manifests, write_manifests
 
 # %% auto #0
 __all__ = ['parser', 'cmd_footprint', 'cmd_run', 'prepare_proxies', 'write_report_notebook', 'cmd_sweep', 'cmd_quantize',
            'cmd_validate', 'cmd_serve', 'main']
 
 # %% ../nbs/28_cli.ipynb #f4f5c635
+def _nodes_flags(p):
+    "The flags of deployments larger than one node, shared by footprint and serve."
+    p.add_argument('--nodes', type=int, help="nodes of the profile the deployment spans (default: the profile's own, 1 for most)")
+    p.add_argument('--dp', type=int, default=1, help='data-parallel attention ranks (MoE: experts over dp x tp ranks)')
+    p.add_argument('--tp-across-nodes', action='store_true', help='allow a TP group to span nodes (its all-reduces cross the fabric)')
+
 def _footprint_parser(sub, s):
     p = sub.add_parser('footprint', help='parameters, bytes, per-GPU placement, KV pool and fit verdict of one deployment')
     p.add_argument('--model', default=s['default_model'], help='a name in data/models or a path to a config.json')
@@ -43,6 +50,7 @@ def _footprint_parser(sub, s):
     p.add_argument('--kv-cache-memory-bytes', type=int, help='fixed KV pool per GPU in bytes')
     p.add_argument('--vllm-version', help='vLLM version whose defaults apply')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
+    _nodes_flags(p)
 
 def _run_parser(sub, s):
     p = sub.add_parser('run', help="the main job: footprint report, then the experiment on this machine (quantize, serve, "
@@ -96,6 +104,11 @@ def _serve_parser(sub, s):
                                                              "quantized twin, glmlab.lab.experiment.cpu_servers) side by side")
     p.add_argument('--share', action='store_true', help="list the running server in settings.ini's servers_file, so notebooks and "
                                                         "experiments asking for this exact command use it instead of starting their own")
+    _nodes_flags(p)
+    p.add_argument('--backend', choices=['mp', 'ray'], default='mp', help="across nodes: vLLM's multiprocessing mode (default) or a Ray cluster")
+    p.add_argument('--head', help='the head node\'s address in the per-node commands (default: $HEAD_IP; 127.0.0.1 when run here)')
+    p.add_argument('--k8s', metavar='FILE', help='write the Kubernetes manifests of the plan (LeaderWorkerSet or Deployment, Service) to FILE')
+    p.add_argument('--queue', help='a Kueue LocalQueue for the manifests (label kueue.x-k8s.io/queue-name)')
 
 class _Parser(argparse.ArgumentParser):
     "argparse, whose mistakes (an unknown flag, `--tp abc`) are glmlab's one-line error instead of a usage block."
@@ -113,8 +126,8 @@ def parser() -> argparse.ArgumentParser:
 # %% ../nbs/28_cli.ipynb #52ad87d5
 def cmd_footprint(a) -> int:
     budget = Budget(gpu_memory_utilization=a.gpu_memory_utilization, kv_cache_memory_bytes=a.kv_cache_memory_bytes, vllm_version=a.vllm_version)
-    fp = footprint(a.model, a.recipe, a.hardware, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp,
-                   max_model_len=a.max_model_len, kv_cache_dtype=a.kv_cache_dtype, budget=budget)
+    fp = footprint(a.model, a.recipe, a.hardware, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp, dp=a.dp, nodes=a.nodes,
+                   tp_across_nodes=a.tp_across_nodes, max_model_len=a.max_model_len, kv_cache_dtype=a.kv_cache_dtype, budget=budget)
     print(json.dumps(fp, indent=1) if a.json else render_footprint(fp))
     return 0
 
@@ -199,7 +212,12 @@ def cmd_serve(a) -> int:
         cmd = serve_command(a.model, a.recipe, a.hardware, checkpoint=ck, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp,
                             max_model_len=a.max_model_len, kv_cache_dtype=a.kv_cache_dtype,
                             gpu_memory_utilization=a.gpu_memory_utilization, kv_cache_memory_bytes=a.kv_cache_memory_bytes,
-                            host=a.host if a.dry_run else None, port=a.port if a.dry_run else None)
+                            host=a.host if a.dry_run else None, port=a.port if a.dry_run else None,
+                            dp=a.dp, nodes=a.nodes, tp_across_nodes=a.tp_across_nodes)
+    if a.k8s: print(f"wrote {write_manifests(k8s_manifests(cmd, queue=a.queue), a.k8s)} (the API key: kubectl create secret generic "
+                    f"{load_yaml('serving')['kubernetes']['api_key_secret']} --from-literal=key=...)"); return 0
+    nodes = cmd['footprint']['layout']['nodes']
+    if nodes > 1: return _serve_nodes(a, cmd)
     print(command_line(cmd))
     if a.dry_run or cmd['warnings']:
         w = max(len(f) for f, _ in cmd['explained']) if cmd['explained'] else 0
@@ -220,6 +238,27 @@ def cmd_serve(a) -> int:
         except KeyboardInterrupt: pass
         finally:
             if a.share: unshare(srv)
+    return 0
+
+def _serve_nodes(a, cmd) -> int:
+    "A plan across nodes: each node's commands (--dry-run or another profile than cpu), or on cpu its nodes as local processes until Ctrl-C."
+    here = cmd['footprint']['hardware'] == 'cpu' and not a.dry_run
+    if here and a.backend == 'ray': raise GlmlabError("--backend ray: vLLM's CPU platform cannot use the Ray executor; use --backend mp")
+    plan = node_commands(cmd, a.backend, head='127.0.0.1' if here else (a.head or '$HEAD_IP'), master_port=free_port() if here else MASTER_PORT)
+    for p in plan:
+        print(f"# node {p['node']} ({p['role']})\n" + '\n'.join(command_line({'env': p['env'], 'argv': c}) for c in p['commands']))
+    for f, m in cmd['explained']: print(f"#   {f}: {m}")
+    for x in cmd['warnings']: print(f"warning: {x}")
+    for x in cmd['fixes']: print(f"fix: {x}")
+    if not here:
+        if not a.dry_run: print("glmlab: run each node's commands on that node (or --k8s FILE for a LeaderWorkerSet); nothing was started here")
+        return 0
+    env = [{'VLLM_CPU_OMP_THREADS_BIND': c, 'GLOO_SOCKET_IFNAME': 'lo'} for c in cpu_core_sets(len(plan))]
+    with ServerGroup(plan, env=env) as g:
+        print(f"serving at {g.url}/v1 on {len(plan)} local 'nodes'; Ctrl-C stops them", flush=True)
+        try:
+            while all(s.proc.poll() is None for s in g.servers): __import__('time').sleep(1)
+        except KeyboardInterrupt: pass
     return 0
 
 def main(argv:list[str]|None=None) -> int:

@@ -192,11 +192,11 @@ def test_hardware_file_field_refused(sandbox, data_copy, device, field, data):
     try: refused(sandbox, 'footprint', '--hardware', '8x-h200', contains=f'devices.{device}.{field}', GLMLAB_DATA_PATH=data_copy)
     finally: shutil.copy(ROOT / 'data/hardware.yaml', data_copy / 'hardware.yaml')
 
-@given(st.sampled_from(['device', 'count']), st.data())
+@given(st.sampled_from(['device', 'gpus_per_node', 'nodes']), st.data())
 def test_hardware_profile_refused(sandbox, data_copy, field, data):
     hw = yaml.safe_load((ROOT / 'data/hardware.yaml').read_text())
     node = HardwareFile.model_json_schema()['$defs']['_Profile']['properties'][field]
-    value = data.draw(refused_by(node) if field == 'count' else st.text(max_size=8).filter(lambda s: s not in hw['devices']))
+    value = data.draw(refused_by(node) if field != 'device' else st.text(max_size=8).filter(lambda s: s not in hw['devices']))
     hw['profiles']['8x-h200'][field] = value
     (data_copy / 'hardware.yaml').write_text(yaml.safe_dump(hw))
     try: refused(sandbox, 'footprint', '--hardware', '8x-h200', contains=f'profiles.8x-h200.{field}', GLMLAB_DATA_PATH=data_copy)
@@ -250,7 +250,7 @@ def _not_positive_int(s:str) -> bool:
     except ValueError: return True
 
 _NOT_WHOLE = st.one_of(st.integers(max_value=0).map(str), st.text(max_size=6).filter(_not_positive_int), st.floats(allow_nan=True).map(str))
-@given(st.sampled_from(['--tp', '--pp', '--dcp', '--max-model-len', '--kv-cache-memory-bytes']), _NOT_WHOLE)
+@given(st.sampled_from(['--tp', '--pp', '--dcp', '--dp', '--nodes', '--max-model-len', '--kv-cache-memory-bytes']), _NOT_WHOLE)
 @example('--tp', '0').via('probe: 0 is not "unset"')
 @example('--kv-cache-memory-bytes', '0').via('probe')
 def test_footprint_flag_refused(sandbox, flag, value):

@@ -7,7 +7,7 @@ from conftest import ROOT, glmlab, SERVERS
 def test_issue_example_shows_components_and_gpus():
     r = glmlab('footprint', '--model', 'glm-5.2', '--recipe', 'nvfp4-glm', '--hardware', '8x-rtx-pro-6000')
     assert r.returncode == 0, r.stderr
-    for text in ('routed_experts', '407.69 GB', '464.12 GB', 'kv_pool_tokens', '548,224', 'DOES NOT FIT', '--decode-context-parallel-size 2'):
+    for text in ('routed_experts', '407.69 GB', '464.12 GB', 'kv_pool_tokens', '540,800', 'DOES NOT FIT', '--decode-context-parallel-size 2'):
         assert text in r.stdout, text
     assert r.stdout.count('58.28 GB') == 8   # one row per GPU
 

@@ -70,6 +70,7 @@ class _Interconnect(Schema):
 class _Device(Schema):
     name: _Text
     memory_gib: Annotated[float, Field(gt=0, le=1e6)]
+    usable_memory_gib: Annotated[float, Field(gt=0, le=1e6)] | None = None
     bandwidth_gbs: Annotated[float, Field(gt=0, le=1e6)]
     tflops: dict[Literal['fp4', 'fp8', 'bf16'], _Amount | None]
     native_fp4: bool
@@ -78,13 +79,22 @@ class _Device(Schema):
     interconnect: _Interconnect
     sources: list[_Text] = []
 
+_Count = Annotated[int, Field(strict=True, ge=1, le=65536)]
+
 class _Profile(Schema):
     device: _Text
-    count: Annotated[int, Field(strict=True, ge=1, le=65536)]
+    gpus_per_node: _Count
+    nodes: _Count = 1   # nodes of the profile's own deployment
+    max_nodes: _Count | Literal['any']
+    fabric: _Interconnect
     note: str = ''
+    @model_validator(mode='after')
+    def _nodes_available(self):
+        if self.max_nodes != 'any' and self.nodes > self.max_nodes: raise invalid('nodes', self.nodes, f"at most max_nodes={self.max_nodes}")
+        return self
 
 class HardwareFile(Schema):
-    "data/hardware.yaml: device types, and profiles of `count` devices of one type."
+    "data/hardware.yaml: device types, and profiles: nodes of `gpus_per_node` devices of one type."
     devices: dict[str, _Device]
     profiles: dict[str, _Profile]
     @model_validator(mode='after')
@@ -158,6 +168,7 @@ class VllmFile(Schema):
     reserves: dict[str, _Sourced]
     unified_memory: dict[str, _Sourced]
     cpu: dict[str, _Sourced]
+    multi_node: dict[str, _Sourced]
 
 class _Published(Schema):
     repo: _Text
@@ -168,6 +179,13 @@ class _Flag(Schema):
     checked: Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')]
     until: str | None = None
 
+class _Kubernetes(Schema):
+    image: _Text
+    port: Annotated[int, Field(strict=True, ge=1, le=65535)]
+    gpu_resource: _Text
+    api_key_secret: Annotated[str, Field(pattern=r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')]
+    ready_failure_threshold: PositiveWhole
+
 class ServingFile(Schema):
     "data/serving.yaml: published checkpoints per (model, recipe), GLM's flags and the commands glmlab must reproduce."
     checkpoints: dict[str, dict[str, _Published]]
@@ -176,6 +194,7 @@ class ServingFile(Schema):
     published: dict[str, dict]
     hardware_settings: dict[str, dict]
     flags: dict[Annotated[str, Field(pattern=r'^--[a-z0-9-]+(\.[a-z_]+)?$')], _Flag]
+    kubernetes: _Kubernetes
 
 DATA_SCHEMAS = dict(hardware=HardwareFile, recipes=RecipesFile, formats=FormatsFile, vllm=VllmFile, serving=ServingFile)
 
@@ -207,11 +226,14 @@ def model_config(model:str|Path) -> tuple[str, dict]:
 # %% ../../nbs/01_core.data.ipynb #0e56f512
 @dataclass(frozen=True, kw_only=True)
 class Hardware:
-    "A hardware profile: `count` devices of one type."
+    "A hardware profile: nodes of `gpus_per_node` devices of one type, `nodes` of them in its own deployment."
     name: str
     device: str
     device_name: str
-    count: int
+    gpus_per_node: int
+    nodes: int # nodes of the profile's own deployment (3 for three DGX Sparks, else 1)
+    max_nodes: int|None # nodes available; None: as many as a layout asks
+    fabric: dict # between nodes: kind, GB/s per node one way
     memory_gib: float # per device
     bandwidth_gbs: float # per device, GB/s
     tflops: dict # dense TFLOPS per format, None where unsupported
@@ -222,8 +244,16 @@ class Hardware:
     sources: tuple = ()
     note: str = ''
 
+    usable_memory_gib: float|None = None # per device as nvidia-smi and vLLM see it, where known
+
+    @property
+    def count(self) -> int: return self.gpus_per_node * self.nodes   # GPUs of the profile's own deployment
     @property
     def memory_bytes(self) -> int: return int(self.memory_gib * GiB)
+    @property
+    def usable_memory_bytes(self) -> int:
+        "Device memory as torch and vLLM see it (the marketing figure where it is not known)."
+        return int((self.usable_memory_gib or self.memory_gib) * GiB)
     @property
     def total_memory_bytes(self) -> int: return self.memory_bytes * self.count
     @property
@@ -237,7 +267,9 @@ def hardware(name:str) -> Hardware:
     if name not in hw['profiles']: raise invalid('--hardware', name, hardware_names())
     prof = hw['profiles'][name]
     dev = hw['devices'][prof['device']]
-    return Hardware(name=name, device=prof['device'], device_name=dev['name'], count=prof['count'],
+    return Hardware(name=name, device=prof['device'], device_name=dev['name'], gpus_per_node=prof['gpus_per_node'], nodes=prof.get('nodes', 1),
+                    max_nodes=None if prof['max_nodes'] == 'any' else prof['max_nodes'], fabric=dict(prof['fabric']),
+                    usable_memory_gib=dev.get('usable_memory_gib'),
                     memory_gib=dev['memory_gib'], bandwidth_gbs=dev['bandwidth_gbs'], tflops=dict(dev['tflops']),
                     native_fp4=dev['native_fp4'], compute_capability=dev['compute_capability'],
                     unified_memory=dev['unified_memory'], interconnect=dict(dev['interconnect']),

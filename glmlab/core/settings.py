@@ -9,7 +9,7 @@ from __future__ import annotations
 import configparser, os, re, reprlib
 from pathlib import Path
 from typing import Annotated, Callable
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # %% auto #0
 __all__ = ['Whole', 'PositiveWhole', 'Fraction', 'GlmlabError', 'invalid', 'short_repr', 'safe_name', 'is_whole', 'whole',
@@ -90,7 +90,8 @@ def _one_line(e:ValidationError, source:str, field:Callable|None) -> GlmlabError
     errs = e.errors(include_url=False)
     err, more = errs[0], f" (and {len(errs) - 1} more)" if len(errs) > 1 else ''
     loc = [str(x) for x in err['loc']]
-    if not loc and err['type'] == 'value_error': return GlmlabError(f"{source}: {_what(err)}{more}")   # a cross-field rule says it all
+    if err['type'] == 'value_error' and ' is not valid' in err['msg']:   # a cross-field rule said it all (`invalid`): where, then what
+        return GlmlabError(f"{source}: {'.'.join(loc) + ': ' if loc else ''}{_what(err)}{more}")
     name = field(loc) if field else f"{source}: {'.'.join(loc) or 'the file'}"
     if err['type'] == 'missing': return GlmlabError(f"{name} is missing{more}")
     return GlmlabError(f"{name}={short_repr(err['input'])} is not valid; expected {_what(err)}{more}")

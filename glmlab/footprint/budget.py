@@ -45,8 +45,8 @@ class Budget:
     vllm_version: str|None = None
     cpu_kv_cache_space_gib: float|None = None # VLLM_CPU_KVCACHE_SPACE, for the CPU backend
 
-    def resolved(self, hw:Hardware, mla:bool) -> dict:
-        "Every knob with its value for `hw` (defaults filled in)."
+    def resolved(self, hw:Hardware, mla:bool, wide_ep:bool=False) -> dict:
+        "Every knob with its value for `hw` (defaults filled in); `wide_ep`: an expert-parallel group of DP ranks across nodes (DeepEP's NVSHMEM heap)."
         p, r = vllm_params(), vllm_params()['reserves']
         util = self.gpu_memory_utilization if self.gpu_memory_utilization is not None else default_gpu_memory_utilization(self.vllm_version)
         if isinstance(util, bool) or not isinstance(util, (int, float)) or not 0 < util <= 1: raise invalid('--gpu-memory-utilization', util, 'a fraction in (0, 1]')
@@ -57,13 +57,14 @@ class Budget:
                     activation_peak_bytes=pick(self.activation_peak_bytes, 'activation_peak_gib'),
                     non_torch_bytes=pick(self.non_torch_bytes, 'non_torch_gib'),
                     cudagraph_bytes=pick(self.cudagraph_bytes, 'cudagraph_gib'),
+                    nvshmem_heap_bytes=int(p['multi_node']['nvshmem_heap_gib']['value'] * GiB) if wide_ep and gpu else 0,
                     block_size=self.block_size or p['block_size']['mla' if mla and gpu else 'default'],
                     cpu_kv_cache_space_bytes=int((self.cpu_kv_cache_space_gib if self.cpu_kv_cache_space_gib is not None
                                                   else p['cpu']['kv_cache_space_gib']['value']) * GiB),
                     os_reserve_bytes=int(p['unified_memory']['os_reserve_gib']['value'] * GiB) if hw.unified_memory and gpu else 0)
 
 # %% ../../nbs/09_footprint.budget.ipynb #2c3bcd39
-RESERVES = ('activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes')   # what vLLM holds back before the KV cache
+RESERVES = ('activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'nvshmem_heap_bytes')   # what vLLM holds back before the KV cache
 
 @dataclass(frozen=True, kw_only=True)
 class GpuMemory:
@@ -74,7 +75,7 @@ class GpuMemory:
     knobs: dict # `Budget.resolved(...)`
 
     @property
-    def memory_bytes(self) -> int: return self.hw.memory_bytes
+    def memory_bytes(self) -> int: return self.hw.usable_memory_bytes   # what torch reports, which vLLM multiplies by the utilization
     @property
     def held(self) -> dict:
         "What vLLM holds back before the KV cache, term by term (the CPU backend holds none)."

@@ -19,15 +19,18 @@ from .kvcache import kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of
 from .budget import Budget, GpuMemory
 
 # %% auto #0
-__all__ = ['SHORT_CONTEXT', 'Deployment', 'footprint', 'Verdict', 'verdict', 'smaller_recipes', 'suggestions']
+__all__ = ['SHORT_CONTEXT', 'Deployment', 'footprint', 'Verdict', 'verdict', 'smaller_recipes', 'more_nodes', 'suggestions']
 
 # %% ../../nbs/10_footprint.fit.ipynb #953c03e4
-def _layout(s, hw, tp, pp, dcp, ep, mtp) -> Layout:
-    if tp is None and pp is None: base = default_layout(s, hw)
+def _layout(s, hw, tp, pp, dcp, ep, mtp, dp=1, nodes=None, tp_across_nodes=False) -> Layout:
+    nodes = hw.nodes if nodes is None else nodes
+    if tp is None and pp is None: base = default_layout(s, hw, nodes, dp)
     else:   # only None means unset: a 0 reaches check_layout and is refused there
-        pp = pp if pp is not None else (max(hw.count // tp, 1) if is_whole(tp, 1) else 1)
-        base = Layout(tp=tp if tp is not None else (max(hw.count // pp, 1) if is_whole(pp, 1) else 1), pp=pp)
-    return Layout(tp=base.tp, pp=base.pp, dcp=dcp, ep=s.is_moe and base.tp > 1 if ep is None else ep, mtp=mtp)
+        n = hw.gpus_per_node * nodes // dp if is_whole(nodes, 1) and is_whole(dp, 1) else 1
+        pp = pp if pp is not None else (max(n // tp, 1) if is_whole(tp, 1) else 1)
+        base = Layout(tp=tp if tp is not None else (max(n // pp, 1) if is_whole(pp, 1) else 1), pp=pp)
+    return Layout(tp=base.tp, pp=base.pp, dcp=dcp, ep=s.is_moe and base.tp * dp > 1 if ep is None else ep, mtp=mtp, dp=dp, nodes=nodes,
+                  tp_across_nodes=tp_across_nodes)
 
 @dataclass(frozen=True, kw_only=True)
 class Deployment:
@@ -47,14 +50,15 @@ class Deployment:
     @classmethod
     def of(cls, model:str|None=None, recipe_name:str|None=None, hardware_name:str|None=None,
            tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
-           max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget()) -> Deployment:
+           max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget(),
+           dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> Deployment:
         "The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the model's context and the recipe's KV dtype where unset."
         st = settings()
         model, recipe_name, hardware_name = (st[f'default_{k}'] if v is None else v for k, v in (('model', model), ('recipe', recipe_name), ('hardware', hardware_name)))
         s, hw, r = model_spec(model), hardware(hardware_name), recipe(recipe_name)
         if max_model_len is None and not s.max_position:
             raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; set one of them")
-        return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp),
+        return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp, dp, nodes, tp_across_nodes),
                    max_model_len=s.max_position if max_model_len is None else max_model_len,
                    kv_cache_dtype=kv_dtype_of(kv_cache_dtype or r['kv_cache']), budget=budget)
 
@@ -70,7 +74,9 @@ class Deployment:
         ck = self.checkpoint
         return ck.bytes_total if self.layout.mtp else sum(ck.bytes_by_component_without_mtp.values())
     @cached_property
-    def knobs(self) -> dict: return self.budget.resolved(self.hw, self.spec.is_mla)
+    def knobs(self) -> dict:
+        lay = self.layout
+        return self.budget.resolved(self.hw, self.spec.is_mla, wide_ep=lay.dp > 1 and lay.ep and lay.nodes > 1)
     @cached_property
     def gpus(self) -> tuple[GpuMemory, ...]:
         "Each GPU's memory, stage by stage, TP rank by rank."
@@ -82,7 +88,7 @@ class Deployment:
     @property
     def weights_fit(self) -> bool: return all(g.spare_bytes >= 0 for g in self.gpus)
     @property
-    def max_concurrency(self) -> float: return self.kv_pool_tokens / self.max_model_len
+    def max_concurrency(self) -> float: return self.layout.dp * self.kv_pool_tokens / self.max_model_len   # each DP rank its own pool
     @cached_property
     def verdict(self) -> Verdict: return verdict(self)
 
@@ -91,7 +97,8 @@ class Deployment:
         s, lay, hw, ck, v = self.spec, self.layout, self.hw, self.checkpoint, self.verdict
         pool = self.kv_pool_tokens
         return dict(model=self.model, recipe=self.recipe_name, hardware=self.hardware_name, device=hw.device_name, gpus_in_profile=hw.count,
-                    layout=dict(tp=lay.tp, pp=lay.pp, dcp=lay.dcp, ep=lay.ep, mtp=lay.mtp, gpus=lay.gpus),
+                    layout=dict(tp=lay.tp, pp=lay.pp, dcp=lay.dcp, ep=lay.ep, mtp=lay.mtp, gpus=lay.gpus, dp=lay.dp, nodes=lay.nodes,
+                                gpus_per_node=lay.gpus_per_node, tp_across_nodes=lay.tp_across_nodes),
                     max_model_len=self.max_model_len, kv_cache_dtype=self.kv_cache_dtype, knobs=dict(self.knobs),
                     params_total=params_total(s), params_total_without_mtp=params_total(s, mtp=False),
                     params_active=params_active(s), params_by_component=params_by_component(s),
@@ -100,7 +107,7 @@ class Deployment:
                     weight_bytes_by_format={f: dict(d) for f, d in ck.bytes_by_format.items()},
                     weight_bytes_loaded=self.weight_bytes_loaded,
                     kv_bytes_per_token=kv_bytes_per_token(s, self.kv_cache_dtype, mtp=lay.mtp),
-                    per_gpu=[dict(gpu=i, stage=i // lay.tp, tp_rank=i % lay.tp, **g.as_dict()) for i, g in enumerate(self.gpus)],
+                    per_gpu=[dict(gpu=i, **lay.position(i), **g.as_dict()) for i, g in enumerate(self.gpus)],
                     kv_pool_tokens=pool, longest_context_tokens=min(pool, s.max_position or pool), max_concurrency=self.max_concurrency,
                     fits=v.fits, reasons=list(v.reasons), warnings=list(v.warnings),
                     suggestions=suggestions(self) if suggest and not v.fits else [])
@@ -109,6 +116,7 @@ def footprint(model:str|None=None, # a name in data/models or a path to a config
               recipe_name:str|None=None, # a recipe in data/recipes.yaml; None: settings.ini's default_recipe
               hardware_name:str|None=None, # a profile in data/hardware.yaml; None: settings.ini's default_hardware
               tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False, # layout (None: the recipes' default)
+              dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False, # data-parallel attention; nodes (None: the profile's own)
               max_model_len:int|None=None, # None: the model's max_position_embeddings
               kv_cache_dtype:str|None=None, # 'auto' (= BF16), 'bf16', 'fp8'; None: the recipe's
               budget:Budget=Budget(), # vLLM's memory knobs
@@ -116,7 +124,7 @@ def footprint(model:str|None=None, # a name in data/models or a path to a config
              ) -> dict:
     "The footprint of `model` quantized by `recipe_name`, served by vLLM on `hardware_name`: bytes, per-GPU pools, verdict."
     return Deployment.of(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp, max_model_len=max_model_len,
-                         kv_cache_dtype=kv_cache_dtype, budget=budget).as_json(suggest)
+                         kv_cache_dtype=kv_cache_dtype, budget=budget, dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes).as_json(suggest)
 
 # %% ../../nbs/10_footprint.fit.ipynb #7706d5d4
 @dataclass(frozen=True)
@@ -141,14 +149,17 @@ def verdict(d:Deployment) -> Verdict:
         reasons.append(f"GPU {i}: one --max-model-len {mml:,} request needs {human_bytes(mml * short.kv_bytes_per_token)} of KV cache "
                        f"there, the pool holds {short.kv_pool_tokens:,} tokens ({human_bytes(short.kv_budget_bytes)})")
     fits = not reasons
-    if fits: reasons.append(f"fits: {d.kv_pool_tokens:,} KV tokens per replica ({human_bytes(short.kv_budget_bytes)} per GPU), "
+    if fits: reasons.append(f"fits: {d.kv_pool_tokens:,} KV tokens per {'DP rank' if lay.dp > 1 else 'replica'} ({human_bytes(short.kv_budget_bytes)} per GPU), "
                             f"{d.max_concurrency:.2f} concurrent --max-model-len {mml:,} requests")
     uses_fp4 = 'nvfp4' in d.checkpoint.bytes_by_format
     if uses_fp4 and not hw.native_fp4 and not hw.is_cpu:
         warnings.append(f"{hw.device_name} (SM {hw.compute_capability}) has no FP4 tensor cores: vLLM runs NVFP4 weights through weight-only fallback kernels, slower than FP8")
     if hw.is_cpu and uses_fp4:
         warnings.append("vLLM has no NVFP4 kernels on CPU: serve the dequantized BF16 twin of the checkpoint here")
-    if lay.gpus < hw.count: warnings.append(f"the layout uses {lay.gpus} of {hw.count} GPUs")
+    if lay.gpus < hw.gpus_per_node * lay.nodes: warnings.append(f"the layout uses {lay.gpus} of {hw.gpus_per_node * lay.nodes} GPUs")
+    if lay.nodes > 1 and lay.pp > 1 and lay.tp == lay.gpus_per_node and lay.dp == 1: pass   # vLLM's advice: TP in a node, PP across
+    elif lay.nodes > 1 and lay.dp == 1 and lay.pp < lay.nodes and not lay.tp_across_nodes:
+        warnings.append(f"{lay.nodes} nodes but {lay.pp} pipeline stages: some stage spans nodes")
     if s.is_mla and lay.tp > 1 and lay.dcp == 1:
         warnings.append(f"MLA's KV cache is replicated on all {lay.tp} TP ranks; --decode-context-parallel-size shards it")
     return Verdict(fits, tuple(reasons), tuple(warnings))
@@ -158,7 +169,7 @@ SHORT_CONTEXT = 8192   # the context a smaller recipe is tried at: enough for a 
 
 def _changed(d:Deployment, **kw) -> Deployment|None:
     "`d` with the fields `kw` changed (a `layout` field by its own name), or None if vLLM could not run that."
-    lay = {k: kw.pop(k) for k in list(kw) if k in ('tp', 'pp', 'dcp', 'ep', 'mtp')}
+    lay = {k: kw.pop(k) for k in list(kw) if k in ('tp', 'pp', 'dcp', 'ep', 'mtp', 'dp', 'nodes', 'tp_across_nodes')}
     try: return replace(d, layout=replace(d.layout, **lay), **kw)
     except GlmlabError: return None
 
@@ -166,6 +177,16 @@ def smaller_recipes(d:Deployment) -> list[str]:
     "Recipes whose checkpoint of `d`'s model is smaller than `d`'s: those with a published checkpoint first, each group largest first."
     size, published = lambda rn: checkpoint(d.spec, rn).bytes_total, published_recipes(d.model)
     return sorted((rn for rn in recipe_names() if size(rn) < d.checkpoint.bytes_total), key=lambda rn: (rn not in published, -size(rn)))
+
+def more_nodes(d:Deployment, most:int=8) -> list[str]:
+    "The fewest nodes of `d`'s profile (up to `most`, or what it has) on which `d` fits in vLLM's recommended layout: TP inside a node, PP across."
+    top = min(most, d.hw.max_nodes or most)
+    for n in range(d.layout.nodes + 1, top + 1):
+        lay = default_layout(d.spec, d.hw, nodes=n)
+        f = _changed(d, tp=lay.tp, pp=lay.pp, dp=1, nodes=n)
+        if f and f.verdict.fits:
+            return [f"--nodes {n} --tp {lay.tp} --pp {lay.pp}: {n} x {d.hw.gpus_per_node} GPUs, {f.kv_pool_tokens:,} KV tokens per replica"]
+    return []
 
 def suggestions(d:Deployment) -> list[str]:
     "Flags that make deployment `d`, which does not fit, fit; each verified by sizing the changed deployment."
@@ -178,6 +199,7 @@ def suggestions(d:Deployment) -> list[str]:
     if d.kv_cache_dtype == 'bf16':
         f = _changed(d, kv_cache_dtype='fp8')
         if f and f.verdict.fits: out.append(f"--kv-cache-dtype fp8: {f.kv_pool_tokens:,} tokens")
+    if not d.verdict.fits and not out: out += more_nodes(d)[:1]
     if not d.weights_fit:
         for rn in smaller_recipes(d):
             f = _changed(d, recipe_name=rn, max_model_len=min(d.max_model_len, SHORT_CONTEXT))

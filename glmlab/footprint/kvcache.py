@@ -49,7 +49,7 @@ def kv_bytes_per_token(s:ModelSpec, kv_dtype:str='auto', mtp:bool=False) -> int:
     return sum(_layer_bytes(s, kv_dtype, l) for l in range(s.layers + (s.mtp_layers if mtp else 0)))
 
 def kv_bytes_per_token_per_gpu(s:ModelSpec, kv_dtype:str, lay:Layout) -> list[int]:
-    "KV-cache bytes one token puts on each GPU (stage by stage, TP rank by rank) under `lay`; ceil-divided by DCP."
+    "KV-cache bytes one token puts on each GPU (DP rank, stage, TP rank, as `per_gpu_weight_bytes`) under `lay`; ceil-divided by DCP. A token lives in one DP rank's cache only: these are the bytes on the GPUs of the rank that holds it."
     return list(_kv_per_gpu(s, kv_dtype, lay))
 
 @lru_cache(maxsize=8192)
@@ -60,4 +60,4 @@ def _kv_per_gpu(s, kv_dtype, lay):
         b = sum(_layer_bytes(s, kv_dtype, l) for l in layers)
         if not s.is_mla: b = b * kv_heads_on_rank(s, lay.tp) // s.kv_heads
         out += [cdiv(b, lay.dcp)] * lay.tp
-    return tuple(out)
+    return tuple(out) * lay.dp

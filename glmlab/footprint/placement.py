@@ -26,11 +26,22 @@ class Layout:
     tp: int = 1 # tensor-parallel ranks (`--tensor-parallel-size`)
     pp: int = 1 # pipeline stages (`--pipeline-parallel-size`)
     dcp: int = 1 # decode-context-parallel ranks inside each TP group (`--decode-context-parallel-size`)
-    ep: bool = False # `--enable-expert-parallel`: experts spread over the TP ranks instead of split inside each
+    ep: bool = False # `--enable-expert-parallel`: experts spread over the MoE ranks instead of split inside each
     mtp: bool = False # load the MTP layer for speculative decoding
+    dp: int = 1 # data-parallel attention ranks (`--data-parallel-size`), each a TP x PP replica of the attention
+    nodes: int = 1 # machines the deployment spans
+    tp_across_nodes: bool = False # allow a TP group to span nodes (all-reduces over the fabric)
 
     @property
-    def gpus(self) -> int: return self.tp * self.pp
+    def gpus(self) -> int: return self.dp * self.tp * self.pp
+    @property
+    def moe_ranks(self) -> int: return self.dp * self.tp   # the expert layers' group: EP size, or the TP size of each expert
+    @property
+    def gpus_per_node(self) -> int: return self.gpus // self.nodes
+
+    def position(self, gpu:int) -> dict:
+        "Where GPU `gpu` (vLLM's global rank: TP fastest, then PP, then DP) sits: its pipeline stage, TP rank, node and DP rank."
+        return dict(stage=gpu // self.tp % self.pp, tp_rank=gpu % self.tp, node=gpu // self.gpus_per_node, dp_rank=gpu // (self.tp * self.pp))
 
 # %% ../../nbs/07_footprint.placement.ipynb #dab11ec0
 def _divisors(n:int) -> list[int]: return [d for d in range(1, n + 1) if n % d == 0]
@@ -39,15 +50,16 @@ def _padded_vocab(s:ModelSpec) -> int: return cdiv(s.vocab, 64) * 64   # vLLM pa
 
 def check_layout(s:ModelSpec, lay:Layout, hw:Hardware|None=None):
     "Raise a one-line `GlmlabError` if `lay` cannot run `s` (on `hw`)."
-    for f in ('tp', 'pp', 'dcp'):
+    for f in ('tp', 'pp', 'dcp', 'dp', 'nodes'):
         if not is_whole(getattr(lay, f), 1): raise invalid(f'--{f}', getattr(lay, f), 'a positive integer')
-    if hw is not None and lay.gpus > hw.count:
-        raise GlmlabError(f"--tp x --pp = {lay.tp} x {lay.pp} = {lay.gpus} GPUs, but {hw.name} has {hw.count}; valid: tp x pp <= {hw.count}")
+    if lay.gpus % lay.nodes:
+        raise GlmlabError(f"--nodes={lay.nodes}: the {lay.gpus} GPUs of dp x tp x pp = {lay.dp} x {lay.tp} x {lay.pp} do not split evenly over {lay.nodes} nodes")
     if s.heads % lay.tp:
         hint = ''
         if hw is not None:
-            t = max(d for d in _divisors(hw.count) if s.heads % d == 0)
-            hint = f"; on {hw.count} GPUs: --tp {t} --pp {hw.count // t}"
+            n = hw.gpus_per_node * (lay.nodes if lay.nodes > 1 else hw.nodes)
+            t = max(d for d in _divisors(n) if s.heads % d == 0)
+            hint = f"; on {n} GPUs: --tp {t} --pp {n // t}"
         raise GlmlabError(f"--tp={lay.tp}: num_attention_heads={s.heads} is not divisible by {lay.tp}; valid --tp: {', '.join(map(str, _divisors(s.heads)))}{hint}")
     if not s.is_mla and s.kv_heads % lay.tp and lay.tp % s.kv_heads:
         raise GlmlabError(f"--tp={lay.tp}: num_key_value_heads={s.kv_heads} neither divides nor is divisible by {lay.tp}")
@@ -56,18 +68,35 @@ def check_layout(s:ModelSpec, lay:Layout, hw:Hardware|None=None):
     for f, v in (('intermediate_size', s.intermediate if s.dense_layers else 0),
                  ('shared expert intermediate size', s.shared_intermediate if s.is_moe else 0),
                  ('moe_intermediate_size', s.moe_intermediate if s.is_moe and not lay.ep else 0)):
-        if v and v % lay.tp: raise GlmlabError(f"--tp={lay.tp}: {f}={v} is not divisible by {lay.tp}")
+        k = lay.moe_ranks if f == 'moe_intermediate_size' else lay.tp
+        if v and v % k: raise GlmlabError(f"--tp={lay.tp}{f' x --dp={lay.dp}' if k != lay.tp else ''}: {f}={v} is not divisible by {k}")
     if lay.ep and not s.is_moe: raise GlmlabError(f"--ep: {s.name} has no routed experts")
-    if lay.ep and s.experts < lay.tp: raise GlmlabError(f"--ep with --tp={lay.tp}: only {s.experts} experts for {lay.tp} ranks")
+    if lay.ep and s.experts < lay.moe_ranks: raise GlmlabError(f"--ep with {lay.moe_ranks} MoE ranks (dp x tp): only {s.experts} experts")
+    if lay.dp > 1 and not s.is_moe: raise GlmlabError(f"--dp={lay.dp}: data-parallel attention is for MoE models; {s.name} is dense (run {lay.dp} replicas instead)")
     if lay.pp > s.layers: raise invalid('--pp', lay.pp, f'at most num_hidden_layers={s.layers}')
     if lay.tp % lay.dcp: raise GlmlabError(f"--dcp={lay.dcp}: must divide --tp={lay.tp}; valid --dcp: {', '.join(map(str, _divisors(lay.tp)))}")
     if lay.mtp and not s.mtp_layers: raise GlmlabError(f"--mtp: {s.name} has no MTP layer (num_nextn_predict_layers=0)")
+    if hw is not None: _check_nodes(lay, hw)
+
+def _check_nodes(lay:Layout, hw:Hardware):
+    "The layout against the profile: nodes available, GPUs per node, TP inside a node."
+    if hw.max_nodes is not None and lay.nodes > hw.max_nodes: raise invalid('--nodes', lay.nodes, f"at most {hw.max_nodes} ({hw.name} has {hw.max_nodes} nodes)")
+    if lay.gpus_per_node > hw.gpus_per_node:
+        over = f" over {lay.nodes} nodes ({lay.gpus_per_node} per node)" if lay.nodes > 1 else ''
+        raise GlmlabError(f"dp x tp x pp = {lay.dp} x {lay.tp} x {lay.pp} = {lay.gpus} GPUs{over}, but {hw.name} has {hw.gpus_per_node} per node; "
+                          f"valid: --nodes {cdiv(lay.gpus, hw.gpus_per_node)}, or fewer GPUs")
+    if lay.tp > lay.gpus_per_node and not lay.tp_across_nodes:
+        raise GlmlabError(f"--tp={lay.tp} spans nodes of {lay.gpus_per_node} GPUs: its all-reduces would cross the fabric ({hw.fabric['kind']}); "
+                          f"use --tp {lay.gpus_per_node} with --pp or --dp across nodes, or pass --tp-across-nodes")
 
 # %% ../../nbs/07_footprint.placement.ipynb #21de9dd0
-def default_layout(s:ModelSpec, hw:Hardware, **kw) -> Layout:
-    "The layout the recipes use for `s` on `hw`: the largest TP that divides the heads and the GPU count, PP for the rest."
-    tp = max(d for d in _divisors(hw.count) if s.heads % d == 0)
-    return Layout(tp=tp, pp=hw.count // tp, **kw)
+def default_layout(s:ModelSpec, hw:Hardware, nodes:int|None=None, dp:int=1, **kw) -> Layout:
+    "The layout the recipes use for `s` on `nodes` nodes of `hw` (default: the profile's own): TP as large as a node and the heads allow, PP across the rest, `dp` attention replicas."
+    nodes = hw.nodes if nodes is None else nodes
+    n = hw.gpus_per_node * nodes
+    if not (is_whole(nodes, 1) and is_whole(dp, 1)) or n % dp: return Layout(nodes=nodes, dp=dp, **kw)   # check_layout names what is wrong
+    tp = max(d for d in _divisors(min(hw.gpus_per_node, n // dp)) if s.heads % d == 0 and (n // dp) % d == 0)
+    return Layout(tp=tp, pp=n // (dp * tp), dp=dp, nodes=nodes, **kw)
 
 # %% ../../nbs/07_footprint.placement.ipynb #0b495be5
 def pp_stages(layers:int, pp:int) -> list[range]:
@@ -107,26 +136,27 @@ def _rank_share(gr:TensorGroup, fmt:str, s:ModelSpec, lay:Layout) -> int:
     if gr.shard == 'kv': return tensor_bytes(n * kv_heads_on_rank(s, tp) // s.kv_heads, fmt)
     if gr.shard.startswith('expert'):
         if lay.ep: return tensor_bytes(n, fmt)   # whole experts; how many per rank is counted by the caller
-        return part(tp)
+        return part(lay.moe_ranks)
     return tensor_bytes(n, fmt)
 
 def per_gpu_weight_bytes(s:ModelSpec, recipe_name:str, lay:Layout) -> list[int]:
-    "Weight bytes on each GPU, ordered stage by stage, TP rank by rank (`lay.tp * lay.pp` entries)."
+    "Weight bytes on each GPU in vLLM's rank order (DP rank, then stage, then TP rank: `lay.gpus` entries)."
     return list(_per_gpu_weight_bytes(s, recipe_name, lay))
 
 @lru_cache(maxsize=8192)
 def _per_gpu_weight_bytes(s:ModelSpec, recipe_name:str, lay:Layout) -> tuple[int, ...]:
     check_layout(s, lay)
     groups = [(gr, f) for gr, f in quantized_groups(s, recipe_name) if lay.mtp or gr.component != 'mtp']
-    out = []
+    stages = []
     for si in range(lay.pp):
         shared, per_expert = 0, 0   # bytes every rank of the stage holds; bytes per routed expert held under EP
         for gr, fmt in groups:
             if not (n := copies_on_stage(gr, s, lay, si)): continue
             if lay.ep and gr.shard.startswith('expert'): per_expert += n * _rank_share(gr, fmt, s, lay)
             else: shared += n * gr.experts * _rank_share(gr, fmt, s, lay)
-        out += [shared + per_expert * experts_on_rank(s.experts, lay.tp, r) for r in range(lay.tp)]
-    return tuple(out)
+        stages.append((shared, per_expert))
+    return tuple(shared + per_expert * experts_on_rank(s.experts, lay.moe_ranks, d * lay.tp + r)
+                 for d in range(lay.dp) for shared, per_expert in stages for r in range(lay.tp))
 
 # %% ../../nbs/07_footprint.placement.ipynb #0ca9b22f
 def placement_rows(s:ModelSpec, recipe_name:str, lay:Layout, rank:int=0) -> list[dict]:
@@ -136,7 +166,7 @@ def placement_rows(s:ModelSpec, recipe_name:str, lay:Layout, rank:int=0) -> list
     for gr, fmt in quantized_groups(s, recipe_name):
         if gr.component == 'mtp' and not lay.mtp: continue
         name = gr.module.replace('model.layers.{layer}.', '').replace('{expert}', '*') + '.' + gr.param
-        per = experts_on_rank(s.experts, lay.tp, rank) if lay.ep and gr.shard.startswith('expert') else gr.experts
+        per = experts_on_rank(s.experts, lay.moe_ranks, rank) if lay.ep and gr.shard.startswith('expert') else gr.experts
         n = copies_on_stage(gr, s, lay, 0)
         r = rows.setdefault((name, gr.component), dict(module=name, component=gr.component, format=fmt,
                             shard='expert (whole)' if lay.ep and gr.shard.startswith('expert') else gr.shard, checkpoint_bytes=0, gpu_bytes=0))

@@ -43,8 +43,10 @@ def component_rows(fp:dict) -> list[dict]:
     return rows
 
 def gpu_rows(fp:dict) -> list[dict]:
-    "One row per GPU: weights, reserves, KV budget and pool."
-    return [dict(gpu=g['gpu'], stage=g['stage'], weights=human_bytes(g['weight_bytes']),
+    "One row per GPU: where it is (node and DP rank when the layout has several), weights, reserves, KV budget and pool."
+    l = fp['layout']
+    where = lambda g: {**({'node': g['node']} if l['nodes'] > 1 else {}), **({'dp_rank': g['dp_rank']} if l['dp'] > 1 else {})}
+    return [dict(gpu=g['gpu'], **where(g), stage=g['stage'], weights=human_bytes(g['weight_bytes']),
                  reserves=human_bytes(g['reserve_bytes']),
                  kv_budget=human_bytes(g['kv_budget_bytes']), kv_per_token=f"{g['kv_bytes_per_token']:,}",
                  kv_pool_tokens=f"{g['kv_pool_tokens']:,}") for g in fp['per_gpu']]
@@ -52,8 +54,10 @@ def gpu_rows(fp:dict) -> list[dict]:
 def render_footprint(fp:dict, markdown:bool=False) -> str:
     "The whole footprint as text (or markdown): header, components, per-GPU table, verdict."
     l = fp['layout']
-    head = (f"{fp['model']} / {fp['recipe']} on {fp['hardware']} ({fp['gpus_in_profile']}x {fp['device']})\n"
-            f"layout: TP={l['tp']} PP={l['pp']} DCP={l['dcp']} EP={'on' if l['ep'] else 'off'} MTP={'loaded' if l['mtp'] else 'not loaded'}; "
+    nodes = f"{l['nodes']} nodes x {l['gpus_per_node']}" if l['nodes'] > 1 else f"{fp['gpus_in_profile']}x"
+    dp = f"DP={l['dp']} " if l['dp'] > 1 else ''   # data-parallel attention
+    head = (f"{fp['model']} / {fp['recipe']} on {fp['hardware']} ({nodes} {fp['device']})\n"
+            f"layout: {dp}TP={l['tp']} PP={l['pp']} DCP={l['dcp']} EP={'on' if l['ep'] else 'off'} MTP={'loaded' if l['mtp'] else 'not loaded'}; "
             f"--max-model-len {fp['max_model_len']:,}; KV cache {fp['kv_cache_dtype']} = {fp['kv_bytes_per_token']:,} bytes/token (all layers)\n"
             f"parameters: {fp['params_total'] / 1e9:,.2f}B ({fp['params_total_without_mtp'] / 1e9:,.2f}B without MTP, "
             f"{fp['params_active'] / 1e9:,.2f}B active); checkpoint {human_bytes(fp['weight_bytes_total'])}; "

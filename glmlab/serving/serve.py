@@ -13,7 +13,8 @@ from ..footprint.budget import Budget
 from ..footprint.fit import footprint
 
 # %% auto #0
-__all__ = ['checkpoint_for', 'serve_command', 'command_line', 'published_command']
+__all__ = ['MASTER_PORT', 'DP_RPC_PORT', 'RAY_PORT', 'checkpoint_for', 'serve_command', 'command_line', 'published_command',
+           'node_commands']
 
 # %% ../../nbs/19_serving.serve.ipynb #ff4be37d
 def checkpoint_for(model:str, recipe_name:str) -> dict:
@@ -28,19 +29,20 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
                   mtp:bool=False, max_model_len:int|None=None, kv_cache_dtype:str|None=None,
                   gpu_memory_utilization:float|None=None, kv_cache_memory_bytes:int|None=None,
                   host:str|None=None, port:int|None=None, served_model_name:str|None=None,
-                  cpu_kv_cache_space_gib:int|None=None) -> dict:
+                  cpu_kv_cache_space_gib:int|None=None, dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> dict:
     "The `vllm serve` argv and environment for a deployment, with each flag's meaning and the footprint's warnings and fixes."
     hw, hs = hardware(hardware_name), load_yaml('serving')['hardware_settings'].get(hardware_name, {})
     ck = dict(repo=checkpoint, kv_cache='auto') if checkpoint else checkpoint_for(model, recipe_name)   # a folder: vLLM's default cache
     kv = kv_cache_dtype or ck['kv_cache']
     util = gpu_memory_utilization if gpu_memory_utilization is not None else hs.get('gpu_memory_utilization')
     fp = footprint(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp, max_model_len=max_model_len,
-                   kv_cache_dtype=kv, budget=Budget(gpu_memory_utilization=util, kv_cache_memory_bytes=kv_cache_memory_bytes,
+                   dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes, kv_cache_dtype=kv, budget=Budget(gpu_memory_utilization=util, kv_cache_memory_bytes=kv_cache_memory_bytes,
                                  cpu_kv_cache_space_gib=cpu_kv_cache_space_gib))
     l, gf = fp['layout'], load_yaml('serving')['glm_flags'].get(model, {})
     a = ['vllm', 'serve', ck['repo']]
     if l['tp'] > 1: a += ['--tensor-parallel-size', str(l['tp'])]
     if l['pp'] > 1: a += ['--pipeline-parallel-size', str(l['pp'])]
+    if l['dp'] > 1: a += ['--data-parallel-size', str(l['dp'])]
     if l['ep']: a += ['--enable-expert-parallel']
     if l['dcp'] > 1: a += ['--decode-context-parallel-size', str(l['dcp'])]
     if l['mtp']: a += ['--speculative-config', json.dumps(dict(method='mtp', num_speculative_tokens=load_yaml('serving')['mtp_draft_tokens']))]
@@ -53,13 +55,14 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(recipe_name)['tag']) if gf else None)
     if name: a += ['--served-model-name', name]
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]
-    if hs.get('enforce_eager'): a += ['--enforce-eager']
+    if hs.get('enforce_eager') and not (l['pp'] > 1 and hs.get('pp_needs_graphs')): a += ['--enforce-eager']
     if host: a += ['--host', host]
     if valid_port(port) is not None: a += ['--port', str(port)]
     env = dict(hs.get('env', {}))
+    if fp['knobs']['nvshmem_heap_bytes']: env['NVSHMEM_SYMMETRIC_SIZE'] = f"{fp['knobs']['nvshmem_heap_bytes'] // GiB}G"
     if hw.is_cpu: env['VLLM_CPU_KVCACHE_SPACE'] = str(int(fp['knobs']['cpu_kv_cache_space_bytes'] // GiB))
     flags = load_yaml('serving')['flags']
-    return dict(argv=a, env=env, footprint=fp, hardware_note=hs.get('why'),
+    return dict(argv=a, env=env, footprint=fp, hardware_note=hs.get('why') if not (l['pp'] > 1 and hs.get('pp_needs_graphs')) else hs['pp_needs_graphs'],
                 explained=[(f, flags[f]['means']) for f in a if f in flags],
                 warnings=[f"{w}" for w in fp['warnings']] + ([] if fp['fits'] else [f"does not fit: {r}" for r in fp['reasons']]),
                 fixes=fp['suggestions'])
@@ -75,3 +78,31 @@ def published_command(name:str) -> dict:
     if name not in pub: raise invalid('--profile', name, list(pub))
     p = pub[name]
     return serve_command(p['model'], p['recipe'], p['hardware'], **p.get('settings', {}))
+
+# %% ../../nbs/19_serving.serve.ipynb #37d264a9
+MASTER_PORT, DP_RPC_PORT, RAY_PORT = 29501, 29550, 6379   # vLLM's defaults (ParallelConfig.master_port, data_parallel_rpc_port) and Ray's
+
+def node_commands(cmd:dict, # a `serve_command` result
+                  backend:str='mp', # 'mp': vLLM's multiprocessing multi-node mode; 'ray': a Ray cluster and one `vllm serve`
+                  head:str='$HEAD_IP', # the head node's address, as the other nodes reach it
+                  master_port:int=MASTER_PORT, dp_rpc_port:int=DP_RPC_PORT) -> list[dict]:
+    "One entry per node: `node`, `role` ('head' serves the API; 'worker' runs ranks only), `commands` (argv lists, run in order) and `env`."
+    if backend not in ('mp', 'ray'): raise invalid('--backend', backend, ['mp', 'ray'])
+    l, argv, env = cmd['footprint']['layout'], list(cmd['argv']), dict(cmd['env'])
+    n = l['nodes']
+    if backend == 'ray':
+        serve = argv + ([] if '--distributed-executor-backend' in argv else ['--distributed-executor-backend', 'ray'])
+        return [dict(node=0, role='head', env=env, commands=[['ray', 'start', '--head', '--port', str(RAY_PORT), '--node-ip-address', head], serve])] + \
+               [dict(node=r, role='worker', env=env, commands=[['ray', 'start', '--address', f'{head}:{RAY_PORT}', '--block']]) for r in range(1, n)]
+    if '--distributed-executor-backend' in argv:   # the profile's Ray default gives way to mp across nodes
+        k = argv.index('--distributed-executor-backend'); del argv[k:k + 2]
+    out = []
+    for r in range(n):
+        if l['dp'] > 1:
+            local = l['dp'] // n
+            extra = ['--data-parallel-size-local', str(local), '--data-parallel-address', head, '--data-parallel-rpc-port', str(dp_rpc_port)]
+            if r: extra += ['--data-parallel-start-rank', str(r * local), '--headless']
+        else:
+            extra = ['--nnodes', str(n), '--node-rank', str(r), '--master-addr', head, '--master-port', str(master_port)] + (['--headless'] if r else [])
+        out.append(dict(node=r, role='worker' if r else 'head', env=env, commands=[argv + extra]))
+    return out

