@@ -248,7 +248,7 @@ def _serve_nodes(a, cmd) -> int:
     for p in plan:
         print(f"# node {p['node']} ({p['role']})\n" + '\n'.join(command_line({'env': p['env'], 'argv': c}) for c in p['commands']))
     for f, m in cmd['explained']: print(f"#   {f}: {m}")
-    for x in cmd['warnings']: print(f"warning: {x}")
+    for x in cmd['warnings'] + ([] if here else load_yaml('serving')['multi_node_warnings']): print(f"warning: {x}")
     for x in cmd['fixes']: print(f"fix: {x}")
     if not here:
         if not a.dry_run: print("glmlab: run each node's commands on that node (or --k8s FILE for a LeaderWorkerSet); nothing was started here")

@@ -65,6 +65,26 @@ def test_a_group_that_does_not_come_up_in_time_is_stopped(proxies):
         g.start()
     assert time.time() - t0 < 60 and not _gone(g), _gone(g)
 
+@SERVERS
+def test_owner_killed_mid_start_leaves_no_rank(proxies, tmp_path):
+    "SIGKILL to the process that started the group (a killed kernel) while its ranks load: every rank's parent-death signal and watchman end them."
+    import psutil
+    from conftest import clean_env
+    code = (f"import time; from glmlab.serving.serve import serve_command, node_commands; from glmlab.serving.server import ServerGroup\n"
+            f"cmd = serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint={str(proxies['tiny-glm4'])!r}, nodes=2, max_model_len=512, cpu_kv_cache_space_gib=1)\n"
+            f"g = ServerGroup(node_commands(cmd, head='127.0.0.1', master_port=29630))\n"
+            f"for s in g.servers: s.launch()\nprint('launched', flush=True); time.sleep(600)")
+    p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(GLMLAB_OUTPUTS_PATH=str(tmp_path)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert p.stdout.readline().strip() == 'launched'
+    time.sleep(3)
+    spawned = psutil.Process(p.pid).children(recursive=True)
+    assert len(spawned) >= 2, spawned   # both ranks (and their watchmen)
+    p.kill(); p.wait(10)
+    alive = lambda: [q for q in spawned if q.is_running() and q.status() != psutil.STATUS_ZOMBIE]
+    deadline = time.time() + 40
+    while time.time() < deadline and alive(): time.sleep(0.5)
+    assert alive() == [], alive()
+
 def test_dry_run_prints_one_command_per_node():
     r = glmlab('serve', '--model', 'glm-5.2', '--recipe', 'fp8', '--hardware', '8x-h200', '--nodes', '2', '--dp', '16', '--head', '10.0.0.1', '--dry-run')
     assert r.returncode == 0, r.stderr

@@ -195,6 +195,7 @@ class ServingFile(Schema):
     hardware_settings: dict[str, dict]
     flags: dict[Annotated[str, Field(pattern=r'^--[a-z0-9-]+(\.[a-z_]+)?$')], _Flag]
     kubernetes: _Kubernetes
+    multi_node_warnings: list[_Text]
 
 DATA_SCHEMAS = dict(hardware=HardwareFile, recipes=RecipesFile, formats=FormatsFile, vllm=VllmFile, serving=ServingFile)
 
