@@ -6,9 +6,9 @@ Docs: https://glmlab.github.io/glmlab/cli.html.md"""
 
 # %% ../nbs/28_cli.ipynb #22b1563e
 from __future__ import annotations
-import argparse, json, sys
-from .core.settings import GlmlabError, settings, valid_port, whole
-from .core.data import load_yaml, recipe
+import argparse, json, shlex, sys
+from .core.settings import GlmlabError, invalid, settings, valid_port, whole
+from .core.data import hardware_names, load_yaml, recipe
 from .footprint.budget import Budget
 from .footprint.fit import footprint
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
@@ -22,10 +22,11 @@ from .quant.dequant import dequantize_checkpoint
 from .serving.serve import serve_command, published_command, command_line, node_commands, MASTER_PORT
 from .serving.server import bind_host, cpu_core_sets, free_port, server_for, share, unshare, servers_file, ServerGroup
 from .serving.k8s import k8s_manifests, write_manifests
+from .lab.cluster import RayBackend, collect, node_command, write_k8s_sweep
 
 # %% auto #0
-__all__ = ['parser', 'cmd_footprint', 'cmd_run', 'prepare_proxies', 'write_report_notebook', 'cmd_sweep', 'cmd_quantize',
-           'cmd_validate', 'cmd_serve', 'main']
+__all__ = ['parser', 'cmd_footprint', 'cmd_run', 'prepare_proxies', 'write_report_notebook', 'cmd_sweep', 'cmd_cluster',
+           'cmd_quantize', 'cmd_validate', 'cmd_serve', 'main']
 
 # %% ../nbs/28_cli.ipynb #f4f5c635
 def _nodes_flags(p):
@@ -52,6 +53,13 @@ def _footprint_parser(sub, s):
     p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
     _nodes_flags(p)
 
+def _cluster_parser(sub, s):
+    p = sub.add_parser('cluster', help='the ray start line for a node of a hardware profile (label and slot the Ray backend routes by)')
+    p.add_argument('what', choices=['node'])
+    p.add_argument('--hardware', required=True, help='the profile this node offers')
+    p.add_argument('--address', help="the head to join (host:port); absent: this node is the head")
+    p.add_argument('--node-ip', default='127.0.0.1', help='the address this node binds and is reached at (default: 127.0.0.1, this machine only)')
+
 def _run_parser(sub, s):
     p = sub.add_parser('run', help="the main job: footprint report, then the experiment on this machine (quantize, serve, "
                                    "benchmark, accuracy), then the aggregate report")
@@ -64,11 +72,18 @@ def _sweep_parser(sub, s):
     params = '\n'.join(f"  {k} (default {v.default!r}): {v.valid}" for k, v in PARAMETERS.items())
     p = sub.add_parser('sweep', help='run the experiment notebook once per configuration of a matrix file (papermill), resumable',
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=f"a configuration's parameters:\n{params}")
-    p.add_argument('matrix', help='matrix YAML (see data/sweeps/)')
+    p.add_argument('matrix', nargs='?', help='matrix YAML (see data/sweeps/)')
     p.add_argument('--runs-dir', help='where run folders go (default: outputs/runs)')
     p.add_argument('--run-id', help="overrides the matrix's run_id")
     p.add_argument('--any-notebook', action='store_true', help="allow a matrix notebook outside the project (it is executed: trust it)")
     p.add_argument('--fresh', action='store_true', help='rerun configurations that are already done')
+    p.add_argument('--backend', choices=['local', 'ray', 'k8s'], default='local', help='where configurations run: here (default), on a Ray cluster, or as Kubernetes Jobs')
+    p.add_argument('--address', help='the Ray cluster to join (default: RAY_ADDRESS; none: one on this machine, as the cpu profile)')
+    p.add_argument('--out', help='--backend k8s: the folder the Jobs and Kueue objects are written to (kubectl apply -f OUT)')
+    p.add_argument('--queue', default='glmlab', help='--backend k8s: the Kueue LocalQueue (and ClusterQueue) name')
+    p.add_argument('--priority', help='--backend k8s: a Kueue WorkloadPriorityClass for the Jobs')
+    p.add_argument('--gpu-product', action='append', default=[], metavar='PROFILE=VALUE', help="--backend k8s: the cluster's nvidia.com/gpu.product value for a profile")
+    p.add_argument('--collect', metavar='DIR', help="read finished configurations from a copy of the Jobs' results volume into the runs folder")
 
 def _quantize_parser(sub, s):
     p = sub.add_parser('quantize', help='quantize a proxy (or a checkpoint folder) with a recipe through modelopt and export it')
@@ -120,7 +135,7 @@ def parser() -> argparse.ArgumentParser:
     s = settings()
     p = _Parser(prog='glmlab', description='Fit, quantize, serve and measure GLM-5.2 (NVFP4): exact footprint math and experiments.')
     sub = p.add_subparsers(dest='command', required=True)
-    _footprint_parser(sub, s); _run_parser(sub, s); _sweep_parser(sub, s); _quantize_parser(sub, s); _validate_parser(sub, s); _serve_parser(sub, s)
+    _footprint_parser(sub, s); _run_parser(sub, s); _sweep_parser(sub, s); _quantize_parser(sub, s); _validate_parser(sub, s); _serve_parser(sub, s); _cluster_parser(sub, s)
     return p
 
 # %% ../nbs/28_cli.ipynb #52ad87d5
@@ -165,9 +180,33 @@ def write_report_notebook(out):
     return nb
 
 def cmd_sweep(a) -> int:
-    runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh, any_notebook=a.any_notebook)
+    if a.collect:
+        got = collect(a.collect, a.runs_dir)
+        print(f"collected {len(got)} configuration(s): {', '.join(got) or 'none new'}"); return 0
+    if not a.matrix: raise GlmlabError("sweep: a matrix file is needed (or --collect DIR)")
+    if a.backend == 'k8s':
+        if not a.out: raise GlmlabError("--backend k8s: --out DIR is needed (where the Jobs and the Kueue objects are written)")
+        products = dict(_pair('--gpu-product', x) for x in a.gpu_product)
+        for k in products:
+            if k not in hardware_names(): raise invalid('--gpu-product', k, hardware_names())
+        paths = write_k8s_sweep(a.matrix, a.out, queue=a.queue, priority=a.priority, gpu_products=products)
+        print(f"wrote {len(paths)} files to {a.out}: kubectl apply -f {a.out}; when the Jobs are done, copy the results volume here and run glmlab sweep --collect DIR")
+        return 0
+    backend = RayBackend(a.address) if a.backend == 'ray' else None
+    runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh, any_notebook=a.any_notebook, backend=backend)
     for m in runs: print(f"{m['config_id']}: {m['status']}" + (f" ({m['error']})" if m['error'] else ''))
     return 0 if all(m['status'] == 'done' for m in runs) else 1
+
+def _pair(flag:str, s:str) -> tuple[str, str]:
+    "`KEY=VALUE` split, or the one-line error naming the flag."
+    if '=' not in s or not s.split('=', 1)[0] or not s.split('=', 1)[1]: raise invalid(flag, s, 'PROFILE=VALUE')
+    return tuple(s.split('=', 1))
+
+def cmd_cluster(a) -> int:
+    "`glmlab cluster node --hardware PROFILE`: the `ray start` line that makes this machine a node of that profile."
+    print(shlex.join(node_command(a.hardware, a.address, a.node_ip)))
+    print(f"# then, from the driver: glmlab sweep MATRIX --backend ray --address {a.address or '<this node>:6379'}", file=sys.stderr)
+    return 0
 
 def cmd_quantize(a) -> int:
     from pathlib import Path
@@ -265,7 +304,7 @@ def main(argv:list[str]|None=None) -> int:
     "Entry point of the `glmlab` command."
     try:
         a = parser().parse_args(argv)
-        return {'footprint': cmd_footprint, 'run': cmd_run, 'sweep': cmd_sweep, 'quantize': cmd_quantize, 'validate': cmd_validate, 'serve': cmd_serve}[a.command](a)
+        return {'footprint': cmd_footprint, 'run': cmd_run, 'sweep': cmd_sweep, 'quantize': cmd_quantize, 'validate': cmd_validate, 'serve': cmd_serve, 'cluster': cmd_cluster}[a.command](a)
     except GlmlabError as e:
         print(f"glmlab: error: {e}", file=sys.stderr)
         return 2

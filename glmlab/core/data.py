@@ -185,6 +185,11 @@ class _Kubernetes(Schema):
     gpu_resource: _Text
     api_key_secret: Annotated[str, Field(pattern=r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')]
     ready_failure_threshold: PositiveWhole
+    run_image: _Text
+    results_claim: Annotated[str, Field(pattern=r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')]
+    job_cpus: PositiveWhole
+    gpu_product_label: _Text
+    gpu_products: dict[str, _Text]
 
 class ServingFile(Schema):
     "data/serving.yaml: published checkpoints per (model, recipe), GLM's flags and the commands glmlab must reproduce."

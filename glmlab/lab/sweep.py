@@ -7,6 +7,7 @@ Docs: https://glmlab.github.io/glmlab/lab.sweep.html.md"""
 # %% ../../nbs/26_lab.sweep.ipynb #3ad409d6
 from __future__ import annotations
 import itertools, os, platform, shutil, subprocess, time
+from dataclasses import dataclass
 from pathlib import Path
 import glmlab
 from ..core.data import read_json, read_yaml
@@ -18,7 +19,7 @@ from .experiment import check_parameters
 
 # %% auto #0
 __all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep', 'Manifest',
-           'read_manifest', 'set_aside']
+           'read_manifest', 'Job', 'LocalBackend', 'set_aside', 'error_line']
 
 # %% ../../nbs/26_lab.sweep.ipynb #90bf9484
 def _slug(d:dict) -> str:
@@ -98,6 +99,7 @@ def code_version(notebook:Path) -> str:
 def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None=None, kernel:str='glmlab',
               progress:bool=True, fresh:bool=False,
               any_notebook:bool=False, # run a matrix's notebook from outside the project too (it is executed: trust it)
+              backend=None, # where configurations run: `LocalBackend()` (default), or e.g. `glmlab.lab.cluster.RayBackend`
              ) -> list[dict]:
     "Run every configuration of `matrix` not already done; returns each configuration's manifest."
     m = load_matrix(matrix)
@@ -111,7 +113,7 @@ def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None
     run_dir = inside(runs / run_id, runs, 'run folder')
     results, code = [], code_version(nb)
     ctrl_c, restore = _watch_ctrl_c()
-    try: _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results)
+    try: _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results, backend or LocalBackend())
     finally: restore()
     return results
 
@@ -139,43 +141,64 @@ def read_manifest(path:Path, say=print) -> dict:
         m.update(status='interrupted', error=f"its process (pid {m.get('pid')}) ended without finishing it"); write_json(path, m)
     return m
 
-def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results):
+@dataclass
+class Job:
+    "One configuration about to run: where its finished record lives (`out`), where this run writes (`work`), its manifest."
+    cid: str
+    params: dict
+    out: Path
+    work: Path
+    keep: bool # a finished record stays in `out` until this run finishes
+    man: dict
+    t0: float = 0.0
+
+class LocalBackend:
+    "Run each configuration here, one after another, with papermill (the default)."
+    name = 'local'
+    def execute(self, items, start, nb:Path, kernel:str, progress:bool, ctrl_c:list):
+        "Yield `(job, status, error, extra)` per configuration as it ends; `start(cid, params)` makes its `Job` (None: skipped)."
+        import papermill as pm
+        for cid, params in items:
+            if (job := start(cid, params)) is None: continue
+            try:
+                pm.execute_notebook(str(nb), str(job.work / 'run.ipynb'), parameters={**params, 'out_dir': str(job.work)}, kernel_name=kernel,
+                                    cwd=str(nb.parent), progress_bar=progress, log_output=False)
+                yield job, 'done', None, {}
+            except KeyboardInterrupt:
+                yield job, 'interrupted', 'KeyboardInterrupt', {}; raise
+            except Exception as e:
+                if ctrl_c or getattr(e, 'ename', None) == 'KeyboardInterrupt':   # Ctrl-C seen as a kernel or cell error
+                    yield job, 'interrupted', 'KeyboardInterrupt', {}; raise KeyboardInterrupt from None
+                yield job, 'failed', error_line(e), {}
+
+def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results, backend):
     from tqdm.auto import tqdm
-    import papermill as pm
-    bar = tqdm(m['configs'].items(), desc=f'sweep {run_id}', disable=not progress, unit='config')
-    for cid, params in bar:
+    bar = tqdm(total=len(m['configs']), desc=f'sweep {run_id} ({backend.name})', disable=not progress, unit='config')
+    def start(cid, params):
         out = run_dir / cid
         old = read_manifest(out / 'manifest.json', bar.write)
         if not fresh and old.get('status') == 'done' and old.get('parameters') == params and old.get('code') == code:
-            bar.write(f"{cid}: done at {old['ended']}, skipped"); results.append(old); continue
+            bar.write(f"{cid}: done at {old['ended']}, skipped"); results.append(old); bar.update(); return None
         keep = old.get('status') == 'done'   # a finished record stays until a new run of it finishes
         if out.exists() and not keep and any(out.iterdir()): bar.write(f"{cid}: the unfinished earlier attempt moved to {set_aside(out, old.get('status'))}")
         work = run_dir / f'.{cid}.new' if keep else out
         if keep and work.exists(): shutil.rmtree(work)
         make_dir(work)
-        mpath = work / 'manifest.json'
         man = dict(run_id=run_id, config_id=cid, status='running', pid=os.getpid(), host=platform.node(), parameters=params, notebook=str(nb.relative_to(root) if nb.is_relative_to(root) else nb),
                    output_notebook='run.ipynb', started=time.strftime('%Y-%m-%dT%H:%M:%S%z'), ended=None, seconds=None, error=None,
-                   code=code, git=git_state(root), packages=package_versions(), machine=hardware_fingerprint(), checkpoints={})
-        write_json(mpath, man)
-        t0 = time.time(); bar.set_postfix_str(cid)
-        try:
-            try:
-                pm.execute_notebook(str(nb), str(work / 'run.ipynb'), parameters={**params, 'out_dir': str(work)}, kernel_name=kernel,
-                                    cwd=str(nb.parent), progress_bar=progress, log_output=False)
-                man['status'] = 'done'
-            except KeyboardInterrupt:
-                man.update(status='interrupted', error='KeyboardInterrupt'); raise
-            except Exception as e:
-                if ctrl_c or getattr(e, 'ename', None) == 'KeyboardInterrupt':   # Ctrl-C seen as a kernel or cell error
-                    man.update(status='interrupted', error='KeyboardInterrupt'); raise KeyboardInterrupt from None
-                man.update(status='failed', error=_one_line(e))
-        finally:
-            _finish(man, work, t0, mpath)
-            if keep and man['status'] == 'done': gone = set_aside(out, 'replaced'); os.replace(work, out); shutil.rmtree(gone)
-            elif keep: bar.write(f"{cid}: the new run {man['status']}; the finished record is kept (this attempt: {set_aside(work, man['status'])})")
-        bar.write(f"{cid}: {man['status']} in {man['seconds']:.0f} s" + (f" ({man['error']})" if man['error'] else ''))
+                   code=code, git=git_state(root), packages=package_versions(), machine=hardware_fingerprint(), checkpoints={}, backend=backend.name)
+        write_json(work / 'manifest.json', man)
+        bar.set_postfix_str(cid)
+        return Job(cid, params, out, work, keep, man, time.time())
+    def end(job, status, error, extra):
+        man = job.man; man.update(status=status, error=error, **extra)
+        _finish(man, job.work, job.t0, job.work / 'manifest.json')
+        if job.keep and status == 'done': gone = set_aside(job.out, 'replaced'); os.replace(job.work, job.out); shutil.rmtree(gone)
+        elif job.keep: bar.write(f"{job.cid}: the new run {status}; the finished record is kept (this attempt: {set_aside(job.work, status)})")
+        bar.write(f"{job.cid}: {status} in {man['seconds']:.0f} s" + (f" ({error})" if error else '')); bar.update()
         results.append(man)
+    gen = backend.execute(list(m['configs'].items()), start, nb, kernel, progress, ctrl_c)
+    for job, status, error, extra in gen: end(job, status, error, extra)
 
 def set_aside(folder:Path, why:str|None) -> Path:
     "Move a configuration's folder out of the way, under its run's `.attempts/` (hidden: the report and a resume never read it)."
@@ -197,7 +220,7 @@ def _watch_ctrl_c():
     signal.signal(signal.SIGINT, handler)
     return seen, lambda: signal.signal(signal.SIGINT, prev)
 
-def _one_line(e:Exception) -> str:
+def error_line(e:Exception) -> str:
     "A papermill error as `Ename: evalue` (the cell's exception), anything else as `Type: message`."
     if getattr(e, 'ename', None): return f"{e.ename}: {str(e.evalue).splitlines()[0] if e.evalue else ''}"[:300]
     return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
