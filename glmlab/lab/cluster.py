@@ -73,12 +73,16 @@ class RayBackend:
         self.address, self.node_ip = address or os.environ.get('RAY_ADDRESS'), node_ip
 
     def connect(self):
+        # A cluster of this machine only: Ray otherwise resolves 127.0.0.1 to the machine's network address
+        # (ray._private.services.resolve_ip_for_localhost) and binds there. Ray reads this when it is first imported.
+        if not self.address: os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')
         import ray
         if ray.is_initialized(): return
-        env = {'runtime_env': {'env_vars': {k: v for k, v in os.environ.items() if k.startswith('GLMLAB_')}}}
-        if self.address: ray.init(address=self.address, log_to_driver=False, **env)
-        else: ray.init(_node_ip_address=self.node_ip, include_dashboard=False, log_to_driver=False, labels={HW_LABEL: 'cpu'},
-                       resources={hw_slot('cpu'): 1}, **env)
+        if self.address: ray.init(address=self.address, log_to_driver=False)   # its nodes keep their own settings
+        else:   # this machine: its tasks see the driver's GLMLAB_* settings (outputs, shared servers)
+            env = {k: v for k, v in os.environ.items() if k.startswith('GLMLAB_')}
+            ray.init(_node_ip_address=self.node_ip, include_dashboard=False, log_to_driver=False, labels={HW_LABEL: 'cpu'},
+                     resources={hw_slot('cpu'): 1}, runtime_env={'env_vars': env})
 
     def check(self, items):
         "Stop before anything runs if a configuration names a profile no node offers."
@@ -131,7 +135,7 @@ def job_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipyn
     products = {**k8s['gpu_products'], **(gpu_products or {})}
     matrix = yaml.safe_dump(dict(run_id=run_id, notebook=notebook, configs=[dict(id=cid, **params)]), sort_keys=False)
     script = f"cat > /tmp/matrix.yaml <<'GLMLAB_MATRIX'\n{matrix}GLMLAB_MATRIX\nglmlab sweep /tmp/matrix.yaml --runs-dir /results"
-    labels = {'kueue.x-k8s.io/queue-name': queue, 'glmlab/run-id': _dns(run_id), 'glmlab/config-id': _dns(cid), HW_LABEL.replace('/', '-'): params['hardware'],
+    labels = {'kueue.x-k8s.io/queue-name': queue, 'glmlab/run-id': _dns(run_id), 'glmlab/config-id': _dns(cid), HW_LABEL: params['hardware'],
               **({'kueue.x-k8s.io/priority-class': priority} if priority else {})}
     res = {'cpu': k8s['job_cpus'], **({k8s['gpu_resource']: hw.gpus_per_node} if not hw.is_cpu else {})}
     pod = dict(restartPolicy='Never', containers=[dict(name='sweep', image=image or k8s['run_image'], command=['/bin/sh', '-c'], args=[script],
