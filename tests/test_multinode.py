@@ -93,7 +93,8 @@ def test_dry_run_prints_one_command_per_node():
     worker = r.stdout.splitlines()[r.stdout.splitlines().index('# node 1 (worker)') + 1]
     assert worker.startswith('NVSHMEM_SYMMETRIC_SIZE=16G ') and worker.endswith('--data-parallel-start-rank 8 --headless'), worker
     ray = glmlab('serve', '--profile', 'reap-3x-dgx-spark', '--backend', 'ray', '--head', '10.0.0.1', '--dry-run')
-    assert ray.returncode == 0 and ray.stdout.count('ray start') == 3 and ray.stdout.count('--distributed-executor-backend ray') == 1, ray.stdout
+    lines = ray.stdout.splitlines()
+    assert ray.returncode == 0 and sum(l.startswith('ray start') for l in lines) == 3 and sum(l.startswith('vllm serve') and '--distributed-executor-backend ray' in l for l in lines) == 1, ray.stdout
 
 @pytest.mark.parametrize('args,message', [
     (('--hardware', '8x-h200', '--nodes', '2', '--tp', '16'), '--tp=16 spans nodes of 8 GPUs'),

@@ -197,8 +197,9 @@ def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, r
         elif job.keep: bar.write(f"{job.cid}: the new run {status}; the finished record is kept (this attempt: {set_aside(job.work, status)})")
         bar.write(f"{job.cid}: {status} in {man['seconds']:.0f} s" + (f" ({error})" if error else '')); bar.update()
         results.append(man)
-    gen = backend.execute(list(m['configs'].items()), start, nb, kernel, progress, ctrl_c)
-    for job, status, error, extra in gen: end(job, status, error, extra)
+    try:
+        for job, status, error, extra in backend.execute(list(m['configs'].items()), start, nb, kernel, progress, ctrl_c): end(job, status, error, extra)
+    finally: bar.close()   # before any error is printed: the error stays the last line
 
 def set_aside(folder:Path, why:str|None) -> Path:
     "Move a configuration's folder out of the way, under its run's `.attempts/` (hidden: the report and a resume never read it)."
