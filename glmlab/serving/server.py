@@ -160,6 +160,8 @@ class VllmServer:
                 os.killpg(self.proc.pid, signal.SIGKILL); self.proc.wait()
         except ProcessLookupError: pass
         _reap_group(self.proc.pid)
+        deadline = time.time() + 5   # SIGKILL is delivered asynchronously: return once the group is really gone
+        while group_members(self.proc.pid) and time.time() < deadline: time.sleep(0.1)
         if self._guard: self._guard.kill(); self._guard.wait()
         _claimed.discard(self.port)
         self.proc = None
