@@ -19,8 +19,8 @@ from .quant.quantize import plan, quantize_checkpoint
 from .quant.proxy import PROXIES, proxy_dir
 from .quant.validate import validate
 from .quant.dequant import dequantize_checkpoint
-from .serving.serve import serve_command, published_command, command_line, node_commands, MASTER_PORT
-from .serving.server import bind_host, cpu_core_sets, free_port, server_for, share, unshare, servers_file, ServerGroup
+from .serving.serve import serve_command, published_command, command_line, node_commands, plan_port
+from .serving.server import bind_host, free_port, server_for, share, unshare, servers_file, ServerGroup
 from .serving.k8s import k8s_manifests, write_manifests
 from .lab.cluster import RayBackend, collect, node_command, write_k8s_sweep
 
@@ -79,9 +79,10 @@ def _sweep_parser(sub, s):
     p.add_argument('--fresh', action='store_true', help='rerun configurations that are already done')
     p.add_argument('--backend', choices=['local', 'ray', 'k8s'], default='local', help='where configurations run: here (default), on a Ray cluster, or as Kubernetes Jobs')
     p.add_argument('--address', help='the Ray cluster to join (default: RAY_ADDRESS; none: one on this machine, as the cpu profile)')
-    p.add_argument('--out', help='--backend k8s: the folder the Jobs and Kueue objects are written to (kubectl apply -f OUT)')
+    p.add_argument('--out', help='--backend k8s: the folder the Jobs, LWS groups and Kueue objects are written to (kubectl apply -f OUT)')
     p.add_argument('--queue', default='glmlab', help='--backend k8s: the Kueue LocalQueue (and ClusterQueue) name')
-    p.add_argument('--priority', help='--backend k8s: a Kueue WorkloadPriorityClass for the Jobs')
+    p.add_argument('--priority', help='--backend k8s: a Kueue WorkloadPriorityClass for the workloads')
+    p.add_argument('--image', help="--backend k8s: the run image (default: data/serving.yaml's kubernetes.run_image; a GPU node's is built with GLMLAB_VLLM=cuda, see Dockerfile)")
     p.add_argument('--gpu-product', action='append', default=[], metavar='PROFILE=VALUE', help="--backend k8s: the cluster's nvidia.com/gpu.product value for a profile")
     p.add_argument('--collect', metavar='DIR', help="read finished configurations from a copy of the Jobs' results volume into the runs folder")
 
@@ -189,8 +190,8 @@ def cmd_sweep(a) -> int:
         products = dict(_pair('--gpu-product', x) for x in a.gpu_product)
         for k in products:
             if k not in hardware_names(): raise invalid('--gpu-product', k, hardware_names())
-        paths = write_k8s_sweep(a.matrix, a.out, queue=a.queue, priority=a.priority, gpu_products=products)
-        print(f"wrote {len(paths)} files to {a.out}: kubectl apply -f {a.out}; when the Jobs are done, copy the results volume here and run glmlab sweep --collect DIR")
+        paths = write_k8s_sweep(a.matrix, a.out, queue=a.queue, priority=a.priority, gpu_products=products, image=a.image)
+        print(f"wrote {len(paths)} files to {a.out}: kubectl apply -f {a.out}; when the workloads are done, copy the results volume here and run glmlab sweep --collect DIR")
         return 0
     backend = RayBackend(a.address) if a.backend == 'ray' else None
     runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh, any_notebook=a.any_notebook, backend=backend)
@@ -205,7 +206,8 @@ def _pair(flag:str, s:str) -> tuple[str, str]:
 def cmd_cluster(a) -> int:
     "`glmlab cluster node --hardware PROFILE`: the `ray start` line that makes this machine a node of that profile."
     print(shlex.join(node_command(a.hardware, a.address, a.node_ip)))
-    print(f"# then, from the driver: glmlab sweep MATRIX --backend ray --address {a.address or '<this node>:6379'}", file=sys.stderr)
+    head = a.address or f"{a.node_ip}:{plan_port('ray')}"
+    print(f"# then, from the driver: glmlab sweep MATRIX --backend ray --address {head}", file=sys.stderr)
     return 0
 
 def cmd_quantize(a) -> int:
@@ -283,7 +285,7 @@ def _serve_nodes(a, cmd) -> int:
     "A plan across nodes: each node's commands (--dry-run or another profile than cpu), or on cpu its nodes as local processes until Ctrl-C."
     here = cmd['footprint']['hardware'] == 'cpu' and not a.dry_run
     if here and a.backend == 'ray': raise GlmlabError("--backend ray: vLLM's CPU platform cannot use the Ray executor; use --backend mp")
-    plan = node_commands(cmd, a.backend, head='127.0.0.1' if here else (a.head or '$HEAD_IP'), master_port=free_port() if here else MASTER_PORT)
+    plan = node_commands(cmd, a.backend, head='127.0.0.1' if here else (a.head or '$HEAD_IP'), master_port=free_port() if here else None)
     for p in plan:
         print(f"# node {p['node']} ({p['role']})\n" + '\n'.join(command_line({'env': p['env'], 'argv': c}) for c in p['commands']))
     for f, m in cmd['explained']: print(f"#   {f}: {m}")
@@ -292,8 +294,7 @@ def _serve_nodes(a, cmd) -> int:
     if not here:
         if not a.dry_run: print("glmlab: run each node's commands on that node (or --k8s FILE for a LeaderWorkerSet); nothing was started here")
         return 0
-    env = [{'VLLM_CPU_OMP_THREADS_BIND': c, 'GLOO_SOCKET_IFNAME': 'lo'} for c in cpu_core_sets(len(plan))]
-    with ServerGroup(plan, env=env) as g:
+    with ServerGroup(plan, env=ServerGroup.local_env(len(plan))) as g:
         print(f"serving at {g.url}/v1 on {len(plan)} local 'nodes'; Ctrl-C stops them", flush=True)
         try:
             while all(s.proc.poll() is None for s in g.servers): __import__('time').sleep(1)

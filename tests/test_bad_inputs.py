@@ -6,7 +6,7 @@ values are valid, so the values generated are the ones it must refuse) and each 
 
 The CLI runs in this process (`glmlab.cli.main`), so a few hundred inputs take seconds; a traceback would surface as
 the test's own exception. `HYPOTHESIS_PROFILE=explore` runs many more examples, with fresh randomness."""
-import contextlib, io, json, math, os, re, shutil, struct, sys
+import contextlib, io, json, math, os, re, shutil, struct
 from pathlib import Path
 import pytest, yaml
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
@@ -367,7 +367,7 @@ def test_safetensors_file_refused(sandbox, checkpoint, raw):
     (checkpoint / 'model.safetensors').write_bytes(raw)
     refused(sandbox, 'validate', checkpoint, '--recipe', 'bf16', contains='model.safetensors')
 
-from glmlab.quant.validate import CheckpointMeta, HfQuantConfig
+from glmlab.quant.validate import CheckpointMeta
 @given(st.sampled_from(['glmlab.json', 'hf_quant_config.json']), st.data())
 def test_side_file_refused(sandbox, checkpoint, name, data):
     "glmlab.json (which recipe made the checkpoint) and hf_quant_config.json (what modelopt says it did): malformed files and fields."

@@ -9,7 +9,7 @@ from pathlib import Path
 # resolve_ip_for_localhost) and binds there. Read when ray is first imported, so before anything imports it.
 os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')
 import pytest
-from conftest import ROOT, SERVERS
+from conftest import SERVERS
 from glmlab.core.settings import GlmlabError
 from glmlab.lab.cluster import HW_LABEL, hw_slot, RayBackend
 from glmlab.lab.sweep import run_sweep, read_manifest
@@ -87,3 +87,25 @@ def test_a_node_killed_mid_task_fails_only_its_configuration(cluster, tmp_path):
     again = {x['config_id']: x for x in run_sweep(m, runs_dir=tmp_path / 'runs', any_notebook=True, progress=False, backend=RayBackend())}
     assert again['b']['status'] == 'done' and again['b']['started'] != mans['b']['started'], again['b']
     assert (again['c']['started'], again['h']['started']) == (mans['c']['started'], mans['h']['started'])   # only it was redone
+
+def test_ctrl_c_cancels_the_tasks_and_marks_them_interrupted(cluster, tmp_path):
+    "SIGINT to the driver while 8x-b200's task waits: that task is cancelled (its node's slot is free again) and marked interrupted, the finished ones stay done, and a re-run redoes only it."
+    import signal, ray
+    flag = tmp_path / 'slow'; flag.write_text('wait')
+    m = dict(run_id='i', notebook=str(_notebook(tmp_path / 'where.ipynb', flag)), configs=CONFIGS)
+    def ctrl_c():   # once the others are back and 8x-b200's task is waiting on the flag
+        deadline = time.time() + 120
+        while time.time() < deadline and not all((tmp_path / 'runs/i' / x / 'where.json').exists() for x in ('c', 'h')): time.sleep(0.5)
+        time.sleep(2); os.kill(os.getpid(), signal.SIGINT)
+    t = threading.Thread(target=ctrl_c); t.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(m, runs_dir=tmp_path / 'runs', any_notebook=True, progress=False, backend=RayBackend())
+    t.join()
+    first = {c['id']: read_manifest(tmp_path / 'runs/i' / c['id'] / 'manifest.json') for c in CONFIGS}
+    assert {k: v['status'] for k, v in first.items()} == {'c': 'done', 'h': 'done', 'b': 'interrupted'}, {k: (v['status'], v['error']) for k, v in first.items()}
+    slot, deadline = hw_slot('8x-b200'), time.time() + 30
+    while time.time() < deadline and ray.available_resources().get(slot, 0) < 1: time.sleep(0.5)
+    assert ray.available_resources().get(slot, 0) == 1, ray.available_resources()   # the task no longer holds its node
+    flag.unlink()
+    again = {x['config_id']: x for x in run_sweep(m, runs_dir=tmp_path / 'runs', any_notebook=True, progress=False, backend=RayBackend())}
+    assert again['b']['status'] == 'done' and (again['c']['started'], again['h']['started']) == (first['c']['started'], first['h']['started']), again

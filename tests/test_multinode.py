@@ -2,20 +2,18 @@
 here (the tiny-glm4 proxy with PP=2 as two "nodes": two processes on 127.0.0.1, one core each), the group's failure
 paths, and the Kubernetes manifests of the same plans validated offline (core kinds with kubernetes-validate,
 the LeaderWorkerSet against its CRD's schema, kept in tests/data/k8s with its source)."""
-import json, re, shlex, signal, subprocess, sys, time
-from pathlib import Path
+import json, re, shlex, subprocess, sys, time
 import pytest, requests, yaml
 from conftest import ROOT, glmlab, group_members, SERVERS
-from glmlab.core.settings import GlmlabError
 from glmlab.serving.serve import serve_command, node_commands, command_line
-from glmlab.serving.server import ServerGroup, ServerError, free_port, harvest, cpu_core_sets
+from glmlab.serving.server import ServerGroup, ServerError, harvest
 from glmlab.serving.k8s import k8s_manifests
 
 def _plan(proxy, **kw):
     cmd = serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(proxy), nodes=2, max_model_len=512, cpu_kv_cache_space_gib=1)
     return cmd, node_commands(cmd, head='127.0.0.1', **kw)
 
-def _here(n): return [{'VLLM_CPU_OMP_THREADS_BIND': c, 'GLOO_SOCKET_IFNAME': 'lo'} for c in cpu_core_sets(n)]
+def _here(n): return ServerGroup.local_env(n)
 
 def _gone(group): return [s.pgid for s in group.servers if s.pgid and group_members(s.pgid)]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 import yaml
 from pydantic import BeforeValidator, Field, RootModel, model_validator
-from .settings import GlmlabError, invalid, short_repr, settings, Schema, checked, PositiveWhole, Fraction
+from .settings import GlmlabError, invalid, short_repr, settings, Schema, checked, PositiveWhole, Fraction, Text
 
 # %% auto #0
 __all__ = ['DATA_SCHEMAS', 'GiB', 'data_path', 'read_yaml', 'read_json', 'load_yaml', 'HardwareFile', 'RecipesFile',
@@ -53,7 +53,6 @@ def load_yaml(name:str) -> dict:
     return d
 
 # %% ../../nbs/01_core.data.ipynb #8850ca7c
-_Text = Annotated[str, Field(min_length=1, max_length=2000)]
 _Amount = Annotated[float, Field(ge=0, le=1e9)]
 
 def _flatten(rules):
@@ -64,11 +63,11 @@ def _flatten(rules):
     return out
 
 class _Interconnect(Schema):
-    kind: _Text
+    kind: Text
     gbs: _Amount
 
 class _Device(Schema):
-    name: _Text
+    name: Text
     memory_gib: Annotated[float, Field(gt=0, le=1e6)]
     usable_memory_gib: Annotated[float, Field(gt=0, le=1e6)] | None = None
     bandwidth_gbs: Annotated[float, Field(gt=0, le=1e6)]
@@ -77,12 +76,12 @@ class _Device(Schema):
     compute_capability: Annotated[str, Field(pattern=r'^\d+\.\d+$')] | None
     unified_memory: bool
     interconnect: _Interconnect
-    sources: list[_Text] = []
+    sources: list[Text] = []
 
 _Count = Annotated[int, Field(strict=True, ge=1, le=65536)]
 
 class _Profile(Schema):
-    device: _Text
+    device: Text
     gpus_per_node: _Count
     nodes: _Count = 1   # nodes of the profile's own deployment
     max_nodes: _Count | Literal['any']
@@ -104,11 +103,11 @@ class HardwareFile(Schema):
         return self
 
 class _Rule(Schema):
-    pattern: _Text
-    format: _Text
+    pattern: Text
+    format: Text
 
 class _Recipe(Schema):
-    description: _Text
+    description: Text
     tag: Annotated[str, Field(pattern=r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')] | None = None
     kv_cache: Literal['bf16', 'fp8']
     rules: Annotated[list[_Rule], BeforeValidator(_flatten), Field(min_length=1)]
@@ -116,9 +115,9 @@ class _Recipe(Schema):
 
 class RecipesFile(Schema):
     "data/recipes.yaml: what no rule may quantize is stored as, and each recipe's ordered rules."
-    stored_as: dict[Literal['norm', 'bias', 'router', 'buffer'], _Text]
-    quantizable: list[_Text]
-    kv_scales_per_layer: list[_Text]
+    stored_as: dict[Literal['norm', 'bias', 'router', 'buffer'], Text]
+    quantizable: list[Text]
+    kv_scales_per_layer: list[Text]
     recipes: dict[str, _Recipe]
     @model_validator(mode='after')
     def _known_formats(self):
@@ -132,14 +131,14 @@ class RecipesFile(Schema):
 
 class _Format(Schema):
     value_bits: Annotated[int, Field(strict=True, ge=1, le=64)]
-    stored_dtype: _Text
-    tensor_core: _Text | None = None
-    tensor_scales: list[_Text] = []
+    stored_dtype: Text
+    tensor_core: Text | None = None
+    tensor_scales: list[Text] = []
     values_per_element: Annotated[int, Field(strict=True, ge=1, le=8)] = 1
     block_size: PositiveWhole | None = None
     block_scale_bytes: PositiveWhole | None = None
-    block_scale_name: _Text | None = None
-    block_scale_dtype: _Text | None = None
+    block_scale_name: Text | None = None
+    block_scale_dtype: Text | None = None
     block_scale_max: Annotated[float, Field(gt=0)] | None = None
     e2m1_values: list[float] | None = None
 
@@ -148,17 +147,17 @@ class FormatsFile(RootModel[dict[str, _Format]]):
 
 class _Sourced(Schema):
     value: _Amount
-    source: _Text
+    source: Text
 
 class _UtilizationDefault(Schema):
-    versions: _Text
+    versions: Text
     value: Fraction
-    source: _Text
+    source: Text
 
 class _BlockSize(Schema):
     default: PositiveWhole
     mla: PositiveWhole
-    source: _Text
+    source: Text
 
 class VllmFile(Schema):
     "data/vllm.yaml: vLLM's budget parameters, each with its source."
@@ -171,36 +170,38 @@ class VllmFile(Schema):
     multi_node: dict[str, _Sourced]
 
 class _Published(Schema):
-    repo: _Text
+    repo: Text
     kv_cache: Literal['auto', 'fp8']
 
 class _Flag(Schema):
-    means: _Text
+    means: Text
     checked: Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')]
     until: str | None = None
 
 class _Kubernetes(Schema):
-    image: _Text
+    image: Text
     port: Annotated[int, Field(strict=True, ge=1, le=65535)]
-    gpu_resource: _Text
+    gpu_resource: Text
     api_key_secret: Annotated[str, Field(pattern=r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')]
     ready_failure_threshold: PositiveWhole
-    run_image: _Text
+    lws_name_max_under_kueue: PositiveWhole
+    run_image: Text
     results_claim: Annotated[str, Field(pattern=r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')]
     job_cpus: PositiveWhole
-    gpu_product_label: _Text
-    gpu_products: dict[str, _Text]
+    gpu_product_label: Text
+    gpu_products: dict[str, Text]
 
 class ServingFile(Schema):
     "data/serving.yaml: published checkpoints per (model, recipe), GLM's flags and the commands glmlab must reproduce."
     checkpoints: dict[str, dict[str, _Published]]
     mtp_draft_tokens: Annotated[int, Field(strict=True, ge=1, le=64)]
-    glm_flags: dict[str, dict[str, _Text]]
+    glm_flags: dict[str, dict[str, Text]]
     published: dict[str, dict]
     hardware_settings: dict[str, dict]
     flags: dict[Annotated[str, Field(pattern=r'^--[a-z0-9-]+(\.[a-z_]+)?$')], _Flag]
     kubernetes: _Kubernetes
-    multi_node_warnings: list[_Text]
+    multi_node_warnings: list[Text]
+    ports: dict[Literal['master', 'data_parallel_rpc', 'ray'], Annotated[int, Field(strict=True, ge=1, le=65535)]]
 
 DATA_SCHEMAS = dict(hardware=HardwareFile, recipes=RecipesFile, formats=FormatsFile, vllm=VllmFile, serving=ServingFile)
 

@@ -12,7 +12,7 @@ from typing import Annotated, Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # %% auto #0
-__all__ = ['Whole', 'PositiveWhole', 'Fraction', 'GlmlabError', 'invalid', 'short_repr', 'safe_name', 'is_whole', 'whole',
+__all__ = ['Whole', 'PositiveWhole', 'Fraction', 'Text', 'GlmlabError', 'invalid', 'short_repr', 'safe_name', 'is_whole', 'whole',
            'valid_port', 'inside', 'Schema', 'checked', 'project_root', 'Settings', 'settings']
 
 # %% ../../nbs/00_core.settings.ipynb #92253091
@@ -71,6 +71,7 @@ _BIG = 2**53   # beyond any size glmlab computes with, and the largest integer a
 Whole = Annotated[int, Field(strict=True, ge=0, le=_BIG)]          # a count that may be 0
 PositiveWhole = Annotated[int, Field(strict=True, ge=1, le=_BIG)]  # a size, a count of heads or layers
 Fraction = Annotated[float, Field(strict=True, gt=0, le=1)]        # a share of something, above 0
+Text = Annotated[str, Field(min_length=1, max_length=4096)]         # a name, a path, a sentence: not empty, not a book
 
 def _what(err:dict) -> str:
     msg = err['msg']
@@ -111,20 +112,19 @@ def project_root(start:Path|None=None) -> Path:
     raise GlmlabError("glmlab could not find its project folder (settings.ini and data/); run from the repository or set GLMLAB_ROOT")
 
 # %% ../../nbs/00_core.settings.ipynb #57251183
-_Text = Annotated[str, Field(min_length=1, max_length=4096)]
 _Seconds = Annotated[float, Field(gt=0, le=86400 * 7)]
 
 class Settings(Schema):
     "What each key of `settings.ini` (or its `GLMLAB_<KEY>` variable) may hold. Values are text there, so numbers are parsed, then bounded."
     model_config = ConfigDict(strict=False, extra='forbid', frozen=True, allow_inf_nan=False)
-    data_path: _Text
-    outputs_path: _Text
-    cache_path: _Text
+    data_path: Text
+    outputs_path: Text
+    cache_path: Text
     servers_file: Annotated[str, Field(max_length=4096)] = ''   # empty: no shared servers
-    default_model: _Text
-    default_recipe: _Text
-    default_hardware: _Text
-    server_host: _Text
+    default_model: Text
+    default_recipe: Text
+    default_hardware: Text
+    server_host: Text
     port_range: Annotated[str, Field(pattern=r'^\d{1,5}-\d{1,5}$')]
     server_start_timeout_s: _Seconds
     request_timeout_s: _Seconds

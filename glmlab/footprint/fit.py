@@ -157,9 +157,6 @@ def verdict(d:Deployment) -> Verdict:
     if hw.is_cpu and uses_fp4:
         warnings.append("vLLM has no NVFP4 kernels on CPU: serve the dequantized BF16 twin of the checkpoint here")
     if lay.gpus < hw.gpus_per_node * lay.nodes: warnings.append(f"the layout uses {lay.gpus} of {hw.gpus_per_node * lay.nodes} GPUs")
-    if lay.nodes > 1 and lay.pp > 1 and lay.tp == lay.gpus_per_node and lay.dp == 1: pass   # vLLM's advice: TP in a node, PP across
-    elif lay.nodes > 1 and lay.dp == 1 and lay.pp < lay.nodes and not lay.tp_across_nodes:
-        warnings.append(f"{lay.nodes} nodes but {lay.pp} pipeline stages: some stage spans nodes")
     if s.is_mla and lay.tp > 1 and lay.dcp == 1:
         warnings.append(f"MLA's KV cache is replicated on all {lay.tp} TP ranks; --decode-context-parallel-size shards it")
     return Verdict(fits, tuple(reasons), tuple(warnings))

@@ -10,12 +10,14 @@ import json, os, platform, tempfile
 from pathlib import Path
 from ..core.settings import GlmlabError, invalid, inside, settings
 from ..core.data import hardware, hardware_names
-from ..core.store import make_dir, write_atomic
-from .sweep import error_line, hardware_fingerprint
+from ..core.store import make_dir, write_atomic, write_dir
+from ..serving.k8s import k8s_name
+from ..serving.serve import plan_port
+from .sweep import error_line, execute_config, hardware_fingerprint
 
 # %% auto #0
 __all__ = ['HW_LABEL', 'hw_slot', 'node_command', 'cluster_profiles', 'run_on_node', 'write_back', 'RayBackend', 'job_manifest',
-           'kueue_manifests', 'write_k8s_sweep', 'collect']
+           'lws_name', 'lws_manifest', 'kueue_manifests', 'write_k8s_sweep', 'collect']
 
 # %% ../../nbs/26a_lab.cluster.ipynb #e67c3b1d
 HW_LABEL = 'glmlab/hw'   # the node label naming the hardware profile a Ray node (or a Kubernetes node) offers
@@ -29,7 +31,7 @@ def node_command(hardware_name:str, address:str|None=None, node_ip:str='127.0.0.
     if hardware_name not in hardware_names(): raise invalid('--hardware', hardware_name, hardware_names())
     base = ['ray', 'start', '--node-ip-address', node_ip, '--labels', f'{HW_LABEL}={hardware_name}',
             '--resources', json.dumps({hw_slot(hardware_name): 1})]
-    return base + (['--address', address] if address else ['--head', '--port', '6379', '--include-dashboard', 'false'])
+    return base + (['--address', address] if address else ['--head', '--port', str(plan_port('ray')), '--include-dashboard', 'false'])
 
 def cluster_profiles() -> dict[str, int]:
     "The hardware profiles the connected Ray cluster's live nodes offer: `{profile: nodes}`."
@@ -43,14 +45,12 @@ def cluster_profiles() -> dict[str, int]:
 def run_on_node(notebook:bytes, # the notebook's bytes (no shared filesystem)
                 params:dict, kernel:str='glmlab') -> dict:
     "On a node, as a Ray task: papermill `notebook` with `params` into a fresh folder; that folder's files, the status and where it ran."
-    import papermill as pm
     root = Path(settings()['root'])
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); src, out = d / 'in.ipynb', make_dir(d / 'out')
         src.write_bytes(notebook)
         try:
-            pm.execute_notebook(str(src), str(out / 'run.ipynb'), parameters={**params, 'out_dir': str(out)}, kernel_name=kernel,
-                                cwd=str(root / 'nbs' if (root / 'nbs').is_dir() else root), progress_bar=False, log_output=False)
+            execute_config(src, out, params, kernel, cwd=root / 'nbs' if (root / 'nbs').is_dir() else root, progress=False)
             status, error = 'done', None
         except Exception as e: status, error = 'failed', error_line(e)
         files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob('*')) if p.is_file()}
@@ -85,7 +85,11 @@ class RayBackend:
                      resources={hw_slot('cpu'): 1}, runtime_env={'env_vars': env})
 
     def check(self, items):
-        "Stop before anything runs if a configuration names a profile no node offers."
+        "Stop before anything runs if a configuration spans nodes or names a profile no node offers."
+        from glmlab.lab.experiment import config_nodes
+        for cid, p in items:
+            if (n := config_nodes(p)) > 1:
+                raise GlmlabError(f"config {cid}: nodes={n}: the Ray backend runs a configuration on one node; --backend k8s runs it as a LeaderWorkerSet group")
         have = cluster_profiles()
         missing = sorted({p['hardware'] for _, p in items} - set(have))
         if missing:
@@ -121,67 +125,112 @@ class RayBackend:
             raise
 
 # %% ../../nbs/26a_lab.cluster.ipynb #af5a8c78
-def _dns(*parts:str, top:int=63) -> str:
-    import re
-    return re.sub(r'[^a-z0-9]+', '-', '-'.join(parts).lower()).strip('-')[:top].rstrip('-')
+def _k8s() -> dict:
+    from glmlab.core.data import load_yaml
+    return load_yaml('serving')['kubernetes']
+
+def _products(gpu_products:dict|None) -> dict: return {**_k8s()['gpu_products'], **(gpu_products or {})}
+
+def _labels(run_id:str, cid:str, params:dict, queue:str, priority:str|None) -> dict:
+    return {'kueue.x-k8s.io/queue-name': queue, 'glmlab/run-id': k8s_name(run_id), 'glmlab/config-id': k8s_name(cid), HW_LABEL: params['hardware'],
+            **({'kueue.x-k8s.io/priority-class': priority} if priority else {})}
+
+def _sweep_script(run_id:str, cid:str, params:dict, notebook:str) -> str:
+    "The shell lines that run configuration `cid` as the sweep of one configuration, into the results volume."
+    import yaml
+    matrix = yaml.safe_dump(dict(run_id=run_id, notebook=notebook, configs=[dict(id=cid, **params)]), sort_keys=False)
+    return f"cat > /tmp/matrix.yaml <<'GLMLAB_MATRIX'\n{matrix}GLMLAB_MATRIX\nglmlab sweep /tmp/matrix.yaml --runs-dir /results"
+
+def _sweep_pod(name:str, script:str, params:dict, image:str|None, gpu_products:dict|None, results_claim:str|None, shm:bool=False) -> dict:
+    "A pod spec that runs `script` on one node of the configuration's hardware with all its GPUs (and the results volume when `results_claim`)."
+    k8s, hw = _k8s(), hardware(params['hardware'])
+    res = {'cpu': k8s['job_cpus'], **({k8s['gpu_resource']: hw.gpus_per_node} if not hw.is_cpu else {})}
+    c = dict(name=name, image=image or k8s['run_image'], command=['/bin/sh', '-c'], args=[script], resources=dict(requests=res, limits=dict(res)), volumeMounts=[])
+    pod = dict(containers=[c], volumes=[])
+    if results_claim:
+        c['volumeMounts'].append(dict(name='results', mountPath='/results'))
+        pod['volumes'].append(dict(name='results', persistentVolumeClaim=dict(claimName=results_claim)))
+    if shm:   # NCCL and Ray's object store across nodes
+        c['volumeMounts'].append(dict(name='dshm', mountPath='/dev/shm')); pod['volumes'].append(dict(name='dshm', emptyDir=dict(medium='Memory')))
+    if not hw.is_cpu:
+        products = _products(gpu_products)
+        if params['hardware'] not in products: raise invalid('--gpu-product', params['hardware'], f"a value of {k8s['gpu_product_label']} for it (PROFILE=VALUE)")
+        pod['nodeSelector'] = {k8s['gpu_product_label']: products[params['hardware']]}
+    return pod
 
 def job_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab', priority:str|None=None,
                  image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None) -> dict:
     "The `batch/v1` Job that runs configuration `cid` of run `run_id` on a node of its hardware: Kueue's labels, that node type's GPUs, the sweep itself."
-    import yaml
-    from glmlab.core.data import load_yaml
-    k8s = load_yaml('serving')['kubernetes']
-    hw = hardware(params['hardware'])
-    products = {**k8s['gpu_products'], **(gpu_products or {})}
-    matrix = yaml.safe_dump(dict(run_id=run_id, notebook=notebook, configs=[dict(id=cid, **params)]), sort_keys=False)
-    script = f"cat > /tmp/matrix.yaml <<'GLMLAB_MATRIX'\n{matrix}GLMLAB_MATRIX\nglmlab sweep /tmp/matrix.yaml --runs-dir /results"
-    labels = {'kueue.x-k8s.io/queue-name': queue, 'glmlab/run-id': _dns(run_id), 'glmlab/config-id': _dns(cid), HW_LABEL: params['hardware'],
-              **({'kueue.x-k8s.io/priority-class': priority} if priority else {})}
-    res = {'cpu': k8s['job_cpus'], **({k8s['gpu_resource']: hw.gpus_per_node} if not hw.is_cpu else {})}
-    pod = dict(restartPolicy='Never', containers=[dict(name='sweep', image=image or k8s['run_image'], command=['/bin/sh', '-c'], args=[script],
-                                                      resources=dict(requests=res, limits=res), volumeMounts=[dict(name='results', mountPath='/results')])],
-               volumes=[dict(name='results', persistentVolumeClaim=dict(claimName=results_claim or k8s['results_claim']))])
-    if not hw.is_cpu:
-        if params['hardware'] not in products: raise invalid('--gpu-product', params['hardware'], f"a value of {k8s['gpu_product_label']} for it (PROFILE=VALUE)")
-        pod['nodeSelector'] = {k8s['gpu_product_label']: products[params['hardware']]}
-    return dict(apiVersion='batch/v1', kind='Job', metadata=dict(name=_dns('glmlab', run_id, cid), labels=labels),
+    labels = _labels(run_id, cid, params, queue, priority)
+    pod = dict(restartPolicy='Never', **_sweep_pod('sweep', _sweep_script(run_id, cid, params, notebook), params, image, gpu_products, results_claim or _k8s()['results_claim']))
+    return dict(apiVersion='batch/v1', kind='Job', metadata=dict(name=k8s_name('glmlab', run_id, cid), labels=labels),
                 spec=dict(backoffLimit=0, template=dict(metadata=dict(labels=labels), spec=pod)))
 
-def kueue_manifests(profiles:list[str], queue:str='glmlab', namespace:str='default', gpu_products:dict|None=None) -> list[dict]:
+
+# %% ../../nbs/26a_lab.cluster.ipynb #03cc2ed9
+def lws_name(run_id:str, cid:str) -> str:
+    "The LeaderWorkerSet of multi-node configuration `cid`: within Kueue's limit on an LWS name."
+    return k8s_name('glmlab', run_id, cid, queue='kueue')
+
+def lws_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab', priority:str|None=None,
+                 image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None) -> dict:
+    "The LeaderWorkerSet that runs multi-node configuration `cid`: one group of its nodes; the leader heads a Ray cluster the workers join and runs the sweep."
+    from glmlab.lab.experiment import config_nodes
+    ray_port, name = plan_port('ray'), lws_name(run_id, cid)
+    labels = _labels(run_id, cid, params, queue, priority)
+    # An LWS restarts a pod whose container ends, and the whole group with it: when the sweep has written its
+    # results (done or failed), the leader stays, holding the group's nodes until the LWS is deleted.
+    lead = (f"ray start --head --port {ray_port} --disable-usage-stats\n{_sweep_script(run_id, cid, params, notebook)}\n"
+            f"echo 'glmlab: configuration {cid} ended; free its nodes with: kubectl delete leaderworkerset {name}'\nexec sleep infinity")
+    follow = f"until ray start --address \"$LWS_LEADER_ADDRESS:{ray_port}\" --disable-usage-stats --block; do sleep 5; done"
+    leader = _sweep_pod('sweep', lead, params, image, gpu_products, results_claim or _k8s()['results_claim'], shm=True)
+    worker = _sweep_pod('ray-worker', follow, params, image, gpu_products, None, shm=True)
+    return dict(apiVersion='leaderworkerset.x-k8s.io/v1', kind='LeaderWorkerSet', metadata=dict(name=name, labels=labels),
+                spec=dict(replicas=1, startupPolicy='LeaderCreated', leaderWorkerTemplate=dict(
+                    size=config_nodes(params), restartPolicy='RecreateGroupOnPodRestart',
+                    leaderTemplate=dict(metadata=dict(labels={**labels, 'role': 'leader'}), spec=leader),
+                    workerTemplate=dict(metadata=dict(labels={**labels, 'role': 'worker'}), spec=worker))))
+
+def kueue_manifests(profiles:dict[str, int], # {profile: the most nodes of it one configuration needs}
+                    queue:str='glmlab', namespace:str='default', gpu_products:dict|None=None) -> list[dict]:
     "Kueue v1beta2 objects for the profiles a sweep needs: a ResourceFlavor each, one ClusterQueue offering their GPUs, the LocalQueue the Jobs name."
-    from glmlab.core.data import load_yaml
-    k8s = load_yaml('serving')['kubernetes']
-    products = {**k8s['gpu_products'], **(gpu_products or {})}
+    k8s, products = _k8s(), _products(gpu_products)
     flavors, groups = [], []
-    for p in profiles:
+    for p, need in profiles.items():
         hw = hardware(p)
-        flavors.append(dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='ResourceFlavor', metadata=dict(name=_dns(p)),
+        nodes = hw.max_nodes or need   # a profile of "any" nodes: as many as the largest configuration (edit to the cluster's own)
+        flavors.append(dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='ResourceFlavor', metadata=dict(name=k8s_name(p)),
                             spec=dict(nodeLabels={k8s['gpu_product_label']: products[p]} if not hw.is_cpu else {HW_LABEL: p})))
-        gpus = hw.gpus_per_node * (hw.max_nodes or 1)
-        groups.append(dict(name=_dns(p), resources=[dict(name='cpu', nominalQuota=k8s['job_cpus'] * (hw.max_nodes or 1)),
-                                                    dict(name=k8s['gpu_resource'], nominalQuota=0 if hw.is_cpu else gpus)]))
+        groups.append(dict(name=k8s_name(p), resources=[dict(name='cpu', nominalQuota=k8s['job_cpus'] * nodes),
+                                                    dict(name=k8s['gpu_resource'], nominalQuota=0 if hw.is_cpu else hw.gpus_per_node * nodes)]))
     cq = dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='ClusterQueue', metadata=dict(name=queue),
               spec=dict(namespaceSelector={}, resourceGroups=[dict(coveredResources=['cpu', k8s['gpu_resource']], flavors=groups)]))
     lq = dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='LocalQueue', metadata=dict(name=queue, namespace=namespace), spec=dict(clusterQueue=queue))
     return flavors + [cq, lq]
 
 def write_k8s_sweep(matrix, out:Path|str, **kw) -> list[Path]:
-    "Every Job of `matrix` (checked first) and the Kueue objects, one file each under `out`: `kubectl apply -f out` runs the sweep."
+    "Every workload of `matrix` (checked first: a Job per one-node configuration, an LWS per multi-node one) and the Kueue objects, one file each under `out`: `kubectl apply -f out` runs the sweep."
     import yaml
     from glmlab.lab.sweep import load_matrix
-    m = load_matrix(matrix)
-    out = make_dir(out)
-    gp = kw.pop('gpu_products', None)
-    paths = [write_atomic(out / f"job-{_dns(m['run_id'], cid)}.yaml", yaml.safe_dump(job_manifest(m['run_id'], cid, dict(p), m['notebook'], gpu_products=gp, **kw), sort_keys=False))
-             for cid, p in m['configs'].items()]
-    objs = kueue_manifests(sorted({p['hardware'] for p in m['configs'].values()}), kw.get('queue', 'glmlab'), gpu_products=gp)
+    from glmlab.lab.experiment import config_nodes
+    m, out = load_matrix(matrix), make_dir(out)
+    paths, need = [], {}
+    for cid, p in m['configs'].items():
+        n = config_nodes(p)
+        need[p['hardware']] = max(need.get(p['hardware'], 1), n)
+        kind, make = ('lws', lws_manifest) if n > 1 else ('job', job_manifest)
+        obj = make(m['run_id'], cid, dict(p), m['notebook'], **kw)
+        paths.append(write_atomic(out / f"{kind}-{k8s_name(m['run_id'], cid)}.yaml", yaml.safe_dump(obj, sort_keys=False)))
+    objs = kueue_manifests(dict(sorted(need.items())), kw.get('queue', 'glmlab'), gpu_products=kw.get('gpu_products'))
     return [write_atomic(out / 'kueue.yaml', '---\n'.join(yaml.safe_dump(o, sort_keys=False) for o in objs))] + paths
+
 
 # %% ../../nbs/26a_lab.cluster.ipynb #dd61778d
 def collect(results:Path|str, runs_dir:Path|str|None=None, say=print) -> list[str]:
     "Copy finished configurations (done or failed, by a valid manifest) from a copy of the results volume into the runs folder; corrupt ones are said by name and left."
     import shutil
     from glmlab.lab.sweep import read_manifest
+    from glmlab.lab.experiment import config_nodes
     results, runs = Path(results), Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
     if not results.is_dir(): raise invalid('--collect', str(results), 'a folder: a copy of the Jobs\' results volume (<run-id>/<config-id>/manifest.json)')
     got = []
@@ -193,9 +242,7 @@ def collect(results:Path|str, runs_dir:Path|str|None=None, say=print) -> list[st
         dest = inside(runs / rel, runs, 'a collected configuration')
         here = read_manifest(dest / 'manifest.json', say)
         if here.get('ended') and here['ended'] >= (m.get('ended') or ''): continue   # what is here is as new
-        tmp = dest.with_name(f'.{dest.name}.collect')
-        if tmp.exists(): shutil.rmtree(tmp)
-        shutil.copytree(mp.parent, tmp)
-        if dest.exists(): shutil.rmtree(dest)
-        os.replace(tmp, dest); got.append(str(rel))
+        write_dir(dest, lambda tmp, src=mp.parent: shutil.copytree(src, tmp, dirs_exist_ok=True)); got.append(str(rel))
+        if config_nodes(m['parameters']) > 1:   # its group waits, holding its nodes
+            say(f"{rel}: collected; free its nodes with: kubectl delete leaderworkerset {lws_name(*rel.parts)}")
     return got

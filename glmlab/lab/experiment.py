@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from ..core.settings import invalid, is_whole, GlmlabError
 from ..core.store import CacheEntry, file_digest, inputs_key, make_dir, write_csv, write_json
-from ..core.data import hardware_names, recipe_names, recipe, published_recipes
+from ..core.data import hardware, hardware_names, recipe_names, recipe, published_recipes
 from ..quant.proxy import proxy_dir
 from ..quant.quantize import quantize_checkpoint
 from ..quant.dequant import dequantize_checkpoint
-from ..serving.serve import serve_command
+from ..serving.serve import node_commands, serve_command
 from ..serving.predict import probed, weights_held
 from ..serving.server import cpu_core_sets, server_for, serving, share as share_server, unshare
 from .bench import run_bench
@@ -25,8 +25,9 @@ from .regression import regression, lm_eval_commands
 from .roofline import measured_vs_bound
 
 # %% auto #0
-__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'Param', 'default_parameters', 'Checked', 'check_parameters', 'twin_key',
-           'quantized_twin', 'prepared_proxy', 'cpu_servers', 'cpu_server_pair', 'checkpoint_hashes', 'run_experiment']
+__all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'Param', 'default_parameters', 'Checked', 'check_parameters',
+           'config_nodes', 'twin_key', 'quantized_twin', 'prepared_proxy', 'cpu_servers', 'cpu_server_pair',
+           'checkpoint_hashes', 'run_experiment']
 
 # %% ../../nbs/25_lab.experiment.ipynb #7ccae506
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ PARAMETERS = {
     'max_model_len': Param(int, 512, 'a whole number >= input_len + output_len', lo=1),
     'kv_cache_space_gib': Param(int, 1, 'GiB for the CPU KV cache, a whole number >= 1', lo=1),
     'seed': Param(int, 0, 'a whole number >= 0', lo=0),
+    'nodes': Param(int, 0, "nodes to serve on: 0 for the profile's own (data/hardware.yaml), or 1..its max_nodes (1 on cpu)", lo=0),
 }
 CPU_SERVABLE = ('tiny-glm4',)   # vLLM's CPU backend has no sparse (DSA) attention, so tiny-glm5 is not servable here
 
@@ -84,9 +86,16 @@ def check_parameters(p:dict) -> Checked:
         ck = published_recipes(p['model'])
         if p['recipe'] not in ck or p['baseline_recipe'] not in ck:
             raise invalid('parameter model', p['model'], f"a model with published checkpoints for {p['recipe']} and {p['baseline_recipe']} (data/serving.yaml)")
+    if p['hardware'] == 'cpu' and p['nodes'] > 1: raise bad('nodes')   # the CPU experiment's two servers share this machine
+    if (top := hardware(p['hardware']).max_nodes) is not None and p['nodes'] > top: raise bad('nodes')
     if p['num_prompts'] < max(p['concurrency']): raise bad('num_prompts')   # rules between parameters
     if p['max_model_len'] < p['input_len'] + p['output_len']: raise bad('max_model_len')
     return Checked(p)
+
+def config_nodes(p:dict) -> int:
+    "The nodes configuration `p` serves on: its `nodes`, else its profile's (one on cpu)."
+    p = check_parameters(p)
+    return p['nodes'] or hardware(p['hardware']).nodes or 1
 
 # %% ../../nbs/25_lab.experiment.ipynb #9206d7d3
 # What decides a quantized proxy and its BF16 twin, besides the proxy itself: the code that quantizes (with the
@@ -190,7 +199,11 @@ def _run_gpu(p:dict, out:Path, progress:bool) -> dict:
     import pandas as pd
     bench, status = [], {}
     for r in (p['baseline_recipe'], p['recipe']):
-        with server_for(serve_command(p['model'], r, p['hardware'], max_model_len=p['max_model_len'])) as s:
+        cmd = serve_command(p['model'], r, p['hardware'], max_model_len=p['max_model_len'], nodes=config_nodes(p))
+        # Across nodes this node heads a Ray cluster the others have joined (an LWS group's leader, see
+        # glmlab.lab.cluster.lws_manifest): each server in turn places its ranks on them, and they outlive it.
+        if cmd['footprint']['layout']['nodes'] > 1: cmd = dict(cmd, argv=node_commands(cmd, backend='ray')[0]['commands'][-1])
+        with server_for(cmd) as s:
             bench.append(run_bench(s, p['concurrency'], p['num_prompts'], p['input_len'], p['output_len'], p['seed'],
                                    p['hardware'], out / 'bench' / r, progress, recipe=r, model=p['model']))
         write_csv(out / 'bench.csv', pd.concat(bench, ignore_index=True)); _step(out, f'benchmark {r}', status)

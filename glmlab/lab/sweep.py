@@ -19,7 +19,7 @@ from .experiment import check_parameters
 
 # %% auto #0
 __all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep', 'Manifest',
-           'read_manifest', 'Job', 'LocalBackend', 'set_aside', 'error_line']
+           'read_manifest', 'Job', 'execute_config', 'LocalBackend', 'set_aside', 'error_line']
 
 # %% ../../nbs/26_lab.sweep.ipynb #90bf9484
 def _slug(d:dict) -> str:
@@ -152,17 +152,21 @@ class Job:
     man: dict
     t0: float = 0.0
 
+def execute_config(nb:Path, out:Path, params:dict, kernel:str, cwd:Path, progress:bool):
+    "Run notebook `nb` for one configuration with papermill: its parameters and `out_dir` injected, executed into `out/run.ipynb`."
+    import papermill as pm
+    pm.execute_notebook(str(nb), str(Path(out) / 'run.ipynb'), parameters={**params, 'out_dir': str(out)}, kernel_name=kernel,
+                        cwd=str(cwd), progress_bar=progress, log_output=False)
+
 class LocalBackend:
     "Run each configuration here, one after another, with papermill (the default)."
     name = 'local'
     def execute(self, items, start, nb:Path, kernel:str, progress:bool, ctrl_c:list):
         "Yield `(job, status, error, extra)` per configuration as it ends; `start(cid, params)` makes its `Job` (None: skipped)."
-        import papermill as pm
         for cid, params in items:
             if (job := start(cid, params)) is None: continue
             try:
-                pm.execute_notebook(str(nb), str(job.work / 'run.ipynb'), parameters={**params, 'out_dir': str(job.work)}, kernel_name=kernel,
-                                    cwd=str(nb.parent), progress_bar=progress, log_output=False)
+                execute_config(nb, job.work, params, kernel, nb.parent, progress)
                 yield job, 'done', None, {}
             except KeyboardInterrupt:
                 yield job, 'interrupted', 'KeyboardInterrupt', {}; raise

@@ -17,12 +17,10 @@ from .serve import node_commands
 __all__ = ['k8s_name', 'k8s_manifests', 'write_manifests']
 
 # %% ../../nbs/21a_serving.k8s.ipynb #19e849f8
-_LWS_MAX_NAME_UNDER_KUEUE = 39   # Kueue's limit on a LeaderWorkerSet's name (../shared/reference/distributed.md, section 2)
-
 def k8s_name(*parts:str, queue:str|None=None) -> str:
-    "A DNS-1123 name from `parts` (lowercase letters, digits and dashes), within Kueue's limit for a LeaderWorkerSet when `queue` is given."
+    "A DNS-1123 name from `parts` (lowercase letters, digits and dashes, at most 63), within Kueue's limit for a LeaderWorkerSet when `queue` is given."
     name = re.sub(r'[^a-z0-9]+', '-', '-'.join(parts).lower()).strip('-')
-    top = _LWS_MAX_NAME_UNDER_KUEUE if queue else 63
+    top = load_yaml('serving')['kubernetes']['lws_name_max_under_kueue'] if queue else 63
     return name[:top].rstrip('-')
 
 def _shell(argv:list[str], raw:tuple=()) -> str:

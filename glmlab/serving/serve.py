@@ -13,8 +13,7 @@ from ..footprint.budget import Budget
 from ..footprint.fit import footprint
 
 # %% auto #0
-__all__ = ['MASTER_PORT', 'DP_RPC_PORT', 'RAY_PORT', 'checkpoint_for', 'serve_command', 'command_line', 'published_command',
-           'node_commands']
+__all__ = ['checkpoint_for', 'serve_command', 'command_line', 'published_command', 'plan_port', 'node_commands']
 
 # %% ../../nbs/19_serving.serve.ipynb #ff4be37d
 def checkpoint_for(model:str, recipe_name:str) -> dict:
@@ -80,20 +79,24 @@ def published_command(name:str) -> dict:
     return serve_command(p['model'], p['recipe'], p['hardware'], **p.get('settings', {}))
 
 # %% ../../nbs/19_serving.serve.ipynb #37d264a9
-MASTER_PORT, DP_RPC_PORT, RAY_PORT = 29501, 29550, 6379   # vLLM's defaults (ParallelConfig.master_port, data_parallel_rpc_port) and Ray's
+def plan_port(name:str) -> int:
+    "A port a multi-node plan names by default (`master`, `data_parallel_rpc`, `ray`: vLLM's and Ray's defaults, data/serving.yaml)."
+    return load_yaml('serving')['ports'][name]
 
 def node_commands(cmd:dict, # a `serve_command` result
                   backend:str='mp', # 'mp': vLLM's multiprocessing multi-node mode; 'ray': a Ray cluster and one `vllm serve`
                   head:str='$HEAD_IP', # the head node's address, as the other nodes reach it
-                  master_port:int=MASTER_PORT, dp_rpc_port:int=DP_RPC_PORT) -> list[dict]:
+                  master_port:int|None=None, dp_rpc_port:int|None=None) -> list[dict]: # None: vLLM's defaults
     "One entry per node: `node`, `role` ('head' serves the API; 'worker' runs ranks only), `commands` (argv lists, run in order) and `env`."
     if backend not in ('mp', 'ray'): raise invalid('--backend', backend, ['mp', 'ray'])
     l, argv, env = cmd['footprint']['layout'], list(cmd['argv']), dict(cmd['env'])
-    n = l['nodes']
+    n, ray_port = l['nodes'], plan_port('ray')
+    master_port = plan_port('master') if master_port is None else master_port
+    dp_rpc_port = plan_port('data_parallel_rpc') if dp_rpc_port is None else dp_rpc_port
     if backend == 'ray':
         serve = argv + ([] if '--distributed-executor-backend' in argv else ['--distributed-executor-backend', 'ray'])
-        return [dict(node=0, role='head', env=env, commands=[['ray', 'start', '--head', '--port', str(RAY_PORT), '--node-ip-address', head], serve])] + \
-               [dict(node=r, role='worker', env=env, commands=[['ray', 'start', '--address', f'{head}:{RAY_PORT}', '--block']]) for r in range(1, n)]
+        return [dict(node=0, role='head', env=env, commands=[['ray', 'start', '--head', '--port', str(ray_port), '--node-ip-address', head], serve])] + \
+               [dict(node=r, role='worker', env=env, commands=[['ray', 'start', '--address', f'{head}:{ray_port}', '--block']]) for r in range(1, n)]
     if '--distributed-executor-backend' in argv:   # the profile's Ray default gives way to mp across nodes
         k = argv.index('--distributed-executor-backend'); del argv[k:k + 2]
     out = []

@@ -270,6 +270,11 @@ class ServerGroup:
                         for p, e in zip(plan, env)]
         self.start_timeout = float(start_timeout or settings()['server_start_timeout_s'])
 
+    @staticmethod
+    def local_env(n:int) -> list[dict]:
+        "The extra environment of `n` nodes that are processes of this machine: cores of their own, gloo on the loopback."
+        return [{'VLLM_CPU_OMP_THREADS_BIND': c, 'GLOO_SOCKET_IFNAME': 'lo'} for c in cpu_core_sets(n)]
+
     @property
     def head(self) -> VllmServer: return self.servers[0]
     @property
