@@ -11,6 +11,8 @@ from .core.settings import GlmlabError, invalid, settings, valid_port, whole
 from .core.data import hardware_names, load_yaml, recipe
 from .footprint.budget import Budget
 from .footprint.fit import footprint
+from .footprint.kvcache import KV_DTYPES
+from .footprint.observed import calibrate, calibrated
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
 from .lab.experiment import PARAMETERS, quantized_twin, cpu_server_pair, cpu_servers, check_parameters
 from .lab.sweep import run_sweep, load_matrix
@@ -25,8 +27,8 @@ from .serving.k8s import k8s_manifests, write_manifests
 from .lab.cluster import RayBackend, collect, node_command, write_k8s_sweep
 
 # %% auto #0
-__all__ = ['parser', 'cmd_footprint', 'cmd_run', 'prepare_proxies', 'write_report_notebook', 'cmd_sweep', 'cmd_cluster',
-           'cmd_quantize', 'cmd_validate', 'cmd_serve', 'main']
+__all__ = ['parser', 'cmd_footprint', 'cmd_run', 'prepare_proxies', 'write_report_notebook', 'cmd_sweep', 'cmd_calibrate',
+           'cmd_cluster', 'cmd_quantize', 'cmd_validate', 'cmd_serve', 'main']
 
 # %% ../nbs/28_cli.ipynb #f4f5c635
 def _nodes_flags(p):
@@ -46,12 +48,24 @@ def _footprint_parser(sub, s):
     p.add_argument('--ep', action=argparse.BooleanOptionalAction, default=None, help='expert parallelism (default: on for MoE with TP>1)')
     p.add_argument('--mtp', action='store_true', help='load the MTP layer (speculative decoding)')
     p.add_argument('--max-model-len', type=int, help="context length (default: the model's max_position_embeddings, as vLLM)")
-    p.add_argument('--kv-cache-dtype', choices=['auto', 'bf16', 'fp8'], help="KV cache dtype (default: the recipe's)")
+    p.add_argument('--kv-cache-dtype', choices=KV_DTYPES, help="KV cache dtype, vLLM's names (default: the recipe's)")
+    p.add_argument('--max-num-batched-tokens', type=int, help="tokens of vLLM's profiling run (default: vLLM's for the device)")
+    p.add_argument('--max-num-seqs', type=int, help="requests per step; sets the CUDA-graph sizes (default: vLLM's for the device)")
+    p.add_argument('--enforce-eager', action='store_true', help='no CUDA graphs (none of their memory is held back)')
     p.add_argument('--gpu-memory-utilization', type=float, help="fraction of each GPU vLLM may use (default: vLLM's)")
     p.add_argument('--kv-cache-memory-bytes', type=int, help='fixed KV pool per GPU in bytes')
     p.add_argument('--vllm-version', help='vLLM version whose defaults apply')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
     _nodes_flags(p)
+
+def _calibrate_parser(sub, s):
+    p = sub.add_parser('calibrate', help="add your server's vLLM start-up log to the local observations: glmlab footprint then reports the calibrated pool")
+    p.add_argument('log', help='a vLLM start-up log, or a startup_plan JSON file (VLLM_ENABLE_STARTUP_PLAN=1)')
+    p.add_argument('--model', default=s['default_model'], help='the model it served: a name in data/models')
+    p.add_argument('--recipe', default=s['default_recipe'], help="the checkpoint's recipe in data/recipes.yaml")
+    p.add_argument('--hardware', default=s['default_hardware'], help='the hardware profile it ran on')
+    p.add_argument('--flag', action='append', default=[], metavar='NAME=VALUE', help="a vLLM flag the log does not state (vLLM's name, e.g. tensor_parallel_size=4)")
+    p.add_argument('--id', help='the case id (default: from the hardware, model, recipe and file name)')
 
 def _cluster_parser(sub, s):
     p = sub.add_parser('cluster', help='the ray start line for a node of a hardware profile (label and slot the Ray backend routes by)')
@@ -136,15 +150,20 @@ def parser() -> argparse.ArgumentParser:
     s = settings()
     p = _Parser(prog='glmlab', description='Fit, quantize, serve and measure GLM-5.2 (NVFP4): exact footprint math and experiments.')
     sub = p.add_subparsers(dest='command', required=True)
-    _footprint_parser(sub, s); _run_parser(sub, s); _sweep_parser(sub, s); _quantize_parser(sub, s); _validate_parser(sub, s); _serve_parser(sub, s); _cluster_parser(sub, s)
+    _footprint_parser(sub, s); _run_parser(sub, s); _sweep_parser(sub, s); _quantize_parser(sub, s); _validate_parser(sub, s); _serve_parser(sub, s); _cluster_parser(sub, s); _calibrate_parser(sub, s)
     return p
 
 # %% ../nbs/28_cli.ipynb #52ad87d5
 def cmd_footprint(a) -> int:
-    budget = Budget(gpu_memory_utilization=a.gpu_memory_utilization, kv_cache_memory_bytes=a.kv_cache_memory_bytes, vllm_version=a.vllm_version)
+    budget = Budget(gpu_memory_utilization=a.gpu_memory_utilization, kv_cache_memory_bytes=a.kv_cache_memory_bytes, vllm_version=a.vllm_version,
+                    max_num_batched_tokens=a.max_num_batched_tokens, max_num_seqs=a.max_num_seqs, enforce_eager=a.enforce_eager)
     fp = footprint(a.model, a.recipe, a.hardware, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp, dp=a.dp, nodes=a.nodes,
                    tp_across_nodes=a.tp_across_nodes, max_model_len=a.max_model_len, kv_cache_dtype=a.kv_cache_dtype, budget=budget)
+    if (c := calibrated(fp)): fp['calibrated'] = c
     print(json.dumps(fp, indent=1) if a.json else render_footprint(fp))
+    if c and not a.json:
+        print(f"calibrated on your start-up {c['case']}: {c['kv_pool_tokens']:,} KV tokens (modelled {c['modelled_kv_pool_tokens']:,}; "
+              f"{c['shift_bytes'] / 2**30:+.2f} GiB per GPU, as measured there)")
     return 0
 
 def cmd_run(a) -> int:
@@ -202,6 +221,18 @@ def _pair(flag:str, s:str) -> tuple[str, str]:
     "`KEY=VALUE` split, or the one-line error naming the flag."
     if '=' not in s or not s.split('=', 1)[0] or not s.split('=', 1)[1]: raise invalid(flag, s, 'PROFILE=VALUE')
     return tuple(s.split('=', 1))
+
+def cmd_calibrate(a) -> int:
+    "`glmlab calibrate LOG`: the log's case added to outputs/calibration/observations.yaml, its pool beside the model's."
+    import yaml
+    flags = {k: yaml.safe_load(v) for k, v in (_pair('--flag', x) for x in a.flag)}
+    o = calibrate(a.log, a.model, a.recipe, a.hardware, flags=flags, case_id=a.id)
+    from glmlab.footprint.observed import predicted, local_observations_path
+    r = predicted(o)
+    got = r['logged_available_kv_gib']
+    print(f"{o.id}: logged {got if got is not None else '?'} GiB of KV memory per GPU, {r['logged_kv_pool_tokens'] or '?'} tokens; "
+          f"modelled {r['available_kv_gib']:.2f} GiB, {r['kv_pool_tokens']:,} tokens -> {local_observations_path()}")
+    return 0
 
 def cmd_cluster(a) -> int:
     "`glmlab cluster node --hardware PROFILE`: the `ray start` line that makes this machine a node of that profile."
@@ -305,7 +336,7 @@ def main(argv:list[str]|None=None) -> int:
     "Entry point of the `glmlab` command."
     try:
         a = parser().parse_args(argv)
-        return {'footprint': cmd_footprint, 'run': cmd_run, 'sweep': cmd_sweep, 'quantize': cmd_quantize, 'validate': cmd_validate, 'serve': cmd_serve, 'cluster': cmd_cluster}[a.command](a)
+        return {'footprint': cmd_footprint, 'run': cmd_run, 'sweep': cmd_sweep, 'quantize': cmd_quantize, 'validate': cmd_validate, 'serve': cmd_serve, 'cluster': cmd_cluster, 'calibrate': cmd_calibrate}[a.command](a)
     except GlmlabError as e:
         print(f"glmlab: error: {e}", file=sys.stderr)
         return 2

@@ -69,7 +69,7 @@ class _Interconnect(Schema):
 class _Device(Schema):
     name: Text
     memory_gib: Annotated[float, Field(gt=0, le=1e6)]
-    usable_memory_gib: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    vllm_total_mib: Annotated[int, Field(strict=True, gt=0, le=10**9)] | None = None   # the total vLLM reads (torch's), where known
     bandwidth_gbs: Annotated[float, Field(gt=0, le=1e6)]
     tflops: dict[Literal['fp4', 'fp8', 'bf16'], _Amount | None]
     native_fp4: bool
@@ -87,6 +87,7 @@ class _Profile(Schema):
     max_nodes: _Count | Literal['any']
     fabric: _Interconnect
     note: str = ''
+    catalog: bool = True   # in the catalog report (false: the node of a published log, kept for data/observations)
     @model_validator(mode='after')
     def _nodes_available(self):
         if self.max_nodes != 'any' and self.nodes > self.max_nodes: raise invalid('nodes', self.nodes, f"at most max_nodes={self.max_nodes}")
@@ -159,12 +160,39 @@ class _BlockSize(Schema):
     mla: PositiveWhole
     source: Text
 
+_Version = Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')]
+
+class _SchedulerRow(Schema):
+    min_total_gib: _Amount
+    except_name: str|None = None
+    max_num_batched_tokens: PositiveWhole
+    max_num_seqs: PositiveWhole
+
+class _SchedulerDefaults(Schema):
+    source: Text
+    by_device: Annotated[list[_SchedulerRow], Field(min_length=1)]
+
+class _Cudagraphs(Schema):
+    source: Text
+    max_capture_size: PositiveWhole
+    max_capture_size_sm100: PositiveWhole
+    modes: PositiveWhole
+    estimate_subtracted_from: _Version
+
+class _Fitted(Schema):
+    value: _Amount
+    unit: Text
+    fitted_on: Annotated[list[Text], Field(min_length=1)]
+    source: Text
+
 class VllmFile(Schema):
     "data/vllm.yaml: vLLM's budget parameters, each with its source."
     gpu_memory_utilization_default: Annotated[list[_UtilizationDefault], Field(min_length=1)]
-    default_vllm_version: Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')]
+    default_vllm_version: _Version
     block_size: _BlockSize
-    reserves: dict[str, _Sourced]
+    scheduler_defaults: _SchedulerDefaults
+    cudagraphs: _Cudagraphs
+    fitted: dict[Literal['activation_bytes_per_token_hidden', 'non_torch_gib', 'cudagraph_mib_per_graph'], _Fitted]
     unified_memory: dict[str, _Sourced]
     cpu: dict[str, _Sourced]
     multi_node: dict[str, _Sourced]
@@ -251,7 +279,7 @@ class Hardware:
     sources: tuple = ()
     note: str = ''
 
-    usable_memory_gib: float|None = None # per device as nvidia-smi and vLLM see it, where known
+    vllm_total_mib: int|None = None # per device: the total vLLM reads (torch's `mem_get_info`), where known
 
     @property
     def count(self) -> int: return self.gpus_per_node * self.nodes   # GPUs of the profile's own deployment
@@ -259,8 +287,8 @@ class Hardware:
     def memory_bytes(self) -> int: return int(self.memory_gib * GiB)
     @property
     def usable_memory_bytes(self) -> int:
-        "Device memory as torch and vLLM see it (the marketing figure where it is not known)."
-        return int((self.usable_memory_gib or self.memory_gib) * GiB)
+        "Device memory as vLLM reads it, the total it multiplies by `--gpu-memory-utilization` (the marketing figure where it is not known)."
+        return self.vllm_total_mib * 2**20 if self.vllm_total_mib else int(self.memory_gib * GiB)
     @property
     def total_memory_bytes(self) -> int: return self.memory_bytes * self.count
     @property
@@ -276,7 +304,7 @@ def hardware(name:str) -> Hardware:
     dev = hw['devices'][prof['device']]
     return Hardware(name=name, device=prof['device'], device_name=dev['name'], gpus_per_node=prof['gpus_per_node'], nodes=prof.get('nodes', 1),
                     max_nodes=None if prof['max_nodes'] == 'any' else prof['max_nodes'], fabric=dict(prof['fabric']),
-                    usable_memory_gib=dev.get('usable_memory_gib'),
+                    vllm_total_mib=dev.get('vllm_total_mib'),
                     memory_gib=dev['memory_gib'], bandwidth_gbs=dev['bandwidth_gbs'], tflops=dict(dev['tflops']),
                     native_fp4=dev['native_fp4'], compute_capability=dev['compute_capability'],
                     unified_memory=dev['unified_memory'], interconnect=dict(dev['interconnect']),

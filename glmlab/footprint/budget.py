@@ -12,7 +12,8 @@ from ..core.settings import invalid, whole
 from ..core.data import GiB, Hardware, vllm_params
 
 # %% auto #0
-__all__ = ['RESERVES', 'default_gpu_memory_utilization', 'Budget', 'GpuMemory']
+__all__ = ['RESERVES', 'default_gpu_memory_utilization', 'scheduler_defaults', 'cudagraph_capture_sizes', 'cudagraph_count',
+           'cudagraphs_estimated', 'activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'Budget', 'GpuMemory']
 
 # %% ../../nbs/09_footprint.budget.ipynb #d267c41a
 def _version(v:str) -> tuple:
@@ -32,36 +33,96 @@ def default_gpu_memory_utilization(vllm_version:str|None=None) -> float:
         if _in_range(v, row['versions']): return row['value']
     raise invalid('--vllm-version', v, 'a version like 0.32.0')
 
+# %% ../../nbs/09_footprint.budget.ipynb #993f7d7e
+def scheduler_defaults(hw:Hardware) -> tuple[int, int]:
+    "vLLM's default `(--max-num-batched-tokens, --max-num-seqs)` for `vllm serve` on `hw`'s device: larger on devices of more memory, except the A100."
+    for row in vllm_params()['scheduler_defaults']['by_device']:
+        if hw.usable_memory_bytes >= row['min_total_gib'] * GiB and not (row.get('except_name') and row['except_name'] in hw.device_name.lower()):
+            return row['max_num_batched_tokens'], row['max_num_seqs']
+    raise invalid('data/vllm.yaml: scheduler_defaults.by_device', hw.device, 'a last row with min_total_gib: 0')
+
+def cudagraph_capture_sizes(max_num_seqs:int, max_num_batched_tokens:int, decode_query_len:int=1, compute_capability:str|None=None) -> list[int]:
+    "The batch sizes (tokens) vLLM captures CUDA graphs for when none are given, as `VllmConfig._set_cudagraph_sizes` picks them."
+    c = vllm_params()['cudagraphs']
+    ceiling = c['max_capture_size_sm100'] if (compute_capability or '').startswith('10.') else c['max_capture_size']
+    top = min(max_num_seqs * decode_query_len * 2, ceiling, max_num_batched_tokens)
+    grid = lambda n: [i for i in (1, 2, 4) if i <= n] + list(range(8, min(n + 1, 256), 8)) + list(range(256, n + 1, 16))
+    sizes = grid(top) + ([max_num_batched_tokens] if max_num_batched_tokens <= top else [])
+    if decode_query_len > 1:   # uniform decode batches: request counts times the query length
+        reqs = min(max_num_seqs, ceiling)
+        sizes += [n * decode_query_len for n in sorted(set(grid(reqs) + [reqs])) if n * decode_query_len <= min(top, max_num_batched_tokens)]
+    elif max_num_seqs <= top: sizes.append(max_num_seqs)
+    return sorted(set(s for s in sizes if s <= max_num_batched_tokens))
+
+def cudagraph_count(max_num_seqs:int, max_num_batched_tokens:int, decode_query_len:int=1, compute_capability:str|None=None) -> int:
+    "Graphs vLLM captures by default: one per capture size in each mode of `FULL_AND_PIECEWISE`."
+    return vllm_params()['cudagraphs']['modes'] * len(cudagraph_capture_sizes(max_num_seqs, max_num_batched_tokens, decode_query_len, compute_capability))
+
+def cudagraphs_estimated(vllm_version:str|None=None) -> bool:
+    "Whether `vllm_version` takes its CUDA-graph estimate out of the KV pool by default (`VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS`)."
+    p = vllm_params()
+    return _in_range(vllm_version or p['default_vllm_version'], '>=' + p['cudagraphs']['estimate_subtracted_from'])
+
+def _fitted(key:str) -> float: return vllm_params()['fitted'][key]['value']
+
+def activation_peak_bytes(max_num_batched_tokens:int, hidden:int) -> int:
+    "The profiling run's transient peak: a fitted number of bytes per batched token per hidden unit."
+    return int(_fitted('activation_bytes_per_token_hidden') * max_num_batched_tokens * hidden)
+
+def non_torch_bytes() -> int:
+    "Memory the worker takes after its start-up snapshot outside the weights and the activation peak (fitted, per GPU)."
+    return int(_fitted('non_torch_gib') * GiB)
+
+def cudagraph_bytes(graphs:int) -> int:
+    "vLLM's CUDA-graph estimate for `graphs` captures (fitted, per graph)."
+    return int(_fitted('cudagraph_mib_per_graph') * graphs * 2**20)
+
+
 # %% ../../nbs/09_footprint.budget.ipynb #3d0c699e
 @dataclass(frozen=True, kw_only=True)
 class Budget:
-    "vLLM's memory knobs for one deployment; `None` means vLLM's (or glmlab's documented) default."
+    "vLLM's memory knobs for one deployment, with vLLM's names; `None` means vLLM's default (or glmlab's fitted term)."
     gpu_memory_utilization: float|None = None # fraction of each GPU vLLM may use
     kv_cache_memory_bytes: int|None = None # fixed KV pool per GPU, overrides the arithmetic
-    activation_peak_bytes: int|None = None
+    max_num_batched_tokens: int|None = None # tokens of the profiling run (None: vLLM's default for the device)
+    max_num_seqs: int|None = None # requests per step (None: vLLM's default for the device); sets the CUDA-graph sizes
+    enforce_eager: bool = False # no CUDA graphs
+    num_speculative_tokens: int|None = None # draft tokens per step with MTP (None: data/serving.yaml's)
+    estimate_cudagraphs: bool|None = None # VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS (None: on from v0.21)
+    activation_peak_bytes: int|None = None # measured terms, to replace the fitted ones
     non_torch_bytes: int|None = None
     cudagraph_bytes: int|None = None
     block_size: int|None = None # tokens per KV block
     vllm_version: str|None = None
     cpu_kv_cache_space_gib: float|None = None # VLLM_CPU_KVCACHE_SPACE, for the CPU backend
 
-    def resolved(self, hw:Hardware, mla:bool, wide_ep:bool=False) -> dict:
-        "Every knob with its value for `hw` (defaults filled in); `wide_ep`: an expert-parallel group of DP ranks across nodes (DeepEP's NVSHMEM heap)."
-        p, r = vllm_params(), vllm_params()['reserves']
+    def resolved(self, hw:Hardware, mla:bool, wide_ep:bool=False,
+                 hidden:int=0, # the model's hidden size (the activation peak scales with it)
+                 decode_query_len:int=1, # 1 + draft tokens per step (MTP)
+                ) -> dict:
+        "Every knob with its value for `hw` (defaults filled in), each reserve by its formula; `wide_ep`: an expert-parallel group of DP ranks across nodes (DeepEP's NVSHMEM heap)."
+        p = vllm_params()
         util = self.gpu_memory_utilization if self.gpu_memory_utilization is not None else default_gpu_memory_utilization(self.vllm_version)
         if isinstance(util, bool) or not isinstance(util, (int, float)) or not 0 < util <= 1: raise invalid('--gpu-memory-utilization', util, 'a fraction in (0, 1]')
-        whole('--kv-cache-memory-bytes', self.kv_cache_memory_bytes); whole('--block-size', self.block_size)
+        for flag, v in (('--kv-cache-memory-bytes', self.kv_cache_memory_bytes), ('--block-size', self.block_size),
+                        ('--max-num-batched-tokens', self.max_num_batched_tokens), ('--max-num-seqs', self.max_num_seqs)): whole(flag, v)
         gpu = not hw.is_cpu
-        pick = lambda v, key: v if v is not None else (int(r[key]['value'] * GiB) if gpu else 0)
+        tokens, seqs = scheduler_defaults(hw)
+        tokens, seqs = self.max_num_batched_tokens or tokens, self.max_num_seqs or seqs
+        graphs = 0 if self.enforce_eager or not gpu else cudagraph_count(seqs, tokens, decode_query_len, hw.compute_capability)
+        applied = self.estimate_cudagraphs if self.estimate_cudagraphs is not None else cudagraphs_estimated(self.vllm_version)
+        pick = lambda given, formula: given if given is not None else (formula if gpu else 0)
         return dict(gpu_memory_utilization=util, kv_cache_memory_bytes=self.kv_cache_memory_bytes,
-                    activation_peak_bytes=pick(self.activation_peak_bytes, 'activation_peak_gib'),
-                    non_torch_bytes=pick(self.non_torch_bytes, 'non_torch_gib'),
-                    cudagraph_bytes=pick(self.cudagraph_bytes, 'cudagraph_gib'),
+                    max_num_batched_tokens=tokens, max_num_seqs=seqs, cudagraphs=graphs, cudagraph_estimate_applied=bool(applied and graphs),
+                    activation_peak_bytes=pick(self.activation_peak_bytes, activation_peak_bytes(tokens, hidden)),
+                    non_torch_bytes=pick(self.non_torch_bytes, non_torch_bytes()),
+                    cudagraph_bytes=pick(self.cudagraph_bytes, cudagraph_bytes(graphs)) if applied else 0,
                     nvshmem_heap_bytes=int(p['multi_node']['nvshmem_heap_gib']['value'] * GiB) if wide_ep and gpu else 0,
                     block_size=self.block_size or p['block_size']['mla' if mla and gpu else 'default'],
                     cpu_kv_cache_space_bytes=int((self.cpu_kv_cache_space_gib if self.cpu_kv_cache_space_gib is not None
                                                   else p['cpu']['kv_cache_space_gib']['value']) * GiB),
                     os_reserve_bytes=int(p['unified_memory']['os_reserve_gib']['value'] * GiB) if hw.unified_memory and gpu else 0)
+
 
 # %% ../../nbs/09_footprint.budget.ipynb #2c3bcd39
 RESERVES = ('activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'nvshmem_heap_bytes')   # what vLLM holds back before the KV cache

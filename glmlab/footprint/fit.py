@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 from ..core.settings import GlmlabError, invalid, is_whole, settings
-from ..core.data import Hardware, hardware, recipe, recipe_names, published_recipes
+from ..core.data import Hardware, hardware, load_yaml, recipe, recipe_names, published_recipes
 from .spec import ModelSpec, model_spec
 from .params import params_by_component, params_total, params_active
 from .formats import human_bytes
@@ -76,7 +76,8 @@ class Deployment:
     @cached_property
     def knobs(self) -> dict:
         lay = self.layout
-        return self.budget.resolved(self.hw, self.spec.is_mla, wide_ep=lay.dp > 1 and lay.ep and lay.nodes > 1)
+        return self.budget.resolved(self.hw, self.spec.is_mla, wide_ep=lay.dp > 1 and lay.ep and lay.nodes > 1, hidden=self.spec.hidden,
+                                    decode_query_len=1 + ((self.budget.num_speculative_tokens or load_yaml('serving')['mtp_draft_tokens']) if lay.mtp else 0))
     @cached_property
     def gpus(self) -> tuple[GpuMemory, ...]:
         "Each GPU's memory, stage by stage, TP rank by rank."

@@ -13,18 +13,20 @@ from .spec import ModelSpec
 from .placement import Layout, check_layout, stage_layers, kv_heads_on_rank
 
 # %% auto #0
-__all__ = ['KV_DTYPES', 'kv_dtype_of', 'attention_bytes_per_token_layer', 'indexer_bytes_per_token_layer', 'kv_bytes_per_token',
-           'kv_bytes_per_token_per_gpu']
+__all__ = ['VLLM_KV_CACHE_DTYPES', 'KV_DTYPES', 'kv_dtype_of', 'attention_bytes_per_token_layer', 'indexer_bytes_per_token_layer',
+           'kv_bytes_per_token', 'kv_bytes_per_token_per_gpu']
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #a69ca117
 _DTYPE_BYTES = {'bf16': 2, 'fp8': 1}
-KV_DTYPES = ('auto', 'bf16', 'fp8')
+# `--kv-cache-dtype` as vLLM names it, and the cache dtype each means here ('auto': the model's, BF16)
+VLLM_KV_CACHE_DTYPES = {'auto': 'bf16', 'bf16': 'bf16', 'bfloat16': 'bf16', 'fp8': 'fp8', 'fp8_e4m3': 'fp8', 'fp8_e5m2': 'fp8', 'fp8_ds_mla': 'fp8'}
+KV_DTYPES = tuple(VLLM_KV_CACHE_DTYPES)
 _SCALE_BLOCK = 128   # vLLM's fp8_ds_mla and indexer caches: one FP32 scale per 128 FP8 values [code]
 
 def kv_dtype_of(kv_cache_dtype:str) -> str:
-    "The cache dtype behind a `--kv-cache-dtype` value: `auto` is the model's dtype (BF16), as in vLLM."
-    if kv_cache_dtype not in KV_DTYPES: raise invalid('--kv-cache-dtype', kv_cache_dtype, KV_DTYPES)
-    return 'bf16' if kv_cache_dtype == 'auto' else kv_cache_dtype
+    "The cache dtype behind a `--kv-cache-dtype` value, with vLLM's names: `auto` is the model's dtype (BF16); the FP8 variants are one byte."
+    if kv_cache_dtype not in VLLM_KV_CACHE_DTYPES: raise invalid('--kv-cache-dtype', kv_cache_dtype, KV_DTYPES)
+    return VLLM_KV_CACHE_DTYPES[kv_cache_dtype]
 
 def attention_bytes_per_token_layer(s:ModelSpec, kv_dtype:str) -> int:
     "Bytes of one token in one layer's attention cache, unsharded."

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from ..core.settings import settings
 from ..core.store import write_atomic, write_json
-from ..core.data import hardware_names, published_recipes
+from ..core.data import load_yaml, published_recipes
 from .params import COMPONENTS
 from .formats import human_bytes
 from .fit import footprint
@@ -126,7 +126,7 @@ def plot_fit_matrix(fps:list[dict], ax=None):
 def catalog(model:str|None=None, recipes:tuple|None=None, hardware:tuple|None=None, **kw) -> list[dict]:
     "Footprints of `model` (settings.ini's default) under each recipe (those of its published checkpoints) on each hardware profile (the GPU ones)."
     model = model or settings()['default_model']
-    hw = hardware or tuple(h for h in hardware_names() if h != 'cpu')
+    hw = hardware or tuple(h for h, p in load_yaml('hardware')['profiles'].items() if h != 'cpu' and p.get('catalog', True))
     return [footprint(model, r, h, **kw) for r in recipes or published_recipes(model) for h in hw]
 
 def fit_rows(fps:list[dict]) -> list[dict]:

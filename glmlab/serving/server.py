@@ -14,9 +14,9 @@ from ..core.settings import GlmlabError, invalid, is_whole, settings, short_repr
 from ..core.store import make_dir, write_json
 
 # %% auto #0
-__all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'free_port', 'harvest', 'VllmServer', 'group_members',
-           'server_for', 'ServerGroup', 'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'pid_alive', 'share',
-           'unshare', 'shared_server']
+__all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'free_port', 'VllmServer', 'group_members', 'server_for',
+           'ServerGroup', 'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'pid_alive', 'share', 'unshare',
+           'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -52,25 +52,7 @@ def free_port(host:str='127.0.0.1') -> int:
     raise GlmlabError(f"port_range={lo}-{hi}: no free port on {host}; free one or widen port_range in settings.ini")
 
 # %% ../../nbs/20_serving.server.ipynb #dff32168
-_FACTS = {
-    'vllm_version': (r'version (\d+\.\d+\.\d+)', str),
-    'kv_cache_tokens': (r'KV cache size: ([\d,]+) tokens', lambda s: int(s.replace(',', ''))),
-    'max_concurrency_len': (r'Maximum concurrency for ([\d,]+) tokens per request', lambda s: int(s.replace(',', ''))),
-    'max_concurrency': (r'Maximum concurrency for [\d,]+ tokens per request: ([\d.]+)x', float),
-    'weights_gib': (r'Model loading took ([\d.]+) GiB memory', float),
-    'checkpoint_gib': (r'Checkpoint size: ([\d.]+) GiB', float),
-    'cpu_kv_cache_gib': (r'Explicitly set \(([\d.]+)/[\d.]+\) GiB for KV cache', float),
-    'attention_backend': (r'Using ([\w.]+) (?:attention )?backend', str),
-    'moe_backend': (r'Using (\w+) MoE backend', str),
-}
-
-def harvest(log:str) -> dict:
-    "Facts from a vLLM start-up log (the last occurrence of each); absent facts are left out."
-    out = {}
-    for k, (pat, conv) in _FACTS.items():
-        m = re.findall(pat, log)
-        if m: out[k] = conv(m[-1])
-    return out
+from ..footprint.observed import harvest   # the one reader of vLLM's start-up logs (footprint.observed)
 
 # %% ../../nbs/20_serving.server.ipynb #d12564c8
 class VllmServer:
