@@ -7,7 +7,7 @@ from conftest import ROOT, glmlab, SERVERS
 def test_issue_example_shows_components_and_gpus():
     r = glmlab('footprint', '--model', 'glm-5.2', '--recipe', 'nvfp4-glm', '--hardware', '8x-rtx-pro-6000')
     assert r.returncode == 0, r.stderr
-    for text in ('routed_experts', '407.69 GB', '464.12 GB', 'kv_pool_tokens', '488,384', 'DOES NOT FIT', '--decode-context-parallel-size 4'):
+    for text in ('routed_experts', '407.69 GB', '464.12 GB', 'kv_pool_tokens', '468,288', 'DOES NOT FIT', '--decode-context-parallel-size 4'):
         assert text in r.stdout, text
     assert r.stdout.count('58.28 GB') == 8   # one row per GPU
 
@@ -26,7 +26,11 @@ def test_layout_flags_change_the_answer():
     assert j['fits'] and j['layout']['dcp'] == 4 and j['per_gpu'][0]['kv_bytes_per_token'] == -(-53_940 // 4), (j['fits'], j['per_gpu'][0])
     eager = json.loads(glmlab('footprint', '--hardware', '8x-rtx-pro-6000', '--dcp', '4', '--enforce-eager', '--max-num-batched-tokens', '2048', '--json').stdout)
     g, e = j['per_gpu'][0], eager['per_gpu'][0]   # vLLM's memory flags move the pool: no graphs, a smaller profiling run
-    assert e['cudagraph_bytes'] == 0 and abs(e['activation_peak_bytes'] * 4 - g['activation_peak_bytes']) <= 4 and e['kv_pool_tokens'] > g['kv_pool_tokens'], (g, e)
+    from glmlab.footprint.budget import activation_peak_bytes
+    from glmlab.footprint.spec import model_spec
+    s = model_spec('glm-5.2')
+    assert e['cudagraph_bytes'] == 0 and e['activation_peak_bytes'] == activation_peak_bytes(2048, s.hidden, 1024, s.vocab) < g['activation_peak_bytes'], (g, e)
+    assert e['kv_pool_tokens'] > g['kv_pool_tokens'], (g, e)
     j = json.loads(glmlab('footprint', '--model', 'glm-5.2-reap-469b', '--hardware', '3x-dgx-spark', '--max-model-len', '32768', '--json').stdout)
     assert (j['layout']['tp'], j['layout']['pp'], j['fits']) == (1, 3, True)
     j = json.loads(glmlab('footprint', '--hardware', '8x-b200', '--kv-cache-dtype', 'bf16', '--no-ep', '--json').stdout)

@@ -185,6 +185,16 @@ class _Fitted(Schema):
     fitted_on: Annotated[list[Text], Field(min_length=1)]
     source: Text
 
+class _KvDtype(Schema):
+    stores: Literal['bf16', 'fp8', 'nvfp4']
+    builds: Annotated[list[Text], Field(min_length=1)]
+
+class _KvCache(Schema):
+    source: Text
+    dtypes: dict[Annotated[str, Field(pattern=r'^[a-z0-9_]+$')], _KvDtype]
+    indexer_divided_by_dcp: bool
+    indexer_on_shared_layers: bool
+
 class VllmFile(Schema):
     "data/vllm.yaml: vLLM's budget parameters, each with its source."
     gpu_memory_utilization_default: Annotated[list[_UtilizationDefault], Field(min_length=1)]
@@ -192,7 +202,8 @@ class VllmFile(Schema):
     block_size: _BlockSize
     scheduler_defaults: _SchedulerDefaults
     cudagraphs: _Cudagraphs
-    fitted: dict[Literal['activation_bytes_per_token_hidden', 'non_torch_gib', 'cudagraph_mib_per_graph'], _Fitted]
+    fitted: dict[Literal['activation_bytes_per_token_hidden', 'sampler_bytes_per_request_vocab', 'non_torch_gib', 'cudagraph_mib_per_graph'], _Fitted]
+    kv_cache: _KvCache
     unified_memory: dict[str, _Sourced]
     cpu: dict[str, _Sourced]
     multi_node: dict[str, _Sourced]

@@ -65,9 +65,10 @@ def cudagraphs_estimated(vllm_version:str|None=None) -> bool:
 
 def _fitted(key:str) -> float: return vllm_params()['fitted'][key]['value']
 
-def activation_peak_bytes(max_num_batched_tokens:int, hidden:int) -> int:
-    "The profiling run's transient peak: a fitted number of bytes per batched token per hidden unit."
-    return int(_fitted('activation_bytes_per_token_hidden') * max_num_batched_tokens * hidden)
+def activation_peak_bytes(max_num_batched_tokens:int, hidden:int, max_num_seqs:int=0, vocab:int=0) -> int:
+    "The profiling run's transient peak: its forward pass of `max_num_batched_tokens` tokens, then the sampler over `min(max_num_seqs, tokens)` requests of the whole vocabulary (`profile_run`, `_dummy_sampler_run`); bytes per unit fitted."
+    return int(_fitted('activation_bytes_per_token_hidden') * max_num_batched_tokens * hidden
+               + _fitted('sampler_bytes_per_request_vocab') * min(max_num_seqs, max_num_batched_tokens) * vocab)
 
 def non_torch_bytes() -> int:
     "Memory the worker takes after its start-up snapshot outside the weights and the activation peak (fitted, per GPU)."
@@ -97,7 +98,7 @@ class Budget:
     cpu_kv_cache_space_gib: float|None = None # VLLM_CPU_KVCACHE_SPACE, for the CPU backend
 
     def resolved(self, hw:Hardware, mla:bool, wide_ep:bool=False,
-                 hidden:int=0, # the model's hidden size (the activation peak scales with it)
+                 hidden:int=0, vocab:int=0, # the model's hidden size and vocabulary (the activation peak scales with them)
                  decode_query_len:int=1, # 1 + draft tokens per step (MTP)
                 ) -> dict:
         "Every knob with its value for `hw` (defaults filled in), each reserve by its formula; `wide_ep`: an expert-parallel group of DP ranks across nodes (DeepEP's NVSHMEM heap)."
@@ -114,7 +115,7 @@ class Budget:
         pick = lambda given, formula: given if given is not None else (formula if gpu else 0)
         return dict(gpu_memory_utilization=util, kv_cache_memory_bytes=self.kv_cache_memory_bytes,
                     max_num_batched_tokens=tokens, max_num_seqs=seqs, cudagraphs=graphs, cudagraph_estimate_applied=bool(applied and graphs),
-                    activation_peak_bytes=pick(self.activation_peak_bytes, activation_peak_bytes(tokens, hidden)),
+                    activation_peak_bytes=pick(self.activation_peak_bytes, activation_peak_bytes(tokens, hidden, seqs, vocab)),
                     non_torch_bytes=pick(self.non_torch_bytes, non_torch_bytes()),
                     cudagraph_bytes=pick(self.cudagraph_bytes, cudagraph_bytes(graphs)) if applied else 0,
                     nvshmem_heap_bytes=int(p['multi_node']['nvshmem_heap_gib']['value'] * GiB) if wide_ep and gpu else 0,

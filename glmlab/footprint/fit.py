@@ -15,7 +15,7 @@ from .params import params_by_component, params_total, params_active
 from .formats import human_bytes
 from .recipes import Checkpoint, checkpoint
 from .placement import Layout, default_layout, check_layout, per_gpu_weight_bytes
-from .kvcache import kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of
+from .kvcache import kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules
 from .budget import Budget, GpuMemory
 
 # %% auto #0
@@ -40,7 +40,7 @@ class Deployment:
     hardware_name: str # a profile in data/hardware.yaml
     layout: Layout
     max_model_len: int # tokens of the longest request
-    kv_cache_dtype: str # the cache's dtype, 'bf16' or 'fp8'
+    kv_cache_dtype: str # what the cache stores: 'bf16', 'fp8' or 'nvfp4'
     budget: Budget = Budget() # vLLM's memory knobs
 
     def __post_init__(self):
@@ -76,7 +76,7 @@ class Deployment:
     @cached_property
     def knobs(self) -> dict:
         lay = self.layout
-        return self.budget.resolved(self.hw, self.spec.is_mla, wide_ep=lay.dp > 1 and lay.ep and lay.nodes > 1, hidden=self.spec.hidden,
+        return self.budget.resolved(self.hw, self.spec.is_mla, wide_ep=lay.dp > 1 and lay.ep and lay.nodes > 1, hidden=self.spec.hidden, vocab=self.spec.vocab,
                                     decode_query_len=1 + ((self.budget.num_speculative_tokens or load_yaml('serving')['mtp_draft_tokens']) if lay.mtp else 0))
     @cached_property
     def gpus(self) -> tuple[GpuMemory, ...]:
@@ -152,6 +152,9 @@ def verdict(d:Deployment) -> Verdict:
     fits = not reasons
     if fits: reasons.append(f"fits: {d.kv_pool_tokens:,} KV tokens per {'DP rank' if lay.dp > 1 else 'replica'} ({human_bytes(short.kv_budget_bytes)} per GPU), "
                             f"{d.max_concurrency:.2f} concurrent --max-model-len {mml:,} requests")
+    if d.kv_cache_dtype == 'nvfp4':   # a cache only some builds have
+        builds = sorted({b for v in kv_cache_rules()['dtypes'].values() if v['stores'] == 'nvfp4' for b in v['builds']})
+        warnings.append(f"the NVFP4 KV cache (nvfp4_ds_mla, 432 B per token per layer here) is in {', '.join(builds)}, not in upstream vLLM")
     uses_fp4 = 'nvfp4' in d.checkpoint.bytes_by_format
     if uses_fp4 and not hw.native_fp4 and not hw.is_cpu:
         warnings.append(f"{hw.device_name} (SM {hw.compute_capability}) has no FP4 tensor cores: vLLM runs NVFP4 weights through weight-only fallback kernels, slower than FP8")

@@ -8,29 +8,39 @@ Docs: https://glmlab.github.io/glmlab/footprint.kvcache.html.md"""
 from __future__ import annotations
 from functools import lru_cache
 from ..core.settings import invalid
-from ..core.data import cdiv
+from ..core.data import cdiv, vllm_params
 from .spec import ModelSpec
 from .placement import Layout, check_layout, stage_layers, kv_heads_on_rank
 
 # %% auto #0
-__all__ = ['VLLM_KV_CACHE_DTYPES', 'KV_DTYPES', 'kv_dtype_of', 'attention_bytes_per_token_layer', 'indexer_bytes_per_token_layer',
+__all__ = ['KV_DTYPES', 'kv_cache_rules', 'kv_dtype_of', 'attention_bytes_per_token_layer', 'indexer_bytes_per_token_layer',
            'kv_bytes_per_token', 'kv_bytes_per_token_per_gpu']
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #a69ca117
 _DTYPE_BYTES = {'bf16': 2, 'fp8': 1}
-# `--kv-cache-dtype` as vLLM names it, and the cache dtype each means here ('auto': the model's, BF16)
-VLLM_KV_CACHE_DTYPES = {'auto': 'bf16', 'bf16': 'bf16', 'bfloat16': 'bf16', 'fp8': 'fp8', 'fp8_e4m3': 'fp8', 'fp8_e5m2': 'fp8', 'fp8_ds_mla': 'fp8'}
-KV_DTYPES = tuple(VLLM_KV_CACHE_DTYPES)
 _SCALE_BLOCK = 128   # vLLM's fp8_ds_mla and indexer caches: one FP32 scale per 128 FP8 values [code]
+_FP4_BLOCK, _FP4_PAD = 16, 16   # nvfp4_ds_mla: one E4M3 scale per 16 FP4 values, 16 bytes of padding [3p: PR #82]
+
+def kv_cache_rules() -> dict:
+    "The engine's `--kv-cache-dtype` values and its DCP / indexer rules (data/vllm.yaml `kv_cache`)."
+    return vllm_params()['kv_cache']
+
+KV_DTYPES = ('auto', 'bf16', 'bfloat16', 'fp8', 'fp8_e4m3', 'fp8_e5m2', 'fp8_ds_mla', 'nvfp4_ds_mla')   # the CLI's choices; data/vllm.yaml says what each stores
 
 def kv_dtype_of(kv_cache_dtype:str) -> str:
-    "The cache dtype behind a `--kv-cache-dtype` value, with vLLM's names: `auto` is the model's dtype (BF16); the FP8 variants are one byte."
-    if kv_cache_dtype not in VLLM_KV_CACHE_DTYPES: raise invalid('--kv-cache-dtype', kv_cache_dtype, KV_DTYPES)
-    return VLLM_KV_CACHE_DTYPES[kv_cache_dtype]
+    "What a `--kv-cache-dtype` value (vLLM's names) stores: `bf16` (`auto`: the model's dtype), `fp8` or `nvfp4`."
+    d = kv_cache_rules()['dtypes']
+    if kv_cache_dtype in ('bf16', 'fp8', 'nvfp4') and kv_cache_dtype not in d: return kv_cache_dtype   # already what it stores
+    if kv_cache_dtype not in d: raise invalid('--kv-cache-dtype', kv_cache_dtype, list(d))
+    return d[kv_cache_dtype]['stores']
 
 def attention_bytes_per_token_layer(s:ModelSpec, kv_dtype:str) -> int:
     "Bytes of one token in one layer's attention cache, unsharded."
-    b = _DTYPE_BYTES[kv_dtype_of(kv_dtype)]
+    kind = kv_dtype_of(kv_dtype)
+    if kind == 'nvfp4':   # nvfp4_ds_mla: FP4 latent + E4M3 scales + pad + BF16 rope
+        if not (s.is_mla and s.has_indexer): raise invalid('--kv-cache-dtype', kv_dtype, "bf16 or fp8 for this model: the NVFP4 cache (nvfp4_ds_mla) is the sparse-MLA models' only")
+        return s.kv_lora_rank // 2 + s.kv_lora_rank // _FP4_BLOCK + _FP4_PAD + 2 * s.qk_rope_head_dim
+    b = _DTYPE_BYTES[kind]
     if not s.is_mla: return 2 * s.kv_heads * s.head_dim * b
     if b == 1 and s.has_indexer:   # fp8_ds_mla: FP8 latent + FP32 scales + BF16 rope
         return s.kv_lora_rank + 4 * (s.kv_lora_rank // _SCALE_BLOCK) + 2 * s.qk_rope_head_dim
@@ -41,9 +51,12 @@ def indexer_bytes_per_token_layer(s:ModelSpec) -> int:
     return s.index_head_dim + 4 * cdiv(s.index_head_dim, _SCALE_BLOCK) if s.has_indexer else 0
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #86d3c7dd
+def _indexed(s:ModelSpec, layer:int) -> bool:
+    "Whether `layer` keeps an indexer cache: a full-indexer layer, the MTP layer (its own indexer), or every layer where the engine keeps the shared ones'."
+    return s.has_indexer and (layer >= s.layers or s.indexer_types[layer] == 'full' or kv_cache_rules()['indexer_on_shared_layers'])
+
 def _layer_bytes(s:ModelSpec, kv_dtype:str, layer:int) -> int:
-    full = s.has_indexer and (layer >= s.layers or s.indexer_types[layer] == 'full')   # the MTP layer runs its own indexer
-    return attention_bytes_per_token_layer(s, kv_dtype) + (indexer_bytes_per_token_layer(s) if full else 0)
+    return attention_bytes_per_token_layer(s, kv_dtype) + (indexer_bytes_per_token_layer(s) if _indexed(s, layer) else 0)
 
 @lru_cache(maxsize=None)
 def kv_bytes_per_token(s:ModelSpec, kv_dtype:str='auto', mtp:bool=False) -> int:
@@ -58,8 +71,10 @@ def kv_bytes_per_token_per_gpu(s:ModelSpec, kv_dtype:str, lay:Layout) -> list[in
 def _kv_per_gpu(s, kv_dtype, lay):
     check_layout(s, lay)
     out = []
+    split = kv_cache_rules()['indexer_divided_by_dcp']
     for layers in stage_layers(s, lay):
-        b = sum(_layer_bytes(s, kv_dtype, l) for l in layers)
-        if not s.is_mla: b = b * kv_heads_on_rank(s, lay.tp) // s.kv_heads
-        out += [cdiv(b, lay.dcp)] * lay.tp
+        att = sum(attention_bytes_per_token_layer(s, kv_dtype) for l in layers)
+        idx = sum(indexer_bytes_per_token_layer(s) for l in layers if _indexed(s, l))
+        if not s.is_mla: att = att * kv_heads_on_rank(s, lay.tp) // s.kv_heads
+        out += [cdiv(att + idx, lay.dcp) if split else cdiv(att, lay.dcp) + idx] * lay.tp
     return tuple(out) * lay.dp

@@ -14,30 +14,29 @@ __all__ = ['LOG_FACTS', 'GOAL', 'non_default_args', 'startup_lines', 'harvest', 
            'calibrate', 'calibrated']
 
 # %% ../../nbs/12a_footprint.observed.ipynb #eccb8506
-_num = lambda s: float(s)
 _int = lambda s: int(s.replace(',', ''))
 LOG_FACTS = {   # fact: (pattern, conversion); GiB unless the name says otherwise
     'vllm_version': (r'version (\d+\.\d+\.\d+)', str),
     'kv_cache_tokens': (r'KV cache size: ([\d,]+) tokens', _int),
     'max_concurrency_len': (r'Maximum concurrency for ([\d,]+) tokens per request', _int),
-    'max_concurrency': (r'Maximum concurrency for [\d,]+ tokens per request: ([\d.]+)x', _num),
-    'weights_gib': (r'(?:Model loading|Loading model weights) took ([\d.]+) GiB', _num),
-    'available_kv_gib': (r'Available KV cache memory: (-?[\d.]+) GiB', _num),
+    'max_concurrency': (r'Maximum concurrency for [\d,]+ tokens per request: ([\d.]+)x', float),
+    'weights_gib': (r'(?:Model loading|Loading model weights) took ([\d.]+) GiB', float),
+    'available_kv_gib': (r'Available KV cache memory: (-?[\d.]+) GiB', float),
     'gpu_blocks': (r'# GPU blocks: (\d+)', _int),
-    'device_total_gib': (r'(?:Free memory on device \([\d.]+/|total_gpu_memory \()([\d.]+) ?GiB', _num),
-    'free_at_start_gib': (r'Free memory on device \(([\d.]+)/', _num),
-    'requested_gib': (r'Desired GPU memory utilization is \([\d.]+, ([\d.]+) GiB\)', _num),
-    'consumed_gib': (r'Actual usage is ([\d.]+) GiB for consumed memory', _num),   # weights + non-torch (newer builds)
-    'weights_profiled_gib': (r'(?:Actual usage is ([\d.]+) GiB for weight|model weights take ([\d.]+) ?GiB)', _num),
-    'activation_peak_gib': (r'([\d.]+) ?GiB for peak activation|activation peak memory takes ([\d.]+) ?GiB', _num),
-    'non_torch_gib': (r'([\d.]+) ?GiB for non-torch memory|non_torch_memory takes ([\d.]+) ?GiB', _num),
-    'cudagraph_gib': (r'([\d.]+) ?GiB for CUDAGraph memory', _num),
-    'cudagraph_estimate_gib': (r'Estimated CUDA graph memory: ([\d.]+) GiB total', _num),
-    'graph_capture_gib': (r'Graph capturing finished in [\d.]+ secs?, took ([\d.]+) GiB', _num),
-    'kv_in_use_gib': (r'Current kv cache memory in use is ([\d.]+) GiB', _num),
+    'device_total_gib': (r'(?:Free memory on device \([\d.]+/|total_gpu_memory \()([\d.]+) ?GiB', float),
+    'free_at_start_gib': (r'Free memory on device \(([\d.]+)/', float),
+    'requested_gib': (r'Desired GPU memory utilization is \([\d.]+, ([\d.]+) GiB\)', float),
+    'consumed_gib': (r'Actual usage is ([\d.]+) GiB for consumed memory', float),   # weights + non-torch (newer builds)
+    'weights_profiled_gib': (r'(?:Actual usage is ([\d.]+) GiB for weight|model weights take ([\d.]+) ?GiB)', float),
+    'activation_peak_gib': (r'([\d.]+) ?GiB for peak activation|activation peak memory takes ([\d.]+) ?GiB', float),
+    'non_torch_gib': (r'([\d.]+) ?GiB for non-torch memory|non_torch_memory takes ([\d.]+) ?GiB', float),
+    'cudagraph_gib': (r'([\d.]+) ?GiB for CUDAGraph memory', float),
+    'cudagraph_estimate_gib': (r'Estimated CUDA graph memory: ([\d.]+) GiB total', float),
+    'graph_capture_gib': (r'Graph capturing finished in [\d.]+ secs?, took ([\d.]+) GiB', float),
+    'kv_in_use_gib': (r'Current kv cache memory in use is ([\d.]+) GiB', float),
     'kv_in_use_bytes': (r'Current kv cache memory in use is (\d+) bytes', _int),
-    'checkpoint_gib': (r'Checkpoint size: ([\d.]+) GiB', _num),
-    'cpu_kv_cache_gib': (r'Explicitly set \(([\d.]+)/[\d.]+\) GiB for KV cache', _num),
+    'checkpoint_gib': (r'Checkpoint size: ([\d.]+) GiB', float),
+    'cpu_kv_cache_gib': (r'Explicitly set \(([\d.]+)/[\d.]+\) GiB for KV cache', float),
     'attention_backend': (r'Using ([\w.]+) (?:attention )?backend', str),
     'moe_backend': (r'Using (\w+) MoE backend', str),
 }
@@ -76,7 +75,8 @@ from pydantic import Field
 from ..core.settings import GlmlabError, Schema, Text, checked, invalid, settings
 from ..core.data import GiB, data_path, hardware, read_yaml
 from ..core.store import write_atomic
-from .budget import Budget
+from .budget import Budget, activation_peak_bytes
+from .spec import model_spec
 from .fit import footprint
 
 class Observation(Schema):
@@ -132,44 +132,59 @@ def predicted(o:Observation) -> dict:
     tokens = logged.get('kv_cache_tokens')
     avail = next((logged[k] for k in ('available_kv_gib', 'kv_in_use_gib', 'cpu_kv_cache_gib') if k in logged), None)   # per rank (CPU: the space it was given)
     return dict(id=o.id, hardware=o.hardware, device=hardware(o.hardware).device, fit=o.fit, flags_known=o.flags_known, build=o.build,
-                weights_gib=g['weight_bytes'] / GiB, logged_weights_gib=logged.get('weights_gib'),
+                weights_gib=g['weight_bytes'] / GiB, logged_weights_gib=logged.get('weights_gib', logged.get('weights_profiled_gib')),
                 available_kv_gib=g['kv_budget_bytes'] / GiB, logged_available_kv_gib=avail,
                 kv_pool_tokens=fp['kv_pool_tokens'], logged_kv_pool_tokens=tokens,
                 kv_bytes_per_token=g['kv_bytes_per_token'],
                 logged_kv_bytes_per_token=avail * GiB / tokens if avail and tokens else None,   # per GPU: a token's share of each rank
                 reserves_gib=g['reserve_bytes'] / GiB, usable_gib=g['usable_bytes'] / GiB,
                 activation_peak_gib=g['activation_peak_bytes'] / GiB, non_torch_gib=g['non_torch_bytes'] / GiB, cudagraph_gib=g['cudagraph_bytes'] / GiB,
+                sampler_gib=activation_peak_bytes(fp['knobs']['max_num_batched_tokens'], 0, fp['knobs']['max_num_seqs'], model_spec(o.model).vocab) / GiB if g['activation_peak_bytes'] else 0.0,
                 logged_activation_peak_gib=logged.get('activation_peak_gib'), logged_cudagraph_gib=logged.get('cudagraph_gib'),
                 logged_non_torch_gib=logged.get('non_torch_gib', logged['consumed_gib'] - logged['weights_gib'] if 'consumed_gib' in logged and 'weights_gib' in logged else None),
                 note=o.note)
 
 # %% ../../nbs/12a_footprint.observed.ipynb #e86146bd
 def _fit_point(o:Observation) -> dict|None:
-    "What case `o` says of the fitted terms: x = batched tokens x hidden, y = non-torch + activation (GiB), the graph memory and count."
+    "What case `o` says of the fitted terms: the profile's tokens x hidden and requests x vocabulary, y = non-torch + activation (GiB), the graph memory and count."
     from glmlab.footprint.spec import model_spec
-    fp, f = footprint(**deployment_args(o), suggest=False), harvest(o.log)
+    fp, f, s = footprint(**deployment_args(o), suggest=False), harvest(o.log), model_spec(o.model)
     k, g = fp['knobs'], fp['per_gpu'][0]
+    kv = next((f[x] for x in ('available_kv_gib', 'kv_in_use_gib') if x in f), f['kv_in_use_bytes'] / GiB if 'kv_in_use_bytes' in f else None)
     if 'activation_peak_gib' in f:
         rest = f.get('non_torch_gib', f['consumed_gib'] - f['weights_gib'] if 'consumed_gib' in f and 'weights_gib' in f else 0)
         y = f['activation_peak_gib'] + rest
-    elif 'available_kv_gib' in f and 'weights_gib' in f:
-        y = g['usable_bytes'] / GiB - f['weights_gib'] - f['available_kv_gib'] - g['cudagraph_bytes'] / GiB
+    elif kv is not None and 'weights_gib' in f:
+        y = g['usable_bytes'] / GiB - f['weights_gib'] - kv - g['cudagraph_bytes'] / GiB
     else: return None
-    return dict(id=o.id, x=k['max_num_batched_tokens'] * model_spec(o.model).hidden, y=y,
-                graph_gib=f.get('cudagraph_gib', f.get('cudagraph_estimate_gib')), graphs=k['cudagraphs'])
+    return dict(id=o.id, tokens_hidden=k['max_num_batched_tokens'] * s.hidden, requests_vocab=min(k['max_num_seqs'], k['max_num_batched_tokens']) * s.vocab,
+                y=y, kv=kv, graph_gib=f.get('cudagraph_gib', f.get('cudagraph_estimate_gib')), graphs=k['cudagraphs'])
+
+def _nnls(A, y):
+    "Least squares with every coefficient >= 0: the best of the column subsets whose plain solution is non-negative (few columns)."
+    import itertools, numpy as np
+    best = (np.inf, np.zeros(A.shape[1]))
+    for n in range(1, A.shape[1] + 1):
+        for cols in itertools.combinations(range(A.shape[1]), n):
+            c, *_ = np.linalg.lstsq(A[:, cols], y, rcond=None)
+            if (c >= 0).all() and (r := float(np.sum((A[:, cols] @ c - y) ** 2))) < best[0]:
+                full = np.zeros(A.shape[1]); full[list(cols)] = c; best = (r, full)
+    return best[1]
 
 def fit_terms(cases:list[Observation]) -> dict:
     "The fitted terms of data/vllm.yaml from the cases marked `fit`, and the cases each was fitted on."
     import numpy as np
     pts = [p for o in cases if o.fit and (p := _fit_point(o))]
-    if len(pts) < 2: raise GlmlabError(f"fit_terms: {len(pts)} case(s) marked fit with the lines needed; at least 2")
-    A, y = np.array([[1.0, p['x']] for p in pts]), np.array([p['y'] for p in pts])
-    (c0, c1), *_ = np.linalg.lstsq(A, y, rcond=None)
-    if c0 < 0: c0, c1 = 0.0, float(np.dot(A[:, 1], y) / np.dot(A[:, 1], A[:, 1]))   # no negative constant: through the origin
+    if len(pts) < 3: raise GlmlabError(f"fit_terms: {len(pts)} case(s) marked fit with the lines needed; at least 3")
+    w = np.array([1 / p['kv'] for p in pts])   # relative to each pool: the error that matters is the pool's
+    A = np.array([[1.0, p['tokens_hidden'] / GiB, p['requests_vocab'] / GiB] for p in pts]) * w[:, None]
+    c0, c1, c2 = _nnls(A, np.array([p['y'] for p in pts]) * w)
     graphs = [p for p in pts if p['graph_gib'] is not None and p['graphs']]
     per_graph = float(np.mean([p['graph_gib'] * 1024 / p['graphs'] for p in graphs])) if graphs else 0.0
-    return dict(non_torch_gib=dict(value=round(float(c0), 3), fitted_on=[p['id'] for p in pts]),
-                activation_bytes_per_token_hidden=dict(value=round(float(c1) * GiB, 2), fitted_on=[p['id'] for p in pts]),
+    on = [p['id'] for p in pts]
+    return dict(activation_bytes_per_token_hidden=dict(value=round(float(c1), 2), fitted_on=on),
+                sampler_bytes_per_request_vocab=dict(value=round(float(c2), 2), fitted_on=on),
+                non_torch_gib=dict(value=round(float(c0), 3), fitted_on=on),
                 cudagraph_mib_per_graph=dict(value=round(per_graph, 2), fitted_on=[p['id'] for p in graphs]))
 
 # %% ../../nbs/12a_footprint.observed.ipynb #243e1be9
@@ -188,8 +203,10 @@ def explain(r:dict) -> str:
         gap = r['available_kv_gib'] - r['logged_available_kv_gib']
         terms = {k: r[f'{k}_gib'] - r[f'logged_{k}_gib'] for k in ('activation_peak', 'non_torch', 'cudagraph') if r.get(f'logged_{k}_gib') is not None}
         worst = max(terms, key=lambda k: abs(terms[k])) if terms else None
+        held = (f"; glmlab holds {r['reserves_gib']:.2f} GiB back (forward pass {r['activation_peak_gib'] - r['sampler_gib']:.2f}, sampler {r['sampler_gib']:.2f}, "
+                f"CUDA graphs {r['cudagraph_gib']:.2f}, non-torch {r['non_torch_gib']:.2f})")
         why.append(f"reserves: {abs(gap):.2f} GiB {'more' if gap > 0 else 'less'} KV memory predicted than logged"
-                   + (f", most of it the {worst.replace('_', ' ')} ({r[f'{worst}_gib']:.2f} GiB predicted, {r[f'logged_{worst}_gib']:.2f} logged)" if worst else '')
+                   + (f", most of it the {worst.replace('_', ' ')} ({r[f'{worst}_gib']:.2f} GiB predicted, {r[f'logged_{worst}_gib']:.2f} logged)" if worst else held)
                    + ('' if r['flags_known'] else ' (flags not all known)'))
     if r['pool_err'] is not None and abs(r['pool_err']) > GOAL['pool'] and not why:
         why.append('pool: the KV memory is not in the log; the reserves or the device total' + ('' if r['flags_known'] else ' (flags not all known)'))

@@ -51,6 +51,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if hs.get('distributed_executor_backend'): a += ['--distributed-executor-backend', hs['distributed_executor_backend']]
     if gf: a += ['--reasoning-parser', gf['reasoning_parser'], '--tool-call-parser', gf['tool_call_parser'], '--enable-auto-tool-choice']
     if fp['kv_cache_dtype'] == 'fp8': a += ['--kv-cache-dtype', 'fp8_e4m3']
+    if fp['kv_cache_dtype'] == 'nvfp4': a += ['--kv-cache-dtype', 'nvfp4_ds_mla']   # a fork's (the footprint warns)
     name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(recipe_name)['tag']) if gf else None)
     if name: a += ['--served-model-name', name]
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]
