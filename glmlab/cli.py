@@ -6,7 +6,7 @@ Docs: https://glmlab.github.io/glmlab/cli.html.md"""
 
 # %% ../nbs/28_cli.ipynb #22b1563e
 from __future__ import annotations
-import argparse, json, shlex, sys
+import argparse, json, os, shlex, sys
 from .core.settings import GlmlabError, invalid, settings, valid_port, whole
 from .core.data import hardware_names, load_yaml, recipe
 from .footprint.budget import Budget
@@ -37,6 +37,15 @@ def _nodes_flags(p):
     p.add_argument('--dp', type=int, default=1, help='data-parallel attention ranks (MoE: experts over dp x tp ranks)')
     p.add_argument('--tp-across-nodes', action='store_true', help='allow a TP group to span nodes (its all-reduces cross the fabric)')
 
+def _memory_flags(p):
+    "vLLM's flags that move the KV pool, with vLLM's names and defaults (footprint and serve)."
+    p.add_argument('--kv-cache-dtype', choices=KV_DTYPES, help="KV cache dtype, vLLM's names (default: the recipe's)")
+    p.add_argument('--gpu-memory-utilization', type=float, help="fraction of each GPU vLLM may use (default: vLLM's)")
+    p.add_argument('--kv-cache-memory-bytes', type=int, help='fixed KV pool per GPU in bytes')
+    p.add_argument('--max-num-batched-tokens', type=int, help="tokens of vLLM's profiling run (default: vLLM's for the device)")
+    p.add_argument('--max-num-seqs', type=int, help="requests per step; sets the CUDA-graph sizes (default: vLLM's for the device)")
+    p.add_argument('--enforce-eager', action='store_true', help='no CUDA graphs (none of their memory is held back)')
+
 def _footprint_parser(sub, s):
     p = sub.add_parser('footprint', help='parameters, bytes, per-GPU placement, KV pool and fit verdict of one deployment')
     p.add_argument('--model', default=s['default_model'], help='a name in data/models or a path to a config.json')
@@ -48,12 +57,7 @@ def _footprint_parser(sub, s):
     p.add_argument('--ep', action=argparse.BooleanOptionalAction, default=None, help='expert parallelism (default: on for MoE with TP>1)')
     p.add_argument('--mtp', action='store_true', help='load the MTP layer (speculative decoding)')
     p.add_argument('--max-model-len', type=int, help="context length (default: the model's max_position_embeddings, as vLLM)")
-    p.add_argument('--kv-cache-dtype', choices=KV_DTYPES, help="KV cache dtype, vLLM's names (default: the recipe's)")
-    p.add_argument('--max-num-batched-tokens', type=int, help="tokens of vLLM's profiling run (default: vLLM's for the device)")
-    p.add_argument('--max-num-seqs', type=int, help="requests per step; sets the CUDA-graph sizes (default: vLLM's for the device)")
-    p.add_argument('--enforce-eager', action='store_true', help='no CUDA graphs (none of their memory is held back)')
-    p.add_argument('--gpu-memory-utilization', type=float, help="fraction of each GPU vLLM may use (default: vLLM's)")
-    p.add_argument('--kv-cache-memory-bytes', type=int, help='fixed KV pool per GPU in bytes')
+    _memory_flags(p)
     p.add_argument('--vllm-version', help='vLLM version whose defaults apply')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
     _nodes_flags(p)
@@ -121,12 +125,11 @@ def _serve_parser(sub, s):
     p.add_argument('--hardware', default=s['default_hardware'])
     p.add_argument('--profile', help='a published command in data/serving.yaml (sets model, recipe, hardware and layout)')
     p.add_argument('--checkpoint', help='serve this folder or repo instead of the published checkpoint (proxies: their folder)')
-    for f in ('--tp', '--pp', '--max-model-len', '--kv-cache-memory-bytes', '--port'): p.add_argument(f, type=int)
+    for f in ('--tp', '--pp', '--max-model-len', '--port'): p.add_argument(f, type=int)
     p.add_argument('--dcp', type=int, default=1)
     p.add_argument('--ep', action=argparse.BooleanOptionalAction, default=None)
     p.add_argument('--mtp', action='store_true')
-    p.add_argument('--kv-cache-dtype', choices=['auto', 'bf16', 'fp8'])
-    p.add_argument('--gpu-memory-utilization', type=float)
+    _memory_flags(p)
     p.add_argument('--host', default=None, help="bind address (default: settings.ini's server_host, 127.0.0.1)")
     p.add_argument('--allow-remote', action='store_true', help="allow a non-loopback --host; the server then requires an API key (made and printed if --api-key is absent)")
     p.add_argument('--dry-run', action='store_true', help='print the command, its environment, flags and warnings; start nothing')
@@ -155,8 +158,10 @@ def parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/28_cli.ipynb #52ad87d5
 def cmd_footprint(a) -> int:
+    env = os.environ.get('VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS')   # vLLM's switch, read as vLLM reads it
     budget = Budget(gpu_memory_utilization=a.gpu_memory_utilization, kv_cache_memory_bytes=a.kv_cache_memory_bytes, vllm_version=a.vllm_version,
-                    max_num_batched_tokens=a.max_num_batched_tokens, max_num_seqs=a.max_num_seqs, enforce_eager=a.enforce_eager)
+                    max_num_batched_tokens=a.max_num_batched_tokens, max_num_seqs=a.max_num_seqs, enforce_eager=a.enforce_eager,
+                    estimate_cudagraphs=None if env is None else env not in ('0', 'false', 'False'))
     fp = footprint(a.model, a.recipe, a.hardware, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp, dp=a.dp, nodes=a.nodes,
                    tp_across_nodes=a.tp_across_nodes, max_model_len=a.max_model_len, kv_cache_dtype=a.kv_cache_dtype, budget=budget)
     if (c := calibrated(fp)): fp['calibrated'] = c
@@ -284,6 +289,7 @@ def cmd_serve(a) -> int:
         cmd = serve_command(a.model, a.recipe, a.hardware, checkpoint=ck, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp,
                             max_model_len=a.max_model_len, kv_cache_dtype=a.kv_cache_dtype,
                             gpu_memory_utilization=a.gpu_memory_utilization, kv_cache_memory_bytes=a.kv_cache_memory_bytes,
+                            max_num_batched_tokens=a.max_num_batched_tokens, max_num_seqs=a.max_num_seqs, enforce_eager=a.enforce_eager,
                             host=a.host if a.dry_run else None, port=a.port if a.dry_run else None,
                             dp=a.dp, nodes=a.nodes, tp_across_nodes=a.tp_across_nodes)
     if a.k8s: print(f"wrote {write_manifests(k8s_manifests(cmd, queue=a.queue), a.k8s)} (the API key: kubectl create secret generic "

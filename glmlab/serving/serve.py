@@ -27,6 +27,7 @@ def checkpoint_for(model:str, recipe_name:str) -> dict:
 def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:str|None=None, tp=None, pp=None, dcp:int=1, ep=None,
                   mtp:bool=False, max_model_len:int|None=None, kv_cache_dtype:str|None=None,
                   gpu_memory_utilization:float|None=None, kv_cache_memory_bytes:int|None=None,
+                  max_num_batched_tokens:int|None=None, max_num_seqs:int|None=None, enforce_eager:bool=False,
                   host:str|None=None, port:int|None=None, served_model_name:str|None=None,
                   cpu_kv_cache_space_gib:int|None=None, dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> dict:
     "The `vllm serve` argv and environment for a deployment, with each flag's meaning and the footprint's warnings and fixes."
@@ -35,7 +36,8 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     kv = kv_cache_dtype or ck['kv_cache']
     util = gpu_memory_utilization if gpu_memory_utilization is not None else hs.get('gpu_memory_utilization')
     fp = footprint(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp, max_model_len=max_model_len,
-                   dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes, kv_cache_dtype=kv, budget=Budget(gpu_memory_utilization=util, kv_cache_memory_bytes=kv_cache_memory_bytes,
+                   dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes, kv_cache_dtype=kv, budget=Budget(gpu_memory_utilization=util, kv_cache_memory_bytes=kv_cache_memory_bytes, max_num_batched_tokens=max_num_batched_tokens,
+                                 max_num_seqs=max_num_seqs, enforce_eager=enforce_eager or bool(hs.get('enforce_eager')),
                                  cpu_kv_cache_space_gib=cpu_kv_cache_space_gib))
     l, gf = fp['layout'], load_yaml('serving')['glm_flags'].get(model, {})
     a = ['vllm', 'serve', ck['repo']]
@@ -48,6 +50,8 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if max_model_len is not None: a += ['--max-model-len', str(max_model_len)]
     if util is not None: a += ['--gpu-memory-utilization', str(util)]
     if kv_cache_memory_bytes is not None: a += ['--kv-cache-memory-bytes', str(kv_cache_memory_bytes)]
+    if max_num_batched_tokens is not None: a += ['--max-num-batched-tokens', str(max_num_batched_tokens)]
+    if max_num_seqs is not None: a += ['--max-num-seqs', str(max_num_seqs)]
     if hs.get('distributed_executor_backend'): a += ['--distributed-executor-backend', hs['distributed_executor_backend']]
     if gf: a += ['--reasoning-parser', gf['reasoning_parser'], '--tool-call-parser', gf['tool_call_parser'], '--enable-auto-tool-choice']
     if fp['kv_cache_dtype'] == 'fp8': a += ['--kv-cache-dtype', 'fp8_e4m3']
@@ -55,7 +59,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(recipe_name)['tag']) if gf else None)
     if name: a += ['--served-model-name', name]
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]
-    if hs.get('enforce_eager') and not (l['pp'] > 1 and hs.get('pp_needs_graphs')): a += ['--enforce-eager']
+    if (enforce_eager or hs.get('enforce_eager')) and not (l['pp'] > 1 and hs.get('pp_needs_graphs')): a += ['--enforce-eager']
     if host: a += ['--host', host]
     if valid_port(port) is not None: a += ['--port', str(port)]
     env = dict(hs.get('env', {}))
