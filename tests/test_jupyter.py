@@ -49,3 +49,32 @@ def test_audit_notebook_renders_with_plots(tmp_path):
     outputs = [o for c in json.loads(out.read_text())['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', [])]
     assert sum('image/png' in o.get('data', {}) for o in outputs) >= 2
     assert any('text/html' in o.get('data', {}) and 'NVFP4-mixed checkpoint' in ''.join(o['data']['text/html']) for o in outputs)
+
+def test_explorer_follows_its_controls_in_a_browser(lab):
+    """The explorer notebook opened in JupyterLab in headless Chromium and run there: changing the hardware control
+    changes the verdict to what the library computes and redraws the plot; a screenshot is kept."""
+    from playwright.sync_api import sync_playwright
+    from test_docs import CHROMIUM, ARTIFACTS
+    from glmlab.footprint.explore import DEFAULTS, view
+    base, token = lab
+    want = {hw: f"{view({**DEFAULTS, 'hardware': hw})['footprint']['kv_pool_tokens']:,} KV tokens" for hw in ('8x-rtx-pro-6000', '8x-b200')}
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox'])
+        try:
+            page = b.new_page(viewport={'width': 1600, 'height': 1100})
+            page.goto(f'{base}/lab/tree/nbs/12b_footprint.explore.ipynb?token={token}')
+            page.locator('.jp-Notebook .jp-MarkdownOutput h1', has_text='Explorer').first.wait_for(timeout=60_000)
+            page.get_by_role('menuitem', name='Run').click()
+            page.get_by_text('Run All Cells', exact=True).click()
+            verdict = page.locator('.glmlab-verdict').first
+            verdict.wait_for(timeout=120_000)
+            page.wait_for_function("document.querySelector('.glmlab-verdict') && document.querySelector('.glmlab-verdict').innerText.includes('KV tokens')", timeout=60_000)
+            assert want['8x-rtx-pro-6000'] in verdict.inner_text() and 'DOES NOT FIT' in verdict.inner_text(), verdict.inner_text()
+            img = page.locator('.jp-OutputArea-output img').first
+            before = img.get_attribute('src')
+            page.locator('.widget-dropdown', has_text='hardware').first.locator('select').select_option('8x-b200')
+            page.wait_for_function(f"document.querySelector('.glmlab-verdict').innerText.includes({want['8x-b200']!r})", timeout=60_000)
+            page.wait_for_function(f"(() => {{ const i = document.querySelector('.jp-OutputArea-output img'); return i && i.src !== {before!r}; }})()", timeout=60_000)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / 'explorer.png'), full_page=True)
+        finally: b.close()

@@ -110,4 +110,4 @@ def test_serve_dry_run_prints_the_profiles():
         r = subprocess.run([exe('glmlab'), 'serve', '--profile', prof, '--dry-run'], cwd=ROOT, capture_output=True, text=True, env=clean_env())
         assert r.returncode == 0 and text in r.stdout, (prof, r.stdout, r.stderr)
     r = subprocess.run([exe('glmlab'), 'serve', '--hardware', '8x-rtx-pro-6000', '--dry-run'], cwd=ROOT, capture_output=True, text=True, env=clean_env())
-    assert 'fix: --decode-context-parallel-size 2' in r.stdout
+    assert 'fix: --decode-context-parallel-size 4' in r.stdout

@@ -69,24 +69,31 @@ def render_footprint(fp:dict, markdown:bool=False) -> str:
 
 # %% ../../nbs/11_footprint.report.ipynb #e97d0316
 def plot_per_gpu(fp:dict, ax=None):
-    "Stacked bars of each GPU's memory: weights, reserves, KV pool, held back by --gpu-memory-utilization; a line at one max-model-len request."
+    "Each GPU's memory as vLLM divides it (weights, reserves, KV pool, what --gpu-memory-utilization holds back), the device's total drawn across, what does not fit hatched red, and a tick at one --max-model-len request."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(7, 3.2))[1]
     g = fp['per_gpu']
-    x = [f"GPU {d['gpu']}" for d in g]
-    parts = [('weights', [d['weight_bytes'] for d in g], '#4c72b0'),
-             ('reserves', [d['reserve_bytes'] for d in g], '#dd8452'),
-             ('KV pool', [max(d['kv_budget_bytes'], 0) for d in g], '#55a868'),
-             ('held back', [max(d['memory_bytes'] - d['usable_bytes'], 0) for d in g], '#c7c7c7')]
+    x = [str(d['gpu']) for d in g]
+    w = [min(d['weight_bytes'], d['usable_bytes']) for d in g]                      # what fits of the weights
+    r = [min(d['reserve_bytes'], d['usable_bytes'] - wi) for d, wi in zip(g, w)]     # and of the reserves
+    over = [d['weight_bytes'] + d['reserve_bytes'] - wi - ri for d, wi, ri in zip(g, w, r)]
+    kv = [max(d['kv_budget_bytes'], 0) if not o else 0 for d, o in zip(g, over)]
+    parts = [('weights', w, '#4c72b0', None), ('reserves', r, '#dd8452', None),
+             ('over what vLLM may use: does not fit', over, '#c44e52', '//'), ('KV pool', kv, '#55a868', None),
+             ('held back (utilization)', [max(d['memory_bytes'] - wi - ri - o - k, 0) for d, wi, ri, o, k in zip(g, w, r, over, kv)], '#c7c7c7', None)]
     bottom = [0] * len(g)
-    for label, vals, color in parts:
-        ax.bar(x, [v / 1e9 for v in vals], bottom=[b / 1e9 for b in bottom], label=label, color=color)
+    for label, vals, color, hatch in parts:
+        if not any(vals) and hatch: continue   # nothing over: no legend entry for it
+        ax.bar(x, [v / 1e9 for v in vals], bottom=[b / 1e9 for b in bottom], label=label, color=color, hatch=hatch, edgecolor='white' if hatch else None)
         bottom = [b + v for b, v in zip(bottom, vals)]
-    need = [(d['weight_bytes'] + d['reserve_bytes']
-             + fp['max_model_len'] * d['kv_bytes_per_token']) / 1e9 for d in g]
+    ax.axhline(g[0]['memory_bytes'] / 1e9, color='black', lw=1, ls='--', label=f"device: {g[0]['memory_bytes'] / 1e9:.1f} GB as vLLM reads it")
+    need = [(d['weight_bytes'] + d['reserve_bytes'] + fp['max_model_len'] * d['kv_bytes_per_token']) / 1e9 for d in g]
     ax.plot(x, need, 'k_', markersize=30, label=f"needed for one {fp['max_model_len']:,}-token request")
-    ax.set_ylabel('GB'); ax.set_title(f"{fp['model']} / {fp['recipe']} on {fp['hardware']}", fontsize=10)
+    ax.set_ylabel('memory per GPU (GB, 10^9 bytes)'); ax.set_xlabel('GPU')
+    ax.set_title(f"{fp['model']} / {fp['recipe']} on {fp['hardware']}: {'fits' if fp['fits'] else 'DOES NOT FIT'}", fontsize=10,
+                 color='black' if fp['fits'] else '#c44e52')
     ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1))
+    if len(g) > 16: ax.set_xticks(range(0, len(g), max(len(g) // 16, 1)))
     return ax
 
 def plot_components(fps:list[dict], ax=None):
