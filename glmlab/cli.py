@@ -6,7 +6,7 @@ Docs: https://glmlab.github.io/glmlab/cli.html.md"""
 
 # %% ../nbs/28_cli.ipynb #22b1563e
 from __future__ import annotations
-import argparse, json, os, shlex, sys
+import argparse, contextlib, json, os, shlex, sys
 from .core.settings import GlmlabError, invalid, settings, valid_port, whole
 from .core.data import hardware_names, load_yaml, recipe
 from .footprint.budget import Budget
@@ -16,6 +16,7 @@ from .footprint.observed import calibrate, calibrated
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
 from .lab.experiment import PARAMETERS, quantized_twin, cpu_server_pair, cpu_servers, check_parameters
 from .lab.sweep import run_sweep, load_matrix
+from .lab.notebooks import execute_notebooks, notebooks_dir, slow_notebooks
 from .footprint.formats import human_bytes
 from .quant.quantize import plan, quantize_checkpoint
 from .quant.proxy import PROXIES, proxy_dir
@@ -85,6 +86,8 @@ def _run_parser(sub, s):
     p.add_argument('--matrix', default='data/sweeps/main.yaml', help="the experiment's sweep matrix (default: the CPU proxy)")
     p.add_argument('--out', help='report folder (default: outputs/report)')
     p.add_argument('--fresh', action='store_true', help='measure again even where a finished run with the same parameters and code exists')
+    p.add_argument('--no-notebooks', action='store_true', help="skip step 3: executing the notebooks that train, quantize or serve (their docs pages then show no results)")
+    p.add_argument('--notebook', action='append', metavar='NAME', help="step 3 executes only these (repeatable; default: every notebook with slow cells)")
 
 def _sweep_parser(sub, s):
     params = '\n'.join(f"  {k} (default {v.default!r}): {v.valid}" for k, v in PARAMETERS.items())
@@ -175,19 +178,33 @@ def cmd_run(a) -> int:
     import time
     from pathlib import Path
     t0, root = time.time(), Path(settings()['root'])
-    load_matrix(root / a.matrix)   # a bad matrix: one line, before the footprint report is written
-    print(f"[1/3] footprint of {a.model} under nvfp4-glm, fp8, bf16 on every GPU profile", flush=True)
+    load_matrix(root / a.matrix)   # a bad matrix (or notebook name): one line, before the footprint report is written
+    names = [] if a.no_notebooks else _notebooks(a.notebook)   # CPU-proxy notebooks
+    print(f"[1/4] footprint of {a.model} under nvfp4-glm, fp8, bf16 on every GPU profile", flush=True)
     out = write_catalog_report(Path(a.out) if a.out else None, model=a.model)
     print(table(fit_rows(json.loads((out/'footprint.json').read_text()))), flush=True)
-    print(f"[2/3] experiment {a.matrix}: quantize, serve baseline and quantized, benchmark, accuracy regression", flush=True)
+    print(f"[2/4] experiment {a.matrix}: quantize, serve baseline and quantized, benchmark, accuracy regression", flush=True)
     prepare_proxies(root / a.matrix)
-    runs = run_sweep(root / a.matrix, fresh=a.fresh)
-    print("[3/3] aggregate report of every run under outputs/runs", flush=True)
+    # The experiment's two servers, started once (or the shared ones, where they run) and shared while the experiment
+    # and the notebooks run: none of them starts its own.
+    cpu = names or any(p['hardware'] == 'cpu' for p in load_matrix(root / a.matrix)['configs'].values())
+    with cpu_server_pair(share=True, reuse=True, progress=True) if cpu else contextlib.nullcontext():
+        runs = run_sweep(root / a.matrix, fresh=a.fresh)
+        print(f"[3/4] {len(names)} notebooks whose cells train, quantize or serve, executed whole for their docs pages -> {notebooks_dir()}", flush=True)
+        nbs = execute_notebooks(names, fresh=a.fresh) if names else {}
+    print("[4/4] aggregate report of every run under outputs/runs", flush=True)
     nb = write_report_notebook(out)
-    failed = [m['config_id'] for m in runs if m['status'] != 'done']
+    failed = [m['config_id'] for m in runs if m['status'] != 'done'] + [n for n in names if nbs[n]['status'] != 'done']
     print(f"\nreport: {out/'report.md'} (notebook: {nb}; footprint: {out/'footprint.md'}) in {time.time() - t0:.0f} s")
-    if failed: print(f"glmlab: error: experiment(s) {', '.join(failed)} did not finish; see their manifest.json", file=sys.stderr)
+    if failed: print(f"glmlab: error: {', '.join(failed)} did not finish; see outputs/runs/*/manifest.json and {notebooks_dir() / 'manifest.json'}", file=sys.stderr)
     return 1 if failed else 0
+
+def _notebooks(asked:list[str]|None) -> list[str]:
+    "The notebooks step 3 executes: those asked for (each one with slow cells), else all of them."
+    have = slow_notebooks()
+    for n in asked or []:
+        if n not in have: raise invalid('--notebook', n, have)
+    return asked or have
 
 def prepare_proxies(matrix):
     "Train and quantize the proxies a matrix's CPU configurations need, here with progress bars (cached for the notebooks)."

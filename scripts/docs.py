@@ -3,7 +3,9 @@
 Notebooks are committed without outputs, so the build works on a staging copy (`_docs_build/`, ignored) and never
 writes into `nbs/`:
   1. stage   copy `pyproject.toml` and the notebooks; a papermill notebook (the experiment, the results) is taken from
-             its newest executed copy under `outputs/` (what `glmlab run` left) when there is one, else left unexecuted;
+             its newest executed copy under `outputs/` (what `glmlab run` left) when there is one, else left unexecuted,
+             and so is a notebook with slow cells (`glmlab run` executes them whole into `outputs/notebooks/`); each
+             such page says the date and commit of the run it shows;
   2. execute run the other notebooks with `nbdev-test --save` (nbdev's own runner, seconds): cells flagged `#| slow`
              (training proxies, quantizing, serving; minutes) are left out, as nbdev's tst_flags mean; an executed
              copy is kept under the cache by a hash of the notebook, the package and data/, and reused while they hold;
@@ -16,7 +18,9 @@ import ast, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from glmlab.core.settings import settings
-from glmlab.lab.sweep import code_version
+from glmlab.lab.sweep import code_version, read_manifest
+from glmlab.lab.notebooks import is_papermill_template, slow_cells, notebooks_dir, read_notebooks_manifest
+from glmlab.lab.aggregate import results_by_hardware, results_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / '_docs_build'          # scratch project: pyproject.toml, nbs/, _proc/, pages/, mkdocs.yml
@@ -25,9 +29,10 @@ BIN = Path(sys.executable).parent    # the venv's nbdev-test, nbdev-proc-nbs, mk
 # executed notebooks by the sweep's code_version (package, data, notebook), under settings.ini's cache_path: a rebuild
 # with unchanged inputs executes nothing
 EXECUTED = Path(settings()['cache_path']) / 'docs'
-RUNS = ROOT / 'outputs' / 'runs'      # where `glmlab run` and `glmlab sweep` leave executed notebooks
+OUTPUTS = Path(settings()['outputs_path'])
+RUNS = OUTPUTS / 'runs'               # where `glmlab run` and `glmlab sweep` leave executed notebooks
 # papermill notebooks are executed under other names: the experiment once per configuration, the report once
-EXECUTED_AS = {'30_run.ipynb': (RUNS, 'run.ipynb'), '31_results.ipynb': (ROOT / 'outputs' / 'report', 'report.ipynb')}
+EXECUTED_AS = {'30_run.ipynb': (RUNS, 'run.ipynb'), '31_results.ipynb': (OUTPUTS / 'report', 'report.ipynb')}
 EXPORT_DIRECTIVES = {'export', 'exports', 'exporti', 'exec_doc'}
 
 def log(msg): print(f'[docs] {msg}', flush=True)
@@ -54,33 +59,33 @@ def execute(name:str) -> bool:
     tmp = done.with_suffix('.tmp'); shutil.copy2(nb, tmp); os.replace(tmp, done)
     return False
 
-def code_cells(nb:Path) -> list[str]:
-    "The sources of notebook `nb`'s code cells."
-    return [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+def run_stamp(executed:Path) -> dict:
+    "When and at which commit the executed copy `executed` was made: its run's manifest where it has one, else the file's time."
+    m = read_manifest(executed.parent / 'manifest.json', log) if (executed.parent / 'manifest.json').is_file() else {}
+    git = m.get('git') or {}
+    return dict(date=m.get('ended') or time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(executed.stat().st_mtime)),
+                commit=git.get('commit'), dirty=git.get('dirty'))
 
-def is_papermill_template(nb:Path) -> bool:
-    "A notebook with a `parameters` cell: papermill executes it (per configuration, or as the report), not the docs build."
-    return any('parameters' in c.get('metadata', {}).get('tags', []) for c in json.loads(nb.read_text())['cells'])
-
-def slow_cells(nb:Path) -> list[str]:
-    "The cells flagged `#| slow` (nbdev's tst_flags: left out unless asked for)."
-    return [s for s in code_cells(nb) if s.startswith('#| slow')]
-
-def stage() -> tuple[list[str], set[str]]:
-    "Copy the project's notebooks into the staging project; return the names the build must execute and those it shows whole."
+def stage() -> tuple[list[str], set[str], dict]:
+    "Copy the project's notebooks into the staging project; return the names the build must execute, those it shows whole, and the run each executed copy comes from."
     shutil.rmtree(STAGE, ignore_errors=True)
     shutil.copytree(ROOT / 'nbs', STAGE / 'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints'))
     shutil.copy2(ROOT / 'pyproject.toml', STAGE)     # [tool.nbdev]: nbdev treats _docs_build/ as the project root
-    todo, whole = [], set()
+    todo, whole, stamps, done = [], set(), {}, read_notebooks_manifest()
     for nb in sorted((STAGE / 'nbs').glob('*.ipynb')):
         if nb.name.startswith('_'): continue         # scratch notebooks, skipped by nbdev too
         if not is_papermill_template(nb):
+            if slow_cells(nb) and done.get(nb.name, {}).get('status') == 'done' and (copy := notebooks_dir() / nb.name).is_file():
+                shutil.copy2(copy, nb); whole.add(nb.name)   # executed whole by `glmlab run`
+                e = done[nb.name]; stamps[nb.name] = dict(date=e['ended'], commit=e['commit'], dirty=e['dirty'])
+                log(f'{nb.name}: outputs from {copy}')
+                continue
             todo.append(nb.name)
             if not slow_cells(nb): whole.add(nb.name)
         elif (run_copy := executed_copy(nb.name)):
-            shutil.copy2(run_copy, nb); whole.add(nb.name); log(f'{nb.name}: outputs from {run_copy.relative_to(ROOT)}')
+            shutil.copy2(run_copy, nb); whole.add(nb.name); stamps[nb.name] = run_stamp(run_copy); log(f'{nb.name}: outputs from {run_copy}')
         else: log(f'{nb.name}: not executed (papermill notebook; no executed copy under outputs/)')
-    return todo, whole
+    return todo, whole, stamps
 
 def _mixed(cell:dict) -> bool:
     "A cell nbdev's docs processor would execute for its imports although it also does other work."
@@ -129,11 +134,17 @@ def _front_matter(cell:dict) -> dict:
     if cell['cell_type'] != 'raw' or not text.startswith('---'): return {}
     return yaml.safe_load(text.strip('-')) or {}
 
-def adapt(nb:dict, whole:bool) -> tuple[str, str, dict]:
-    "(page file name, title, notebook) for one processed notebook."
+def stamp_note(stamp:dict) -> str:
+    "The admonition a page of an executed run carries: when, at which commit."
+    commit = (stamp.get('commit') or '')[:12] or 'unknown'
+    return (f"\n!!! info \"Results of the run of {stamp['date']}, commit {commit}{' (with uncommitted changes)' if stamp.get('dirty') else ''}\"\n"
+            "    The outputs below are those of that run (`glmlab run`, or a sweep); run it again to refresh them.\n")
+
+def adapt(nb:dict, whole:bool, stamp:dict|None=None) -> tuple[str, str, dict]:
+    "(page file name, title, notebook) for one processed notebook; `stamp`: the run its outputs come from."
     fm = _front_matter(nb['cells'][0]) if nb['cells'] else {}
     title = fm.get('title') or 'Untitled'
-    head = f"# {title}\n\n" + (f"> {fm['description']}\n" if fm.get('description') else '')
+    head = f"# {title}\n\n" + (f"> {fm['description']}\n" if fm.get('description') else '') + (stamp_note(stamp) if stamp else '')
     if not whole:
         head += ("\n!!! note \"Some cells shown without outputs\"\n    Cells that take long (flagged `#| slow`: they train proxy "
                  "models, quantize, start vLLM servers or read lm-eval's task index) are not run by the docs build. Run the notebook in "
@@ -159,7 +170,15 @@ def adapt(nb:dict, whole:bool) -> tuple[str, str, dict]:
     meta = {k: nb['metadata'][k] for k in ('kernelspec', 'language_info') if k in nb['metadata']}
     return page, title, dict(cells=cells, metadata=meta, nbformat=4, nbformat_minor=5)
 
-def pages(whole:set[str]) -> list[dict]:
+def results_page(out:Path) -> dict:
+    "The results page per hardware profile, from every run found under outputs/runs/; its nav entry."
+    md = ("# Results by hardware\n\n> Every configuration found under `outputs/runs/` (this machine, Ray nodes, collected Kubernetes "
+          f"Jobs), by the hardware profile it names; built {time.strftime('%Y-%m-%d %H:%M')}.\n\n" + results_markdown(results_by_hardware(RUNS, log)))
+    (out / 'results-by-hardware.ipynb').write_text(json.dumps(dict(cells=[dict(cell_type='markdown', metadata={}, source=md)], metadata={},
+                                                                   nbformat=4, nbformat_minor=5), indent=1))
+    return {'Results by hardware': 'results-by-hardware.ipynb'}
+
+def pages(whole:set[str], stamps:dict|None=None) -> list[dict]:
     "Write adapted pages to _docs_build/pages/ in nbdev's sidebar order; return mkdocs' nav."
     import yaml
     out, proc = STAGE / 'pages', STAGE / '_proc'
@@ -169,14 +188,15 @@ def pages(whole:set[str]) -> list[dict]:
     order = yaml.safe_load((proc / 'sidebar.yml').read_text())['website']['sidebar']['contents']
     nav = []
     for name in (o for o in order if isinstance(o, str) and o.endswith('.ipynb')):   # top-level notebooks
-        page, title, nb = adapt(json.loads((proc / name).read_text()), name in whole)
+        page, title, nb = adapt(json.loads((proc / name).read_text()), name in whole, (stamps or {}).get(name))
         (out / page).write_text(json.dumps(nb, indent=1))
         nav.append({title: page})
+    nav.append(results_page(out))
     return nav
 
 def main():
     t0 = time.time()
-    todo, whole = stage()
+    todo, whole, stamps = stage()
     log(f'executing {len(todo)} notebooks with nbdev-test --save (staging copy; #| slow cells left out)')
     # One nbdev-test per notebook: given a folder, nbdev-test reuses its worker processes across notebooks, and a
     # figure left open by one notebook then receives the next notebook's plot.
@@ -190,7 +210,7 @@ def main():
     else:
         log('processing with nbdev-proc-nbs (Quarto absent: a stub stops its install attempt)')
         run(BIN / 'nbdev-proc-nbs', env=quarto_stub())
-        nav = pages(whole)
+        nav = pages(whole, stamps)
         # mkdocs.yml holds the theme and plugins; the nav follows the notebooks, so it is generated here
         cfg = dict(INHERIT=str(ROOT / 'mkdocs.yml'), docs_dir='pages', site_dir=str(SITE), nav=nav)
         (STAGE / 'mkdocs.yml').write_text(json.dumps(cfg, indent=1))   # JSON is YAML

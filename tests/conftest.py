@@ -86,6 +86,6 @@ def holding(path:Path) -> list:
 
 @pytest.fixture(scope='session')
 def main_job(shared_servers, tmp_path_factory):
-    "`glmlab run` once per test run, its experiment on the shared servers: (outputs folder, completed process)."
+    "`glmlab run` once per test run, its experiment on the shared servers, its step 3 for one notebook (tests/test_notebooks.py executes each of them once, with the same function): (outputs folder, completed process)."
     out = tmp_path_factory.mktemp('main-job') / 'outputs'
-    return out, glmlab('run', GLMLAB_OUTPUTS_PATH=str(out), timeout=900, **shared_servers.env)
+    return out, glmlab('run', '--notebook', '14_quant.proxy.ipynb', GLMLAB_OUTPUTS_PATH=str(out), timeout=900, **shared_servers.env)

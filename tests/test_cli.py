@@ -115,6 +115,8 @@ def test_main_job_writes_the_report(main_job, shared_servers):
     for png in ('footprint_by_hardware.png', 'fit_matrix.png', 'pareto.png', 'accuracy.png', 'predicted_vs_measured.png'):
         assert (rep / png).stat().st_size > 10_000, png
     assert (rep / 'report.ipynb').exists() and '## Accuracy, paired' in (rep / 'report.md').read_text()
-    again = glmlab('run', GLMLAB_OUTPUTS_PATH=str(out), timeout=600, **shared_servers.env)
-    assert again.returncode == 0 and 'cpu-tiny-glm4-nvfp4: done at' in again.stderr + again.stdout
+    nbs = json.loads((out / 'notebooks' / 'manifest.json').read_text())   # step 3: the executed notebook and its stamp
+    assert nbs['14_quant.proxy.ipynb']['status'] == 'done' and nbs['14_quant.proxy.ipynb']['commit'] and (out / 'notebooks' / '14_quant.proxy.ipynb').is_file(), nbs
+    again = glmlab('run', '--notebook', '14_quant.proxy.ipynb', GLMLAB_OUTPUTS_PATH=str(out), timeout=600, **shared_servers.env)
+    assert again.returncode == 0 and 'cpu-tiny-glm4-nvfp4: done at' in again.stderr + again.stdout and '14_quant.proxy.ipynb: done at' in again.stdout
     assert json.loads((run / 'manifest.json').read_text())['ended'] == man['ended']   # not measured again

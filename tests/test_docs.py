@@ -93,3 +93,15 @@ def test_audit_page_shows_its_table_plots_and_api(site, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / 'docs-audit.png'), full_page=True)
     assert (ARTIFACTS / 'docs-audit.png').stat().st_size > 50_000
+
+def test_results_page_lists_every_profile(site, browser):
+    "The results page per hardware profile: one section per profile of data/hardware.yaml, each with its runs or saying it has none."
+    from glmlab.core.data import hardware_names
+    page, requested = open_page(browser, f'{site}/results-by-hardware.html')
+    heads = [' '.join(h.replace('¶', ' ').split()) for h in page.locator('article h2').all_inner_texts()]
+    assert heads == hardware_names(), (heads, hardware_names())
+    text = page.inner_text('article')
+    assert text.count('No run has used this profile yet') >= len(hardware_names()) - 1, text[:2000]   # at most this machine's has runs here
+    nav = [' '.join(n.split()) for n in page.locator('nav.md-nav--primary a.md-nav__link').all_inner_texts()]
+    assert 'Results by hardware' in nav, nav
+    assert_local(site, requested)

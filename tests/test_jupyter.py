@@ -55,14 +55,14 @@ def test_explorer_follows_its_controls_in_a_browser(lab):
     changes the verdict to what the library computes and redraws the plot; a screenshot is kept."""
     from playwright.sync_api import sync_playwright
     from test_docs import CHROMIUM, ARTIFACTS
-    from glmlab.footprint.explore import DEFAULTS, view
+    from glmlab.serving.explore import DEFAULTS, view
     base, token = lab
     want = {hw: f"{view({**DEFAULTS, 'hardware': hw})['footprint']['kv_pool_tokens']:,} KV tokens" for hw in ('8x-rtx-pro-6000', '8x-b200')}
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox'])
         try:
             page = b.new_page(viewport={'width': 1600, 'height': 1100})
-            page.goto(f'{base}/lab/tree/nbs/12b_footprint.explore.ipynb?token={token}')
+            page.goto(f'{base}/lab/tree/nbs/21b_serving.explore.ipynb?token={token}')
             page.locator('.jp-Notebook .jp-MarkdownOutput h1', has_text='Explorer').first.wait_for(timeout=60_000)
             page.get_by_role('menuitem', name='Run').click()
             page.get_by_text('Run All Cells', exact=True).click()

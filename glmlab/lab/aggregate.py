@@ -18,7 +18,7 @@ from .sweep import read_manifest
 
 # %% auto #0
 __all__ = ['TABLES', 'load_runs', 'plot_footprint_by_hardware', 'plot_pareto', 'plot_accuracy', 'plot_predicted_vs_measured',
-           'write_report']
+           'write_report', 'results_by_hardware', 'results_markdown']
 
 # %% ../../nbs/27_lab.aggregate.ipynb #cc26e32c
 TABLES = {'bench': 'bench.csv', 'paired': 'regression/paired.csv', 'drift': 'regression/drift.csv',
@@ -133,3 +133,25 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
     md += ['## Figures\n'] + [f"![{f}]({f})\n" for f in figs]
     write_atomic(out / 'report.md', '\n'.join(md))
     return out / 'report.md'
+
+# %% ../../nbs/27_lab.aggregate.ipynb #9eff89bf
+def results_by_hardware(runs_dir:Path|str|None=None, say=print) -> dict[str, dict]:
+    "For each hardware profile, the configurations found that name it (`runs`) and their benchmark rows (`bench`)."
+    from glmlab.core.data import hardware_names
+    t = load_runs(runs_dir, say)
+    pick = lambda df, hw: df[df.hardware == hw] if len(df) else df
+    return {hw: dict(runs=pick(t['manifests'], hw), bench=pick(t['bench'], hw)) for hw in hardware_names()}
+
+def results_markdown(res:dict[str, dict]) -> str:
+    "`results_by_hardware` as markdown: per profile its runs and the best output tokens/s per recipe and concurrency level."
+    out = []
+    for hw, r in res.items():
+        runs, bench = r['runs'], r['bench']
+        out.append(f"## {hw}\n")
+        if not len(runs): out.append("No run has used this profile yet (`glmlab sweep MATRIX` with `hardware: " + hw + "`, on this machine, a Ray node or a Kubernetes Job).\n"); continue
+        out.append(table([dict(run=m.run_id, configuration=m.config_id, status=m.status, model=m.model, recipe=m.recipe, started=m.started,
+                               commit=m.commit or '?') for m in runs.itertuples()], markdown=True) + '\n')
+        if len(bench) and 'output_tok_s' in bench:
+            best = bench.groupby(['recipe', 'concurrency'], as_index=False)['output_tok_s'].max()
+            out.append(table([dict(recipe=b.recipe, concurrency=int(b.concurrency), output_tok_s=round(float(b.output_tok_s), 1)) for b in best.itertuples()], markdown=True) + '\n')
+    return '\n'.join(out)

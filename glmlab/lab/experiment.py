@@ -134,15 +134,16 @@ def cpu_servers(p:dict, progress:bool=True) -> dict[str, dict]:
     return cmds
 
 @contextmanager
-def cpu_server_pair(params:dict|None=None, share:bool=False, path:Path|None=None, progress:bool=True):
-    "Start the two CPU servers of configuration `params` (default: the defaults) side by side, `{recipe: server}`; with `share`, listed in the servers file (`path`) while they run."
-    servers = {r: server_for(c, shared=False) for r, c in cpu_servers(check_parameters(params or {}), progress).items()}
+def cpu_server_pair(params:dict|None=None, share:bool=False, path:Path|None=None, progress:bool=True, reuse:bool=False):
+    "The two CPU servers of configuration `params` (default: the defaults) side by side, `{recipe: server}`: the shared ones where they run (`reuse`), else started here; with `share`, those started here are listed in the servers file (`path`) while they run."
+    servers = {r: server_for(c, shared=reuse) for r, c in cpu_servers(check_parameters(params or {}), progress).items()}
+    mine = [s for s in servers.values() if not s.shared_by]
     with serving(*servers.values(), progress=progress):
-        for s in servers.values():
+        for s in mine:
             if share: share_server(s, path)
         try: yield servers
         finally:
-            for s in servers.values():
+            for s in mine:
                 if share: unshare(s, path)
 
 def checkpoint_hashes(*dirs:Path) -> dict:
