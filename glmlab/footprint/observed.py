@@ -73,7 +73,7 @@ from pathlib import Path
 from typing import Annotated
 from pydantic import Field
 from ..core.settings import GlmlabError, Schema, Text, checked, invalid, settings
-from ..core.data import GiB, data_path, hardware, read_yaml
+from ..core.data import GiB, cdiv, data_path, hardware, read_yaml
 from ..core.store import write_atomic
 from .budget import Budget, activation_peak_bytes
 from .spec import model_spec
@@ -121,7 +121,7 @@ def deployment_args(o:Observation) -> dict:
                     enforce_eager=bool(f.get('enforce_eager', False)), num_speculative_tokens=spec.get('num_speculative_tokens'),
                     vllm_version=o.vllm_version)
     tp, pp, dp, per_node = f.get('tensor_parallel_size', 1), f.get('pipeline_parallel_size', 1), f.get('data_parallel_size', 1), hardware(o.hardware).gpus_per_node
-    return dict(model=o.model, recipe_name=o.recipe, hardware_name=o.hardware, tp=tp, pp=pp, dp=dp, nodes=-(-tp * pp * dp // per_node), tp_across_nodes=tp > per_node,
+    return dict(model=o.model, recipe_name=o.recipe, hardware_name=o.hardware, tp=tp, pp=pp, dp=dp, nodes=cdiv(tp * pp * dp, per_node), tp_across_nodes=tp > per_node,
                 dcp=f.get('decode_context_parallel_size', 1), ep=bool(f.get('enable_expert_parallel', False)),
                 mtp=spec.get('method') == 'mtp', max_model_len=f.get('max_model_len'), kv_cache_dtype=f.get('kv_cache_dtype', 'auto'), budget=budget)
 

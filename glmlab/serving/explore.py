@@ -6,7 +6,7 @@ Docs: https://glmlab.github.io/glmlab/serving.explore.html.md"""
 
 # %% ../../nbs/21b_serving.explore.ipynb #dd03df95
 from __future__ import annotations
-import re
+import html, re
 from ..core.settings import GlmlabError
 from ..core.data import hardware_names, model_names, recipe_names
 from ..footprint.kvcache import KV_DTYPES
@@ -53,7 +53,7 @@ def view(v:dict) -> dict:
         fp = cmd['footprint']
         lines = ([command_line(cmd)] if fp['layout']['nodes'] == 1 else
                  [f"# node {n['node']} ({n['role']})\n" + '\n'.join(shlex.join(c) for c in n['commands']) for n in node_commands(cmd)])
-        return dict(footprint=fp, command=lines, fixes=fp['suggestions'], warnings=cmd['warnings'])
+        return dict(footprint=fp, command=lines, fixes=fp['suggestions'], warnings=fp['warnings'])   # the reasons are the verdict's
     except GlmlabError as e: return dict(error=str(e))
 
 # %% ../../nbs/21b_serving.explore.ipynb #d37fbb5e
@@ -92,12 +92,12 @@ def explore(**values):
         s = view(values_now())
         plot.clear_output(wait=True)
         if 'error' in s:
-            verdict.value = f"<b style='color:#c44e52'>error</b>: {s['error']}"; fixes.children, command.value = (), ''
+            verdict.value = f"<b style='color:#c44e52'>error</b>: {html.escape(s['error'])}"; fixes.children, command.value = (), ''
             return
         fp = s['footprint']
         head = "<b style='color:#55a868'>FITS</b>" if fp['fits'] else "<b style='color:#c44e52'>DOES NOT FIT</b>"
-        verdict.value = (f"{head}: {fp['model']} / {fp['recipe']} on {fp['hardware']}, {fp['kv_pool_tokens']:,} KV tokens"
-                         f"<ul>{''.join(f'<li>{r}</li>' for r in fp['reasons'] + [f'warning: {w}' for w in s['warnings']])}</ul>")
+        verdict.value = (f"{head}: {html.escape(str(fp['model']))} / {fp['recipe']} on {fp['hardware']}, {fp['kv_pool_tokens']:,} KV tokens"
+                         f"<ul>{''.join(f'<li>{html.escape(r)}</li>' for r in fp['reasons'] + [f'warning: {w}' for w in s['warnings']])}</ul>")
         buttons = []
         for f in s['fixes']:
             b = W.Button(description=f.split(':')[0], tooltip=f, layout=W.Layout(width='auto')); b.on_click(lambda _, f=f: apply(f)); buttons.append(b)
