@@ -15,8 +15,9 @@ from .formats import human_bytes
 from .fit import footprint
 
 # %% auto #0
-__all__ = ['table', 'component_rows', 'gpu_rows', 'render_footprint', 'plot_per_gpu', 'plot_components', 'plot_fit_matrix',
-           'catalog', 'fit_rows', 'write_catalog_report', 'new_figure', 'save_figure']
+__all__ = ['table', 'component_rows', 'gpu_rows', 'render_footprint', 'memory_parts', 'stack_memory', 'plot_per_gpu',
+           'plot_components', 'plot_fit_matrix', 'catalog', 'fit_rows', 'write_catalog_report', 'new_figure',
+           'save_figure']
 
 # %% ../../nbs/11_footprint.report.ipynb #498cb6ae
 def table(rows:list[dict], markdown:bool=False) -> str:
@@ -68,28 +69,36 @@ def render_footprint(fp:dict, markdown:bool=False) -> str:
     return '\n\n'.join([head, table(component_rows(fp), markdown), table(gpu_rows(fp), markdown), verdict + extra])
 
 # %% ../../nbs/11_footprint.report.ipynb #e97d0316
+def memory_parts(gpus:list[dict]) -> list[tuple]:
+    "How each GPU's memory stacks up, bottom to top, as `(label, values, colour, hatch)`: what fits of the weights and reserves, what does not (over what vLLM may use), the KV pool, what --gpu-memory-utilization holds back."
+    w = [min(d['weight_bytes'], d['usable_bytes']) for d in gpus]                     # what fits of the weights
+    r = [min(d['reserve_bytes'], d['usable_bytes'] - wi) for d, wi in zip(gpus, w)]    # and of the reserves
+    over = [d['weight_bytes'] + d['reserve_bytes'] - wi - ri for d, wi, ri in zip(gpus, w, r)]
+    kv = [max(d['kv_budget_bytes'], 0) if not o else 0 for d, o in zip(gpus, over)]
+    held = [max(d['memory_bytes'] - wi - ri - o - k, 0) for d, wi, ri, o, k in zip(gpus, w, r, over, kv)]
+    return [('weights', w, '#4c72b0', None), ('reserves', r, '#dd8452', None), ('over what vLLM may use: does not fit', over, '#c44e52', '//'),
+            ('KV pool', kv, '#55a868', None), ('held back (utilization)', held, '#c7c7c7', None)]
+
+def stack_memory(ax, x:list[str], gpus:list[dict]):
+    "Bars of `memory_parts(gpus)` at `x`, in GB, with each device's total as vLLM reads it marked across its bar."
+    bottom = [0] * len(gpus)
+    for label, vals, color, hatch in memory_parts(gpus):
+        if not any(vals) and hatch: continue   # nothing over: no legend entry for it
+        ax.bar(x, [v / 1e9 for v in vals], bottom=[b / 1e9 for b in bottom], label=label, color=color, hatch=hatch, edgecolor='white' if hatch else None)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.scatter(x, [d['memory_bytes'] / 1e9 for d in gpus], marker='_', s=900, color='black', zorder=3, label="device total, as vLLM reads it")
+    ax.set_ylabel('memory per GPU (GB, 10^9 bytes)')
+
 def plot_per_gpu(fp:dict, ax=None):
-    "Each GPU's memory as vLLM divides it (weights, reserves, KV pool, what --gpu-memory-utilization holds back), the device's total drawn across, what does not fit hatched red, and a tick at one --max-model-len request."
+    "Each GPU's memory as vLLM divides it (`memory_parts`), the device's total marked, what does not fit hatched red, and a tick at one --max-model-len request."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(7, 3.2))[1]
     g = fp['per_gpu']
     x = [str(d['gpu']) for d in g]
-    w = [min(d['weight_bytes'], d['usable_bytes']) for d in g]                      # what fits of the weights
-    r = [min(d['reserve_bytes'], d['usable_bytes'] - wi) for d, wi in zip(g, w)]     # and of the reserves
-    over = [d['weight_bytes'] + d['reserve_bytes'] - wi - ri for d, wi, ri in zip(g, w, r)]
-    kv = [max(d['kv_budget_bytes'], 0) if not o else 0 for d, o in zip(g, over)]
-    parts = [('weights', w, '#4c72b0', None), ('reserves', r, '#dd8452', None),
-             ('over what vLLM may use: does not fit', over, '#c44e52', '//'), ('KV pool', kv, '#55a868', None),
-             ('held back (utilization)', [max(d['memory_bytes'] - wi - ri - o - k, 0) for d, wi, ri, o, k in zip(g, w, r, over, kv)], '#c7c7c7', None)]
-    bottom = [0] * len(g)
-    for label, vals, color, hatch in parts:
-        if not any(vals) and hatch: continue   # nothing over: no legend entry for it
-        ax.bar(x, [v / 1e9 for v in vals], bottom=[b / 1e9 for b in bottom], label=label, color=color, hatch=hatch, edgecolor='white' if hatch else None)
-        bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.axhline(g[0]['memory_bytes'] / 1e9, color='black', lw=1, ls='--', label=f"device: {g[0]['memory_bytes'] / 1e9:.1f} GB as vLLM reads it")
+    stack_memory(ax, x, g)
     need = [(d['weight_bytes'] + d['reserve_bytes'] + fp['max_model_len'] * d['kv_bytes_per_token']) / 1e9 for d in g]
-    ax.plot(x, need, 'k_', markersize=30, label=f"needed for one {fp['max_model_len']:,}-token request")
-    ax.set_ylabel('memory per GPU (GB, 10^9 bytes)'); ax.set_xlabel('GPU')
+    ax.plot(x, need, 'k_', markersize=30, alpha=0.5, label=f"needed for one {fp['max_model_len']:,}-token request")
+    ax.set_xlabel('GPU')
     ax.set_title(f"{fp['model']} / {fp['recipe']} on {fp['hardware']}: {'fits' if fp['fits'] else 'DOES NOT FIT'}", fontsize=10,
                  color='black' if fp['fits'] else '#c44e52')
     ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1))

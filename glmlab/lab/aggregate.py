@@ -11,7 +11,7 @@ from ..core.settings import settings
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
 from .regression import plot_deltas
-from ..footprint.report import catalog, plot_fit_matrix, table, new_figure, save_figure
+from ..footprint.report import catalog, plot_fit_matrix, stack_memory, table, new_figure, save_figure
 from ..core.store import make_dir, write_atomic, write_csv
 from .roofline import published_vs_bound
 from .sweep import read_manifest
@@ -51,20 +51,13 @@ def load_runs(runs_dir:Path|str|None=None, say=print) -> dict:
 
 # %% ../../nbs/27_lab.aggregate.ipynb #ab6f1d83
 def plot_footprint_by_hardware(fps:list[dict], ax=None):
-    "Per hardware profile, one GPU's memory stacked: weights, vLLM's reserves, KV pool, held back."
+    "Per hardware profile, its fullest GPU's memory stacked as `plot_per_gpu` stacks it, the device's total marked, what does not fit hatched."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(8, 3.4))[1]
     names = [f"{f['hardware']}\n{f['recipe']}" for f in fps]
-    g0 = [max(f['per_gpu'], key=lambda g: g['weight_bytes']) for f in fps]
-    parts = [('weights', [g['weight_bytes'] for g in g0]),
-             ('reserves', [g['reserve_bytes'] for g in g0]),
-             ('KV pool', [max(g['kv_budget_bytes'], 0) for g in g0]),
-             ('held back', [max(g['memory_bytes'] - g['usable_bytes'], 0) for g in g0])]
-    bottom = [0.0] * len(fps)
-    for label, vals in parts:
-        ax.bar(names, [v / 1e9 for v in vals], bottom=bottom, label=label)
-        bottom = [b + v / 1e9 for b, v in zip(bottom, vals)]
-    ax.set_ylabel('GB on the fullest GPU'); ax.tick_params(axis='x', labelsize=7)
+    g0 = [max(f['per_gpu'], key=lambda g: g['weight_bytes']) for f in fps]   # the fullest GPU of each
+    stack_memory(ax, names, g0)
+    ax.set_ylabel('memory of the fullest GPU (GB, 10^9 bytes)'); ax.tick_params(axis='x', labelsize=6, rotation=90)
     ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1))
     ax.set_title(f"{fps[0]['model']}: one GPU's memory per hardware profile", fontsize=9)
     return ax
@@ -92,14 +85,14 @@ def plot_predicted_vs_measured(predictions:"pandas.DataFrame", roofline:"pandas.
     "Three panels: KV pool tokens and weight bytes (footprint engine vs vLLM), decode tokens/s (roofline bound vs measured)."
     import matplotlib.pyplot as plt
     axes = axes if axes is not None else plt.subplots(1, 3, figsize=(12, 3.6))[1]
-    for ax, (x, y, t, d) in zip(axes, [('predicted_kv_tokens', 'measured_kv_tokens', 'KV pool tokens', predictions),
-                                       ('predicted_weight_bytes', 'measured_weight_bytes', 'weights (bytes)', predictions),
-                                       ('bound_tok_s', 'measured_tok_s', 'output tokens/s', roofline)]):
+    for ax, (x, y, t, d, unit) in zip(axes, [('predicted_kv_tokens', 'measured_kv_tokens', 'KV pool', predictions, 'tokens'),
+                                             ('predicted_weight_bytes', 'measured_weight_bytes', 'weights', predictions, 'bytes'),
+                                             ('bound_tok_s', 'measured_tok_s', 'output speed', roofline, 'tokens/s')]):
         if not len(d): ax.set_axis_off(); continue
         ax.scatter(d[x], d[y], s=40)
         hi = max(d[x].max(), d[y].max()) * 1.1
         ax.plot([0, hi], [0, hi], 'k--', lw=0.8)
-        ax.set_xlabel('predicted' if 'bound' not in x else 'roofline bound'); ax.set_ylabel('measured'); ax.set_title(t, fontsize=9)
+        ax.set_xlabel(f"{'roofline bound' if 'bound' in x else 'predicted'} ({unit})"); ax.set_ylabel(f'measured ({unit})'); ax.set_title(t, fontsize=9)
         ax.ticklabel_format(style='sci', scilimits=(-3, 4))
     return axes
 
