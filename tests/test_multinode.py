@@ -6,7 +6,8 @@ import json, re, shlex, subprocess, sys, time
 import pytest, requests, yaml
 from conftest import ROOT, glmlab, group_members, SERVERS
 from glmlab.serving.serve import serve_command, node_commands, command_line
-from glmlab.serving.server import ServerGroup, ServerError, harvest
+from glmlab.serving.server import ServerGroup, ServerError
+from glmlab.footprint.observed import harvest
 from glmlab.serving.k8s import k8s_manifests
 
 def _plan(proxy, **kw):

@@ -51,9 +51,6 @@ def free_port(host:str='127.0.0.1') -> int:
         if p not in _claimed and port_free(host, p): _claimed.add(p); return p
     raise GlmlabError(f"port_range={lo}-{hi}: no free port on {host}; free one or widen port_range in settings.ini")
 
-# %% ../../nbs/20_serving.server.ipynb #dff32168
-from ..footprint.observed import harvest   # the one reader of vLLM's start-up logs (footprint.observed)
-
 # %% ../../nbs/20_serving.server.ipynb #d12564c8
 class VllmServer:
     "A vLLM OpenAI-compatible server in its own process group; a context manager that always stops it (a shared one it only uses)."
@@ -85,7 +82,9 @@ class VllmServer:
     def key(self) -> str: return command_key(self.model, self.args, self.extra_env)
     def log(self) -> str: return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
     def log_tail(self, n:int=25) -> str: return '\n'.join(self.log().splitlines()[-n:])
-    def facts(self) -> dict: return harvest(self.log())
+    def facts(self) -> dict:
+        from glmlab.footprint.observed import harvest   # here, not at import: the watchman process imports this module and must start fast
+        return harvest(self.log())
 
     def argv(self) -> list[str]:
         if self.headless: return [sys.executable, '-c', _VLLM_CLI, 'serve', self.model, *self.args]
