@@ -11,7 +11,7 @@ from .core.settings import GlmlabError, invalid, settings, valid_port, whole
 from .core.data import hardware_names, load_yaml, recipe
 from .footprint.budget import Budget
 from .footprint.fit import footprint
-from .footprint.kvcache import KV_DTYPES
+from .footprint.kvcache import kv_dtypes
 from .footprint.observed import calibrate, calibrated
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
 from .lab.experiment import PARAMETERS, quantized_twin, cpu_server_pair, cpu_servers, check_parameters
@@ -40,7 +40,7 @@ def _nodes_flags(p):
 
 def _memory_flags(p):
     "vLLM's flags that move the KV pool, with vLLM's names and defaults (footprint and serve)."
-    p.add_argument('--kv-cache-dtype', choices=KV_DTYPES, help="KV cache dtype, vLLM's names (default: the recipe's)")
+    p.add_argument('--kv-cache-dtype', choices=kv_dtypes(), help="KV cache dtype, vLLM's names (default: the recipe's)")
     p.add_argument('--gpu-memory-utilization', type=float, help="fraction of each GPU vLLM may use (default: vLLM's)")
     p.add_argument('--kv-cache-memory-bytes', type=int, help='fixed KV pool per GPU in bytes')
     p.add_argument('--max-num-batched-tokens', type=int, help="tokens of vLLM's profiling run (default: vLLM's for the device)")

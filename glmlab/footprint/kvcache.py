@@ -13,7 +13,7 @@ from .spec import ModelSpec
 from .placement import Layout, check_layout, stage_layers, kv_heads_on_rank
 
 # %% auto #0
-__all__ = ['KV_DTYPES', 'kv_cache_rules', 'kv_dtype_of', 'attention_bytes_per_token_layer', 'indexer_bytes_per_token_layer',
+__all__ = ['kv_cache_rules', 'kv_dtypes', 'kv_dtype_of', 'attention_bytes_per_token_layer', 'indexer_bytes_per_token_layer',
            'kv_bytes_per_token', 'kv_bytes_per_token_per_gpu']
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #a69ca117
@@ -25,13 +25,15 @@ def kv_cache_rules() -> dict:
     "The engine's `--kv-cache-dtype` values and its DCP / indexer rules (data/vllm.yaml `kv_cache`)."
     return vllm_params()['kv_cache']
 
-KV_DTYPES = ('auto', 'bf16', 'bfloat16', 'fp8', 'fp8_e4m3', 'fp8_e5m2', 'fp8_ds_mla', 'nvfp4_ds_mla')   # the CLI's choices; data/vllm.yaml says what each stores
+def kv_dtypes() -> tuple[str, ...]:
+    "The `--kv-cache-dtype` values glmlab knows, vLLM's names (data/vllm.yaml `kv_cache.dtypes`)."
+    return tuple(kv_cache_rules()['dtypes'])
 
 def kv_dtype_of(kv_cache_dtype:str) -> str:
     "What a `--kv-cache-dtype` value (vLLM's names) stores: `bf16` (`auto`: the model's dtype), `fp8` or `nvfp4`."
     d = kv_cache_rules()['dtypes']
     if kv_cache_dtype in ('bf16', 'fp8', 'nvfp4') and kv_cache_dtype not in d: return kv_cache_dtype   # already what it stores
-    if kv_cache_dtype not in d: raise invalid('--kv-cache-dtype', kv_cache_dtype, list(d))
+    if kv_cache_dtype not in d: raise invalid('--kv-cache-dtype', kv_cache_dtype, kv_dtypes())
     return d[kv_cache_dtype]['stores']
 
 def attention_bytes_per_token_layer(s:ModelSpec, kv_dtype:str) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html, re
 from ..core.settings import GlmlabError
 from ..core.data import hardware_names, model_names, recipe_names
-from ..footprint.kvcache import KV_DTYPES
+from ..footprint.kvcache import kv_dtypes
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'deployment_kwargs', 'apply_fix', 'view', 'explore']
@@ -75,7 +75,7 @@ def explore(**values):
              ep=W.Dropdown(options=['auto', 'on', 'off'], value=v['ep'], description='EP', layout=lay),
              mtp=W.Checkbox(v['mtp'], description='MTP', layout=lay),
              max_model_len=W.BoundedIntText(v['max_model_len'], min=0, max=2**31, description='context', layout=lay),
-             kv_cache_dtype=W.Dropdown(options=('recipe',) + KV_DTYPES, value=v['kv_cache_dtype'], description='KV dtype', layout=lay),
+             kv_cache_dtype=W.Dropdown(options=('recipe',) + kv_dtypes(), value=v['kv_cache_dtype'], description='KV dtype', layout=lay),
              gpu_memory_utilization=W.BoundedFloatText(v['gpu_memory_utilization'], min=0, max=1, step=0.01, description='GPU util', layout=lay),
              kv_cache_memory_bytes=W.BoundedIntText(v['kv_cache_memory_bytes'], min=0, max=2**50, description='KV bytes', layout=lay),
              max_num_batched_tokens=W.BoundedIntText(v['max_num_batched_tokens'], min=0, max=2**24, description='batch tok', layout=lay),
