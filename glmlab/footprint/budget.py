@@ -13,7 +13,8 @@ from ..core.data import GiB, Hardware, vllm_params
 
 # %% auto #0
 __all__ = ['RESERVES', 'default_gpu_memory_utilization', 'scheduler_defaults', 'cudagraph_capture_sizes', 'cudagraph_count',
-           'cudagraphs_estimated', 'activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'Budget', 'GpuMemory']
+           'cudagraphs_estimated', 'activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'Budget',
+           'whole_blocks', 'GpuMemory']
 
 # %% ../../nbs/09_footprint.budget.ipynb #d267c41a
 def _version(v:str) -> tuple:
@@ -128,6 +129,11 @@ class Budget:
 # %% ../../nbs/09_footprint.budget.ipynb #2c3bcd39
 RESERVES = ('activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'nvshmem_heap_bytes')   # what vLLM holds back before the KV cache
 
+def whole_blocks(kv_budget_bytes:int, kv_bytes_per_token:int, block_size:int) -> int:
+    "KV blocks of `block_size` tokens that `kv_budget_bytes` holds: vLLM allocates whole blocks, and none of a negative budget."
+    block = block_size * kv_bytes_per_token
+    return max(kv_budget_bytes, 0) // block if block else 0
+
 @dataclass(frozen=True, kw_only=True)
 class GpuMemory:
     "One GPU's memory as vLLM divides it before it serves: each property is one term of the arithmetic."
@@ -164,9 +170,7 @@ class GpuMemory:
         "Usable memory nothing claims; negative when the weights, reserves and a fixed pool do not fit."
         return self.free_bytes - (self.fixed_kv_bytes or 0)
     @property
-    def kv_blocks(self) -> int:
-        block = self.knobs['block_size'] * self.kv_bytes_per_token
-        return max(self.kv_budget_bytes, 0) // block if block else 0
+    def kv_blocks(self) -> int: return whole_blocks(self.kv_budget_bytes, self.kv_bytes_per_token, self.knobs['block_size'])
     @property
     def kv_pool_tokens(self) -> int: return self.kv_blocks * self.knobs['block_size']
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast, re
 
 # %% auto #0
-__all__ = ['LOG_FACTS', 'GOAL', 'non_default_args', 'startup_lines', 'harvest', 'Observation', 'ObservationsFile',
+__all__ = ['LOG_FACTS', 'VLLM_FLAGS', 'GOAL', 'non_default_args', 'startup_lines', 'harvest', 'Observation', 'ObservationsFile',
            'local_observations_path', 'observations', 'deployment_args', 'predicted', 'fit_terms', 'explain', 'compare',
            'calibrate', 'calibrated']
 
@@ -75,7 +75,7 @@ from pydantic import Field
 from ..core.settings import GlmlabError, Schema, Text, checked, invalid, settings
 from ..core.data import GiB, cdiv, data_path, hardware, read_yaml
 from ..core.store import write_atomic
-from .budget import Budget, activation_peak_bytes
+from .budget import Budget, activation_peak_bytes, whole_blocks
 from .spec import model_spec
 from .fit import footprint
 
@@ -112,18 +112,24 @@ def observations(published:bool=True, local:bool=True) -> list[Observation]:
     return out
 
 # %% ../../nbs/12a_footprint.observed.ipynb #cc2b08cc
+# vLLM's flags that move the memory budget, by the names of its `non-default args` line, each with what it means when
+# absent (vLLM's default; None: `Budget` and `footprint` fill in vLLM's default for the device and model). `calibrate`
+# keeps these from a log, `deployment_args` reads only these.
+VLLM_FLAGS = dict(tensor_parallel_size=1, pipeline_parallel_size=1, data_parallel_size=1, decode_context_parallel_size=1,
+                  enable_expert_parallel=False, gpu_memory_utilization=None, kv_cache_memory_bytes=None, max_model_len=None,
+                  max_num_batched_tokens=None, max_num_seqs=None, enforce_eager=False, kv_cache_dtype='auto', speculative_config=None)
+
 def deployment_args(o:Observation) -> dict:
-    "The `footprint` arguments of case `o`: its flags with vLLM's names, vLLM's defaults for the rest."
-    f = o.flags
-    spec = f.get('speculative_config') or {}
-    budget = Budget(gpu_memory_utilization=f.get('gpu_memory_utilization'), kv_cache_memory_bytes=f.get('kv_cache_memory_bytes'),
-                    max_num_batched_tokens=f.get('max_num_batched_tokens'), max_num_seqs=f.get('max_num_seqs'),
-                    enforce_eager=bool(f.get('enforce_eager', False)), num_speculative_tokens=spec.get('num_speculative_tokens'),
-                    vllm_version=o.vllm_version)
-    tp, pp, dp, per_node = f.get('tensor_parallel_size', 1), f.get('pipeline_parallel_size', 1), f.get('data_parallel_size', 1), hardware(o.hardware).gpus_per_node
+    "The `footprint` arguments of case `o`: its `VLLM_FLAGS`, vLLM's defaults for the rest."
+    f = {**VLLM_FLAGS, **{k: v for k, v in o.flags.items() if k in VLLM_FLAGS}}
+    spec = f['speculative_config'] or {}
+    budget = Budget(gpu_memory_utilization=f['gpu_memory_utilization'], kv_cache_memory_bytes=f['kv_cache_memory_bytes'],
+                    max_num_batched_tokens=f['max_num_batched_tokens'], max_num_seqs=f['max_num_seqs'],
+                    enforce_eager=bool(f['enforce_eager']), num_speculative_tokens=spec.get('num_speculative_tokens'), vllm_version=o.vllm_version)
+    tp, pp, dp, per_node = f['tensor_parallel_size'], f['pipeline_parallel_size'], f['data_parallel_size'], hardware(o.hardware).gpus_per_node
     return dict(model=o.model, recipe_name=o.recipe, hardware_name=o.hardware, tp=tp, pp=pp, dp=dp, nodes=cdiv(tp * pp * dp, per_node), tp_across_nodes=tp > per_node,
-                dcp=f.get('decode_context_parallel_size', 1), ep=bool(f.get('enable_expert_parallel', False)),
-                mtp=spec.get('method') == 'mtp', max_model_len=f.get('max_model_len'), kv_cache_dtype=f.get('kv_cache_dtype', 'auto'), budget=budget)
+                dcp=f['decode_context_parallel_size'], ep=bool(f['enable_expert_parallel']), mtp=spec.get('method') == 'mtp',
+                max_model_len=f['max_model_len'], kv_cache_dtype=f['kv_cache_dtype'], budget=budget)
 
 def predicted(o:Observation) -> dict:
     "What the footprint says of case `o` and what its log says: GiB of weights per GPU and of KV per rank, pool tokens, and the KV bytes per token the log implies."
@@ -228,10 +234,6 @@ def compare(cases:list[Observation]|None=None):
     return pd.DataFrame(rows)
 
 # %% ../../nbs/12a_footprint.observed.ipynb #09e881bd
-_FLAG_NAMES = ('tensor_parallel_size', 'pipeline_parallel_size', 'data_parallel_size', 'decode_context_parallel_size', 'enable_expert_parallel',
-               'gpu_memory_utilization', 'kv_cache_memory_bytes', 'max_model_len', 'max_num_batched_tokens', 'max_num_seqs', 'enforce_eager',
-               'kv_cache_dtype', 'speculative_config')
-
 def _plan_facts(text:str) -> dict|None:
     "The facts of a `VLLM_ENABLE_STARTUP_PLAN` file (JSON: kv_cache_memory_bytes, free_memory_baseline), or None."
     import json
@@ -253,7 +255,7 @@ def calibrate(log:Path|str, model:str, recipe:str, hardware_name:str, flags:dict
     if 'available_kv_gib' not in facts and 'kv_cache_tokens' not in facts:
         raise GlmlabError(f"{log}: no 'Available KV cache memory' or 'KV cache size' line; expected a vLLM start-up log or a startup_plan JSON file")
     given = dict(flags or {})
-    logged = {k: v for k, v in facts.get('non_default_args', {}).items() if k in _FLAG_NAMES}
+    logged = {k: v for k, v in facts.get('non_default_args', {}).items() if k in VLLM_FLAGS}
     o = checked(Observation, dict(id=case_id or re.sub(r'[^a-z0-9.-]+', '-', f"local-{hardware_name}-{model}-{recipe}-{log.stem}".lower()).strip('-'),
                                   source=str(log.resolve()), model=model, recipe=recipe, hardware=hardware_name, vllm_version=facts.get('vllm_version'),
                                   flags={**logged, **given}, flags_known=bool(logged or given), log=text, note='glmlab calibrate'), str(log))
@@ -274,9 +276,8 @@ def calibrated(fp:dict, path:Path|None=None) -> dict|None:
     if not rows: return None
     lay = fp['layout']
     o, r = min(rows, key=lambda x: sum(deployment_args(x[0])[k] != lay[k] for k in ('tp', 'pp', 'dcp', 'dp')))
-    shift = (r['logged_available_kv_gib'] - r['available_kv_gib']) * GiB
-    g = fp['per_gpu'][0]
-    block = fp['knobs']['block_size'] * g['kv_bytes_per_token']
-    kv = max(g['kv_budget_bytes'] + shift, 0)
-    return dict(case=o.id, shift_bytes=int(shift), kv_budget_bytes=int(kv), kv_pool_tokens=int(kv // block * fp['knobs']['block_size']),
+    shift, b = int((r['logged_available_kv_gib'] - r['available_kv_gib']) * GiB), fp['knobs']['block_size']
+    pool = lambda g: whole_blocks(g['kv_budget_bytes'] + shift, g['kv_bytes_per_token'], b) * b
+    g = min(fp['per_gpu'], key=lambda g: (pool(g), g['kv_budget_bytes']))   # every GPU moved by the rig's shift; a replica holds what its fullest GPU holds
+    return dict(case=o.id, shift_bytes=shift, gpu=g['gpu'], kv_budget_bytes=max(g['kv_budget_bytes'] + shift, 0), kv_pool_tokens=pool(g),
                 modelled_kv_pool_tokens=fp['kv_pool_tokens'])
