@@ -116,7 +116,7 @@ def plot_components(fps:list[dict], ax=None):
         if any(vals):
             ax.bar(names, vals, bottom=bottom, label=c)
             bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.set_ylabel('GB'); ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1)); ax.tick_params(axis='x', labelsize=7)
+    ax.set_ylabel('checkpoint size (GB, 10^9 bytes)'); ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1)); ax.tick_params(axis='x', labelsize=7)
     return ax
 
 def plot_fit_matrix(fps:list[dict], ax=None):
@@ -135,6 +135,7 @@ def plot_fit_matrix(fps:list[dict], ax=None):
     ax.set_xlim(0, len(hws)); ax.set_ylim(0, len(rs))
     ax.set_xticks([i + 0.48 for i in range(len(hws))], hws, rotation=30, ha='right', fontsize=7)
     ax.set_yticks([j + 0.48 for j in range(len(rs))], rs, fontsize=8)
+    ax.set_xlabel('hardware profile (data/hardware.yaml)', fontsize=8); ax.set_ylabel('recipe', fontsize=8)
     ax.set_title(f"{fps[0]['model']}: concurrent max-model-len requests the KV pool holds (green: fits)", fontsize=9)
     return ax
 

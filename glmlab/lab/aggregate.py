@@ -11,6 +11,7 @@ from ..core.settings import settings
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
 from .regression import plot_deltas
+from .bench import metric_label
 from ..footprint.report import catalog, plot_fit_matrix, stack_memory, table, new_figure, save_figure
 from ..core.store import make_dir, write_atomic, write_csv
 from .roofline import published_vs_bound
@@ -70,7 +71,7 @@ def plot_pareto(bench:"pandas.DataFrame", ax=None):
         d = d.sort_values('concurrency')
         ax.plot(d.tok_s_per_user, d.output_tok_s, marker='o', label=f"{h} {r} ({cfg})")
         for _, x in d.iterrows(): ax.annotate(str(x.concurrency), (x.tok_s_per_user, x.output_tok_s), fontsize=6, xytext=(3, 3), textcoords='offset points')
-    ax.set_xlabel('tokens/s per user (1000 / mean TPOT)'); ax.set_ylabel('output tokens/s, whole node')
+    ax.set_xlabel(metric_label('tok_s_per_user')); ax.set_ylabel(metric_label('output_tok_s'))
     ax.legend(fontsize=6); ax.set_title('throughput vs per-user speed (labels: concurrency)', fontsize=9)
     return ax
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING: import pandas
 from ..core.store import make_dir, write_csv
 
 # %% auto #0
-__all__ = ['bench_args', 'bench_command', 'metric_glossary', 'tidy', 'off_event_loop', 'run_bench']
+__all__ = ['bench_args', 'bench_command', 'metric_glossary', 'tidy', 'off_event_loop', 'run_bench', 'metric_label', 'plot_bench']
 
 # %% ../../nbs/22_lab.bench.ipynb #c7b0e2c8
 def bench_args(base_url:str, model:str, tokenizer:str, concurrency:int, num_prompts:int, input_len:int,
@@ -81,3 +81,32 @@ def run_bench(server, # a started `VllmServer`
         rows.append({**labels, 'hardware': hardware_name, **tidy(res, devices)})
         write_csv(out / 'bench.csv', pd.DataFrame(rows))
     return pd.DataFrame(rows)
+
+# %% ../../nbs/22_lab.bench.ipynb #189d8c88
+_LABELS = dict(concurrency='concurrent requests (--max-concurrency)', num_prompts='requests', completed='requests completed',
+               failed='requests failed', duration_s='duration (s)', request_s='completed requests/s', output_tok_s='output tokens/s, whole server',
+               total_tok_s='input + output tokens/s, whole server', output_tok_s_per_gpu='output tokens/s per GPU',
+               tok_s_per_user='tokens/s per user (1000 / mean TPOT)')
+
+def metric_label(col:str) -> str:
+    "An axis label with its unit for column `col` of the benchmark table (`tidy`'s names)."
+    if col in _LABELS: return _LABELS[col]
+    m, _, stat = col.partition('_ms_')
+    known = load_yaml('metrics')
+    if stat not in known['statistics'] or f'{m}_ms' not in known['metrics']:
+        raise invalid('benchmark column', col, f"one of {', '.join(_LABELS)} or <ttft|tpot|itl|e2el>_ms_<{'|'.join(known['statistics'])}>")
+    return f"{m.upper()}, {stat} (ms)"
+
+def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms_p50', 'tpot_ms_mean'), hue:str='recipe', axes=None):
+    "One panel per column of `metrics` against the concurrency (log 2 axis, the levels run), one line per `hue` value through its levels in order; every axis from 0."
+    import matplotlib.pyplot as plt
+    axes = axes if axes is not None else plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), layout='constrained')[1]
+    levels = sorted(bench.concurrency.unique())
+    for ax, m in zip(axes, metrics):
+        for h, d in bench.groupby(hue):
+            d = d.sort_values('concurrency')
+            ax.plot(d.concurrency, d[m], marker='o', label=str(h))
+        ax.set_xscale('log', base=2); ax.set_xticks(levels, [str(c) for c in levels]); ax.minorticks_off()
+        ax.set_ylim(0, bench[m].max() * 1.1 or 1); ax.set_xlabel(metric_label('concurrency'), fontsize=8); ax.set_ylabel(metric_label(m), fontsize=8)
+    axes[0].legend(fontsize=7, title=hue, title_fontsize=7)
+    return axes

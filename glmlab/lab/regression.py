@@ -137,13 +137,14 @@ def regression(base_url:str, quant_url:str, n_per_task:int=100, k:int=20, seed:i
 
 # %% ../../nbs/23_lab.regression.ipynb #f65eefbe
 def plot_deltas(paired:"pandas.DataFrame", ax=None, hue:str|None=None):
-    "Accuracy difference (quantized - baseline) with its paired bootstrap interval, per task."
+    "Accuracy difference (quantized - baseline) with its paired bootstrap interval, per task, in percentage points (0: no change, dashed)."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(6, 3))[1]
     d = paired.reset_index(drop=True)
     ax.errorbar(d.delta, range(len(d)), xerr=[d.delta - d.ci_low, d.ci_high - d.delta], fmt='o', capsize=3)
     ax.set_yticks(range(len(d)), [f"{r.task}" + (f" ({r[hue]})" if hue else '') for _, r in d.iterrows()])
-    ax.axvline(0, color='k', lw=0.8, ls='--'); ax.set_xlabel('accuracy, quantized - baseline (95% CI)')
+    ax.axvline(0, color='k', lw=0.8, ls='--'); ax.set_xlabel('exact-match accuracy, quantized - baseline (percentage points, 95% CI)')
+    ax.xaxis.set_major_formatter(lambda x, _: f"{100 * x:+.0f}"); ax.set_ylim(-0.6, len(d) - 0.4)
     return ax
 
 # %% ../../nbs/23_lab.regression.ipynb #8fa66660
