@@ -21,6 +21,8 @@ from glmlab.core.settings import settings
 from glmlab.lab.sweep import code_version, read_manifest
 from glmlab.lab.notebooks import is_papermill_template, slow_cells, notebooks_dir, read_notebooks_manifest
 from glmlab.lab.aggregate import results_by_hardware, results_markdown
+from glmlab.lab.bench import plot_bench
+from glmlab.footprint.report import new_figure, save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / '_docs_build'          # scratch project: pyproject.toml, nbs/, _proc/, pages/, mkdocs.yml
@@ -134,11 +136,16 @@ def _front_matter(cell:dict) -> dict:
     if cell['cell_type'] != 'raw' or not text.startswith('---'): return {}
     return yaml.safe_load(text.strip('-')) or {}
 
+def admonition(kind:str, title:str, body:str) -> str:
+    """Material's admonition box as HTML: a notebook's markdown is rendered by nbconvert, which knows no `!!!` blocks.
+    `title` and `body` are HTML."""
+    return f'\n<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p></div>\n'
+
 def stamp_note(stamp:dict) -> str:
     "The admonition a page of an executed run carries: when, at which commit."
     commit = (stamp.get('commit') or '')[:12] or 'unknown'
-    return (f"\n!!! info \"Results of the run of {stamp['date']}, commit {commit}{' (with uncommitted changes)' if stamp.get('dirty') else ''}\"\n"
-            "    The outputs below are those of that run (`glmlab run`, or a sweep); run it again to refresh them.\n")
+    return admonition('info', f"Results of the run of {stamp['date']}, commit {commit}{' (with uncommitted changes)' if stamp.get('dirty') else ''}",
+                      'The outputs below are those of that run (<code>glmlab run</code>, or a sweep); run it again to refresh them.')
 
 def adapt(nb:dict, whole:bool, stamp:dict|None=None) -> tuple[str, str, dict]:
     "(page file name, title, notebook) for one processed notebook; `stamp`: the run its outputs come from."
@@ -146,9 +153,9 @@ def adapt(nb:dict, whole:bool, stamp:dict|None=None) -> tuple[str, str, dict]:
     title = fm.get('title') or 'Untitled'
     head = f"# {title}\n\n" + (f"> {fm['description']}\n" if fm.get('description') else '') + (stamp_note(stamp) if stamp else '')
     if not whole:
-        head += ("\n!!! note \"Some cells shown without outputs\"\n    Cells that take long (flagged `#| slow`: they train proxy "
-                 "models, quantize, start vLLM servers or read lm-eval's task index) are not run by the docs build. Run the notebook in "
-                 "JupyterLab, or `nbdev-test --flags slow`, to see them executed.\n")
+        head += admonition('note', 'Some cells shown without outputs', 'Cells that take long (flagged <code>#| slow</code>: they train proxy '
+                           "models, quantize, start vLLM servers or read lm-eval's task index) are not run by the docs build. Run the notebook in "
+                           'JupyterLab, or <code>nbdev-test --flags slow</code>, to see them executed.')
     cells = [dict(cell_type='markdown', metadata={}, source=head)]
     for c in nb['cells'][1 if fm else 0:]:
         src = ''.join(c['source'])
@@ -170,13 +177,33 @@ def adapt(nb:dict, whole:bool, stamp:dict|None=None) -> tuple[str, str, dict]:
     meta = {k: nb['metadata'][k] for k in ('kernelspec', 'language_info') if k in nb['metadata']}
     return page, title, dict(cells=cells, metadata=meta, nbformat=4, nbformat_minor=5)
 
-def results_page(out:Path) -> dict:
-    "The results page per hardware profile, from every run found under outputs/runs/; its nav entry."
-    md = ("# Results by hardware\n\n> Every configuration found under `outputs/runs/` (this machine, Ray nodes, collected Kubernetes "
-          f"Jobs), by the hardware profile it names; built {time.strftime('%Y-%m-%d %H:%M')}.\n\n" + results_markdown(results_by_hardware(RUNS, log)))
-    (out / 'results-by-hardware.ipynb').write_text(json.dumps(dict(cells=[dict(cell_type='markdown', metadata={}, source=md)], metadata={},
-                                                                   nbformat=4, nbformat_minor=5), indent=1))
-    return {'Results by hardware': 'results-by-hardware.ipynb'}
+def _markdown_page(path:Path, md:str):
+    "A page of markdown only, as the notebook mkdocs-jupyter renders."
+    path.write_text(json.dumps(dict(cells=[dict(cell_type='markdown', metadata={}, source=md)], metadata={}, nbformat=4, nbformat_minor=5), indent=1))
+
+def results_pages(out:Path) -> list[dict]:
+    """The results by hardware profile from every run found under outputs/runs/ (this machine, Ray nodes, collected
+    Kubernetes Jobs): one page with a section per profile, and a page per profile that has runs, with its benchmark
+    curves; their nav entries."""
+    res, built = results_by_hardware(RUNS, log), time.strftime('%Y-%m-%d %H:%M')
+    nav, sections = [], []
+    for hw, r in res.items():
+        section = results_markdown({hw: r})
+        if len(r['runs']):
+            page = f'results-{hw}'
+            md = f"# Results on {hw}\n\n> Every configuration found under `outputs/runs/` that names `{hw}`; built {built}.\n\n" + section
+            if len(r['bench']):
+                fig = new_figure((11, 3.4))
+                plot_bench(r['bench'].assign(server=lambda d: d.recipe + ' (' + d.run_id + '/' + d.config_id + ')'), hue='server', axes=fig.subplots(1, 3))
+                save_figure(fig, out / f'{page}.png')
+                md += f"\n![throughput and latency on {hw}, by concurrency]({page}.png)\n"
+            _markdown_page(out / f'{page}.ipynb', md)
+            nav.append({f'Results on {hw}': f'{page}.ipynb'})
+            section += f"\nIts page, with its benchmark curves: [Results on {hw}]({page}.html).\n"
+        sections.append(section)
+    _markdown_page(out / 'results-by-hardware.ipynb', "# Results by hardware\n\n> Every configuration found under `outputs/runs/` (this machine, Ray nodes, "
+                   f"collected Kubernetes Jobs), by the hardware profile it names; built {built}.\n\n" + '\n'.join(sections))
+    return [{'Results by hardware': 'results-by-hardware.ipynb'}] + nav
 
 def pages(whole:set[str], stamps:dict|None=None) -> list[dict]:
     "Write adapted pages to _docs_build/pages/ in nbdev's sidebar order; return mkdocs' nav."
@@ -191,7 +218,7 @@ def pages(whole:set[str], stamps:dict|None=None) -> list[dict]:
         page, title, nb = adapt(json.loads((proc / name).read_text()), name in whole, (stamps or {}).get(name))
         (out / page).write_text(json.dumps(nb, indent=1))
         nav.append({title: page})
-    nav.append(results_page(out))
+    nav += results_pages(out)
     return nav
 
 def main():

@@ -35,6 +35,10 @@ def glmlab(*args, cwd=ROOT, timeout=300, env=None, **extra):
 # (and locked: a process asking for one that another is training waits for it), and every test that needs the shared
 # servers carries the mark below, so that one worker starts them once and runs those tests.
 SERVERS = pytest.mark.xdist_group('servers')
+# The docs site's tests run on one worker, which builds the site once; the notebook whose executed page they open
+# (`SHOWN`: slow cells, no server) is executed there too, once, into that worker's `executed` folder.
+DOCS = pytest.mark.xdist_group('docs')
+SHOWN = '14_quant.proxy.ipynb'
 
 # What the proxies fixture needs (`prepared_proxy`), made in one process per proxy.
 _PREPARE = "import sys; from glmlab.lab.experiment import prepared_proxy; prepared_proxy(sys.argv[1], progress=False)"
@@ -56,6 +60,11 @@ def proxies():
     from glmlab.quant.proxy import PROXIES
     from glmlab.lab.experiment import prepared_proxy
     return {m: prepared_proxy(m, progress=False) for m in PROXIES}
+
+@pytest.fixture(scope='session')
+def executed(tmp_path_factory):
+    "This worker's folder of executed notebooks (as outputs/notebooks/ of a `glmlab run`); `execute_notebooks` keeps one already done there."
+    return tmp_path_factory.mktemp('notebooks')
 
 class Shared:
     "The running shared servers by recipe, and the environment that lets a subprocess use them."

@@ -1,14 +1,16 @@
-"""The docs site: built from nbs/ by scripts/docs.py, opened in headless Chromium (Debian's, driven by Playwright),
-the index shows the footprint table, the audit page its claims table and its plots, the nav links the pages, and
-nothing is fetched from outside. A screenshot of the audit page is kept in outputs/test-artifacts/docs-audit.png."""
-import functools, http.server, shutil, subprocess, sys, threading
+"""The docs site: built from nbs/ by scripts/docs.py as after `glmlab run` (an outputs folder holding a slow notebook's
+executed copy), opened in headless Chromium (Debian's, driven by Playwright): the index shows the footprint table, the
+audit page its claims table and its plots, the slow notebook's page the outputs of its run with that run's date and
+commit, the nav links the pages, and nothing is fetched from outside. A screenshot of the audit page is kept in
+outputs/test-artifacts/docs-audit.png."""
+import functools, http.server, re, shutil, subprocess, sys, threading
 from pathlib import Path
 import pytest
-from conftest import ROOT, clean_env
+from conftest import ROOT, clean_env, DOCS, SHOWN
 
-# Both tests read the one site a build writes into _docs/: they run on one test worker, so it is built once and never
+# Every test reads the one site a build writes into _docs/: they run on one test worker, so it is built once and never
 # rebuilt under a page that is being read.
-pytestmark = pytest.mark.xdist_group('docs')
+pytestmark = DOCS
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 ARTIFACTS = ROOT / 'outputs' / 'test-artifacts'
 # Flags that keep a headless Chromium quiet and offline here (no sandbox as root, no background network).
@@ -16,10 +18,21 @@ FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '-
          '--disable-component-update', '--disable-sync']
 
 @pytest.fixture(scope='module')
-def site():
-    "Build the site, serve _docs/ on 127.0.0.1 (a free port), yield its base URL."
+def outputs(proxies, executed, tmp_path_factory):
+    """An outputs folder as `glmlab run` leaves it, with `SHOWN` executed whole by step 3's function (once on this
+    worker: tests/test_notebooks.py's run of it, or this one, whichever comes first)."""
+    from glmlab.lab.notebooks import execute_notebooks
+    entry = execute_notebooks([SHOWN], out=executed, say=lambda s: None)[SHOWN]
+    assert entry['status'] == 'done', f"{SHOWN}: {entry['status']}:\n{entry['error']}"
+    out = tmp_path_factory.mktemp('docs-outputs')
+    shutil.copytree(executed, out / 'notebooks', ignore=shutil.ignore_patterns('.stage'))
+    return out
+
+@pytest.fixture(scope='module')
+def site(outputs):
+    "Build the site from `outputs`, serve _docs/ on 127.0.0.1 (a free port), yield its base URL."
     r = subprocess.run([sys.executable, 'scripts/docs.py'], cwd=ROOT, capture_output=True, text=True,
-                       env=clean_env(), timeout=600)
+                       env=clean_env(GLMLAB_OUTPUTS_PATH=str(outputs)), timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *a): pass
@@ -104,4 +117,18 @@ def test_results_page_lists_every_profile(site, browser):
     assert text.count('No run has used this profile yet') >= len(hardware_names()) - 1, text[:2000]   # at most this machine's has runs here
     nav = [' '.join(n.split()) for n in page.locator('nav.md-nav--primary a.md-nav__link').all_inner_texts()]
     assert 'Results by hardware' in nav, nav
+    assert_local(site, requested)
+
+def test_slow_notebook_page_shows_its_run(site, browser, outputs):
+    "The page of a notebook whose cells train (the proxies'): its slow cell's output, from the executed copy, under the run's date and commit."
+    from glmlab.lab.notebooks import read_notebooks_manifest
+    from glmlab.quant.proxy import PROXIES
+    page, requested = open_page(browser, f"{site}/{SHOWN.split('_', 1)[1].replace('.ipynb', '.html')}")
+    text = page.inner_text('article')
+    ran = read_notebooks_manifest(outputs / 'notebooks')[SHOWN]
+    box = page.locator('article .admonition.info .admonition-title')   # drawn as Material's box, not left as markdown
+    assert box.count() == 1 and box.inner_text().startswith(f"Results of the run of {ran['ended']}, commit {ran['commit'][:12]}"), text[:1500]
+    assert 'Some cells shown without outputs' not in text, text[:1500]
+    for name in PROXIES:   # the slow cell prints each proxy's training time and task accuracy from its train_log.json
+        assert re.search(rf"^{name} [\d.]+ s \{{'copy': [\d.]+", text, re.M), (name, text[-3000:])
     assert_local(site, requested)

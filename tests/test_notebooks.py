@@ -6,19 +6,14 @@ build's page of such a notebook then shows that executed copy with its date and 
 the main job's run under `cpu`."""
 import json, shutil, sys
 import pytest
-from conftest import ROOT, exe, clean_env, SERVERS
+from conftest import ROOT, exe, clean_env, SERVERS, DOCS, SHOWN
 from glmlab.lab.notebooks import code_cells, is_papermill_template, slow_cells   # the docs build reads notebooks the same way
 
 def _needs_servers(p): return any('cpu_servers(' in s for s in slow_cells(p))
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith('_') and not is_papermill_template(p))  # papermill runs those: tests/test_sweep.py, the main job
 
-@pytest.fixture(scope='session')
-def executed(tmp_path_factory):
-    "This worker's folder of executed notebooks (as outputs/notebooks/ of a `glmlab run`)."
-    return tmp_path_factory.mktemp('notebooks')
-
-@pytest.mark.parametrize('nb', [pytest.param(n, marks=[SERVERS] if _needs_servers(ROOT / 'nbs' / n) else []) for n in NOTEBOOKS])
+@pytest.mark.parametrize('nb', [pytest.param(n, marks=[SERVERS] if _needs_servers(ROOT / 'nbs' / n) else [DOCS] if n == SHOWN else []) for n in NOTEBOOKS])
 def test_notebook(nb, request, executed, monkeypatch):
     if not slow_cells(ROOT / 'nbs' / nb):
         import subprocess
@@ -61,9 +56,15 @@ def test_docs_pages_show_executed_runs(main_job, executed, monkeypatch, tmp_path
     assert page == 'lab.bench.ipynb' and 'Results of the run of' in head and commit[:12] in head and 'Some cells shown without outputs' not in head, head
     assert sum(bool(c.get('outputs')) for c in shown['cells'] if c['cell_type'] == 'code') >= 3, [c['source'][:60] for c in shown['cells']]
     pages = tmp_path / 'pages'; pages.mkdir()
-    text = json.loads((pages / docs.results_page(pages)['Results by hardware']).read_text())['cells'][0]['source']
+    nav = dict(next(iter(e.items())) for e in docs.results_pages(pages))
+    text = json.loads((pages / nav['Results by hardware']).read_text())['cells'][0]['source']
     cpu = text.split('## cpu', 1)[1].split('\n## ', 1)[0]
-    assert '| main ' in cpu and 'cpu-tiny-glm4-nvfp4' in cpu and 'done' in cpu, text[:1500]
+    assert '| main ' in cpu and 'cpu-tiny-glm4-nvfp4' in cpu and 'done' in cpu and '(results-cpu.html)' in cpu, text[:1500]
+    assert list(nav) == ['Results by hardware', 'Results on cpu'], nav   # a page per profile that has runs: here only this machine's
+    page = json.loads((pages / nav['Results on cpu']).read_text())['cells'][0]['source']
+    assert '| main ' in page and '![throughput and latency on cpu, by concurrency](results-cpu.png)' in page, page[:1500]
+    from PIL import Image
+    assert Image.open(pages / 'results-cpu.png').size[0] > 800   # the benchmark curves, drawn
 
 def test_every_module_has_a_notebook():
     pkg = ROOT / 'glmlab'

@@ -147,5 +147,6 @@ def results_markdown(res:dict[str, dict]) -> str:
                                commit=m.commit or '?') for m in runs.itertuples()], markdown=True) + '\n')
         if len(bench) and 'output_tok_s' in bench:
             best = bench.groupby(['recipe', 'concurrency'], as_index=False)['output_tok_s'].max()
-            out.append(table([dict(recipe=b.recipe, concurrency=int(b.concurrency), output_tok_s=round(float(b.output_tok_s), 1)) for b in best.itertuples()], markdown=True) + '\n')
+            out.append(table([{'recipe': b.recipe, 'concurrency': int(b.concurrency), f"best {metric_label('output_tok_s')}": round(float(b.output_tok_s), 1)}
+                               for b in best.itertuples()], markdown=True) + '\n')
     return '\n'.join(out)
