@@ -1,6 +1,7 @@
 """Refresh the outputs committed in nbs/: run every notebook that papermill does not own with nbdev's runner (its
 `#| slow` cells left out, so only quick, deterministic cells get outputs), keep what each cell showed, drop what the
-environment printed to stderr (import-time warnings naming this machine's paths), then `nbdev-clean`.
+environment printed to stderr (import-time warnings naming this machine's paths) and whatever `#| hide` cells showed
+(no page shows them), then `nbdev-clean`.
 Usage: .venv/bin/python scripts/outputs.py [NOTEBOOK ...]   (default: all of them); commit the result."""
 import json, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,9 @@ def refresh(nb:Path) -> str:
     if r.returncode: return f'{nb.name}: FAILED, left as it was\n{r.stderr[-2000:]}'
     d = json.loads(nb.read_text())
     for c in d['cells']:
-        if c['cell_type'] == 'code': c['outputs'] = [o for o in c['outputs'] if not (o['output_type'] == 'stream' and o['name'] == 'stderr')]
+        if c['cell_type'] != 'code': continue
+        hidden = ''.join(c['source']).startswith('#| hide')   # a test no page shows: what it drew or printed is not kept
+        c['outputs'] = [] if hidden else [o for o in c['outputs'] if not (o['output_type'] == 'stream' and o['name'] == 'stderr')]
     nb.write_text(json.dumps(d, indent=1, ensure_ascii=False) + '\n')
     return f'{nb.name}: outputs saved'
 

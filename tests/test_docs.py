@@ -3,7 +3,7 @@ executed copy), opened in headless Chromium (Debian's, driven by Playwright): th
 audit page its claims table and its plots, the slow notebook's page the outputs of its run with that run's date and
 commit, the nav links the pages, and nothing is fetched from outside. A screenshot of the audit page is kept in
 outputs/test-artifacts/docs-audit.png."""
-import functools, http.server, re, shutil, subprocess, sys, threading
+import functools, http.server, json, shutil, subprocess, sys, threading
 from pathlib import Path
 import pytest
 from conftest import ROOT, clean_env, DOCS, SHOWN
@@ -122,7 +122,7 @@ def test_results_page_lists_every_profile(site, browser):
 def test_slow_notebook_page_shows_its_run(site, browser, outputs):
     "The page of a notebook whose cells train (the proxies'): its slow cell's output, from the executed copy, under the run's date and commit."
     from glmlab.lab.notebooks import read_notebooks_manifest
-    from glmlab.quant.proxy import PROXIES
+    from glmlab.quant.proxy import PROXIES, proxy_dir
     page, requested = open_page(browser, f"{site}/{SHOWN.split('_', 1)[1].replace('.ipynb', '.html')}")
     text = page.inner_text('article')
     ran = read_notebooks_manifest(outputs / 'notebooks')[SHOWN]
@@ -130,5 +130,6 @@ def test_slow_notebook_page_shows_its_run(site, browser, outputs):
     assert box.count() == 1 and box.inner_text().startswith(f"Results of the run of {ran['ended']}, commit {ran['commit'][:12]}"), text[:1500]
     assert 'Some cells shown without outputs' not in text, text[:1500]
     for name in PROXIES:   # the slow cell prints each proxy's training time and task accuracy from its train_log.json
-        assert re.search(rf"^{name} [\d.]+ s \{{'copy': [\d.]+", text, re.M), (name, text[-3000:])
+        log = json.loads((proxy_dir(name, progress=False) / 'train_log.json').read_text())
+        assert f"{name} {log['seconds']} s {log['accuracy']}" in text.splitlines(), (name, text[-3000:])
     assert_local(site, requested)

@@ -52,10 +52,11 @@ def test_audit_notebook_renders_with_plots(tmp_path):
 
 def test_explorer_follows_its_controls_in_a_browser(lab):
     """The explorer notebook opened in JupyterLab in headless Chromium and run there: changing the hardware control
-    changes the verdict to what the library computes and redraws the plot; a screenshot is kept."""
+    changes the verdict to what the library computes and redraws the plot, and so does a config.json dropped on its
+    upload box; a screenshot is kept."""
     from playwright.sync_api import sync_playwright
     from test_docs import CHROMIUM, ARTIFACTS
-    from glmlab.serving.explore import DEFAULTS, view
+    from glmlab.serving.explore import DEFAULTS, view, dropped_config
     base, token = lab
     want = {hw: f"{view({**DEFAULTS, 'hardware': hw})['footprint']['kv_pool_tokens']:,} KV tokens" for hw in ('8x-rtx-pro-6000', '8x-b200')}
     with sync_playwright() as p:
@@ -75,6 +76,14 @@ def test_explorer_follows_its_controls_in_a_browser(lab):
             page.locator('.widget-dropdown', has_text='hardware').first.locator('select').select_option('8x-b200')
             page.wait_for_function(f"document.querySelector('.glmlab-verdict').innerText.includes({want['8x-b200']!r})", timeout=60_000)
             page.wait_for_function(f"(() => {{ const i = document.querySelector('.jp-OutputArea-output img'); return i && i.src !== {before!r}; }})()", timeout=60_000)
+            # a config.json dropped on the upload box: the model box takes its kept path, and the verdict is the library's for it
+            qwen = ROOT / 'data' / 'models' / 'qwen3-30b-a3b' / 'config.json'
+            kept = str(dropped_config(qwen.read_bytes()))
+            tokens = f"{view({**DEFAULTS, 'model': kept, 'hardware': '8x-b200'})['footprint']['kv_pool_tokens']:,} KV tokens"
+            with page.expect_file_chooser() as chooser: page.locator('.widget-upload').first.click()   # its file input is not in the page
+            chooser.value.set_files(str(qwen))
+            page.wait_for_function(f"document.querySelector('.glmlab-verdict').innerText.includes({tokens!r})", timeout=60_000)
+            assert kept in verdict.inner_text(), verdict.inner_text()
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / 'explorer.png'), full_page=True)
         finally: b.close()

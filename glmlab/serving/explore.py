@@ -7,12 +7,13 @@ Docs: https://glmlab.github.io/glmlab/serving.explore.html.md"""
 # %% ../../nbs/21b_serving.explore.ipynb #dd03df95
 from __future__ import annotations
 import html, re
+from pathlib import Path
 from ..core.settings import GlmlabError
 from ..core.data import hardware_names, model_names, recipe_names
 from ..footprint.kvcache import kv_dtypes
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'deployment_kwargs', 'apply_fix', 'view', 'explore']
+__all__ = ['DEFAULTS', 'deployment_kwargs', 'apply_fix', 'view', 'dropped_config', 'explore']
 
 # %% ../../nbs/21b_serving.explore.ipynb #29cd24a5
 _INT_KNOBS = ('tp', 'pp', 'nodes', 'max_model_len', 'kv_cache_memory_bytes', 'max_num_batched_tokens', 'max_num_seqs')
@@ -56,6 +57,16 @@ def view(v:dict) -> dict:
         return dict(footprint=fp, command=lines, fixes=fp['suggestions'], warnings=fp['warnings'])   # the reasons are the verdict's
     except GlmlabError as e: return dict(error=str(e))
 
+# %% ../../nbs/21b_serving.explore.ipynb #bc19c5db
+def dropped_config(content:bytes) -> Path:
+    "Keep `content` (a dropped `config.json`) as `outputs/explorer/<its digest>/config.json`; returns that path."
+    import hashlib
+    from glmlab.core.settings import settings
+    from glmlab.core.store import make_dir, write_atomic
+    d = make_dir(Path(settings()['outputs_path']) / 'explorer' / hashlib.sha256(content).hexdigest()[:16])
+    write_atomic(d / 'config.json', content)
+    return d / 'config.json'
+
 # %% ../../nbs/21b_serving.explore.ipynb #d37fbb5e
 def explore(**values):
     "An ipywidgets explorer of one deployment, starting from `values` (see `DEFAULTS`); every change re-sizes it with the library."
@@ -82,6 +93,10 @@ def explore(**values):
              max_num_seqs=W.BoundedIntText(v['max_num_seqs'], min=0, max=2**20, description='max seqs', layout=lay),
              enforce_eager=W.Checkbox(v['enforce_eager'], description='eager', layout=lay))
     plot, verdict, fixes, command = W.Output(), W.HTML(), W.VBox(), W.Textarea(layout=W.Layout(width='100%', height='110px'))
+    upload = W.FileUpload(accept='.json', multiple=False, description='config.json', layout=lay, tooltip='drop a model config.json here')
+    def dropped(change):
+        if change['new']: c['model'].value = str(dropped_config(bytes(change['new'][0]['content'])))
+    upload.observe(dropped, names='value')
     verdict.add_class('glmlab-verdict')
     def values_now(): return {k: w.value for k, w in c.items()}
     def apply(fix):
@@ -107,7 +122,7 @@ def explore(**values):
             plot_per_gpu(fp); plt.show()
     for w in c.values(): w.observe(redraw, names='value')
     redraw()
-    ui = W.HBox([W.VBox(list(c.values())), W.VBox([plot, verdict, W.HTML('<b>fixes</b> (click to apply)'), fixes, W.HTML('<b>vllm serve</b>'), command],
+    ui = W.HBox([W.VBox([c['model'], upload] + [w for k, w in c.items() if k != 'model']), W.VBox([plot, verdict, W.HTML('<b>fixes</b> (click to apply)'), fixes, W.HTML('<b>vllm serve</b>'), command],
                                                     layout=W.Layout(width='70%'))])
-    ui.controls, ui.verdict, ui.fixes, ui.command = c, verdict, fixes, command   # for tests and for scripting it
+    ui.controls, ui.upload, ui.verdict, ui.fixes, ui.command = c, upload, verdict, fixes, command   # for tests and for scripting it
     return ui
