@@ -80,10 +80,12 @@ def test_explorer_follows_its_controls_in_a_browser(lab):
             qwen = ROOT / 'data' / 'models' / 'qwen3-30b-a3b' / 'config.json'
             kept = str(dropped_config(qwen.read_bytes()))
             tokens = f"{view({**DEFAULTS, 'model': kept, 'hardware': '8x-b200'})['footprint']['kv_pool_tokens']:,} KV tokens"
+            before = img.get_attribute('src')
             with page.expect_file_chooser() as chooser: page.locator('.widget-upload').first.click()   # its file input is not in the page
             chooser.value.set_files(str(qwen))
             page.wait_for_function(f"document.querySelector('.glmlab-verdict').innerText.includes({tokens!r})", timeout=60_000)
             assert kept in verdict.inner_text(), verdict.inner_text()
+            page.wait_for_function(f"(() => {{ const i = document.querySelector('.jp-OutputArea-output img'); return i && i.src !== {before!r}; }})()", timeout=60_000)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / 'explorer.png'), full_page=True)
         finally: b.close()

@@ -49,7 +49,8 @@ def view(v:dict) -> dict:
     kw = deployment_kwargs(v)
     try:
         try: checkpoint_for(kw['model'], kw['recipe_name']); ck = None
-        except GlmlabError: ck = f"PATH/TO/{kw['model']}-{kw['recipe_name']}"   # no published checkpoint: the footprint still holds
+        except GlmlabError:   # no published checkpoint: the footprint still holds, the command names a placeholder
+            ck = f"PATH/TO/{kw['model']}-{kw['recipe_name']}" if kw['model'] in model_names() else 'PATH/TO/CHECKPOINT'
         cmd = serve_command(kw.pop('model'), kw.pop('recipe_name'), kw.pop('hardware_name'), checkpoint=ck, **kw)
         fp = cmd['footprint']
         lines = ([command_line(cmd)] if fp['layout']['nodes'] == 1 else
