@@ -93,8 +93,9 @@ def metric_label(col:str) -> str:
     if col in _LABELS: return _LABELS[col]
     m, _, stat = col.partition('_ms_')
     known = load_yaml('metrics')
-    if stat not in known['statistics'] or f'{m}_ms' not in known['metrics']:
-        raise invalid('benchmark column', col, f"one of {', '.join(_LABELS)} or <ttft|tpot|itl|e2el>_ms_<{'|'.join(known['statistics'])}>")
+    latencies = [k.removesuffix('_ms') for k in known['metrics'] if k.endswith('_ms')]   # data/metrics.yaml's ttft_ms, tpot_ms, ...
+    if stat not in known['statistics'] or m not in latencies:
+        raise invalid('benchmark column', col, f"one of {', '.join(_LABELS)} or <{'|'.join(latencies)}>_ms_<{'|'.join(known['statistics'])}>")
     return f"{m.upper()}, {stat} (ms)"
 
 def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms_p50', 'tpot_ms_mean'), hue:str='recipe', axes=None):

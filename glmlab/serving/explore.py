@@ -6,9 +6,10 @@ Docs: https://glmlab.github.io/glmlab/serving.explore.html.md"""
 
 # %% ../../nbs/21b_serving.explore.ipynb #dd03df95
 from __future__ import annotations
-import html, re
+import hashlib, html, re
 from pathlib import Path
-from ..core.settings import GlmlabError
+from ..core.settings import GlmlabError, settings
+from ..core.store import make_dir, write_atomic
 from ..core.data import hardware_names, model_names, recipe_names
 from ..footprint.kvcache import kv_dtypes
 
@@ -61,9 +62,6 @@ def view(v:dict) -> dict:
 # %% ../../nbs/21b_serving.explore.ipynb #bc19c5db
 def dropped_config(content:bytes) -> Path:
     "Keep `content` (a dropped `config.json`) as `outputs/explorer/<its digest>/config.json`; returns that path."
-    import hashlib
-    from glmlab.core.settings import settings
-    from glmlab.core.store import make_dir, write_atomic
     d = make_dir(Path(settings()['outputs_path']) / 'explorer' / hashlib.sha256(content).hexdigest()[:16])
     write_atomic(d / 'config.json', content)
     return d / 'config.json'
