@@ -1,6 +1,8 @@
 """JupyterLab is part of the set-up: it starts on 127.0.0.1, lists the notebooks through its REST API and offers
-the project's kernel; the audit notebook executes under papermill with its plots."""
-import json, os, signal, socket, subprocess, time, secrets
+the project's kernel; the audit notebook executes under papermill with its plots; the explorer runs in it in a browser.
+JupyterLab works on a copy of `nbs/` (it autosaves what it runs, and the checkout's notebooks must stay as committed),
+with its own settings and workspace, so a developer's JupyterLab state changes nothing here."""
+import json, os, shutil, signal, socket, subprocess, time, secrets
 import pytest, requests
 from conftest import ROOT, exe, clean_env
 
@@ -11,11 +13,14 @@ def _free_port():
 @pytest.fixture
 def lab(tmp_path):
     port, token = _free_port(), secrets.token_hex(16)
+    home = tmp_path / 'lab'
+    shutil.copytree(ROOT / 'nbs', home / 'nbs')
     p = subprocess.Popen([exe('jupyter'), 'lab', '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
-                          f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={ROOT}', '--ServerApp.port_retries=0']
+                          f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={home}', '--ServerApp.port_retries=0']
                          + (['--allow-root'] if os.geteuid() == 0 else []),
-                         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(tmp_path / 'lab.log', 'w'), start_new_session=True,
-                         env=clean_env(JUPYTER_RUNTIME_DIR=str(tmp_path / 'runtime')))
+                         cwd=home, stdout=subprocess.DEVNULL, stderr=open(tmp_path / 'lab.log', 'w'), start_new_session=True,
+                         env=clean_env(JUPYTER_RUNTIME_DIR=str(tmp_path / 'runtime'), JUPYTERLAB_SETTINGS_DIR=str(tmp_path / 'settings'),
+                                       JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / 'workspaces'), GLMLAB_ROOT=str(ROOT)))
     base = f'http://127.0.0.1:{port}'
     try:
         for _ in range(120):
@@ -26,14 +31,14 @@ def lab(tmp_path):
             time.sleep(0.5)
         else: pytest.fail('jupyter lab did not answer in 60 s:\n' + (tmp_path / 'lab.log').read_text()[-3000:])
         assert p.poll() is None, (tmp_path / 'lab.log').read_text()[-3000:]
-        yield base, token
+        yield base, token, tmp_path / 'lab.log'
     finally:
         os.killpg(p.pid, signal.SIGTERM)
         try: p.wait(10)
         except subprocess.TimeoutExpired: os.killpg(p.pid, signal.SIGKILL); p.wait()
 
 def test_lab_lists_notebooks_and_the_project_kernel(lab):
-    base, token = lab
+    base, token, _ = lab
     nbs = requests.get(f'{base}/api/contents/nbs', params=dict(token=token), timeout=10).json()
     names = {c['name'] for c in nbs['content']}
     assert {'04_footprint.params.ipynb', '10_footprint.fit.ipynb', '12_footprint.audit.ipynb'} <= names
@@ -50,25 +55,46 @@ def test_audit_notebook_renders_with_plots(tmp_path):
     assert sum('image/png' in o.get('data', {}) for o in outputs) >= 2
     assert any('text/html' in o.get('data', {}) and 'NVFP4-mixed checkpoint' in ''.join(o['data']['text/html']) for o in outputs)
 
+NOTEBOOK = 'nbs/21b_serving.explore.ipynb'
+
+def _kernel_state(base, token, path):
+    "The execution state of the kernel JupyterLab started for the notebook at `path` (None before it has one)."
+    for s in requests.get(f'{base}/api/sessions', params=dict(token=token), timeout=10).json():
+        if s.get('path') == path: return s['kernel']['execution_state']
+
+def _what_the_page_shows(page, base, token, log):
+    "For a failure: the kernel's state, the notebook's error outputs and JupyterLab's log, and a screenshot kept."
+    from test_docs import ARTIFACTS
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / 'explorer-failed.png'), full_page=True)
+    errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+    dialogs = page.locator('.jp-Dialog').all_inner_texts()
+    return (f"kernel: {_kernel_state(base, token, NOTEBOOK)}; dialogs: {dialogs}; error outputs: {[e[-1500:] for e in errors]}\n"
+            f"screenshot: {ARTIFACTS / 'explorer-failed.png'}\nJupyterLab's log:\n{log.read_text()[-3000:]}")
+
 def test_explorer_follows_its_controls_in_a_browser(lab):
-    """The explorer notebook opened in JupyterLab in headless Chromium and run there: changing the hardware control
-    changes the verdict to what the library computes and redraws the plot, and so does a config.json dropped on its
-    upload box; a screenshot is kept."""
+    """The explorer notebook opened in JupyterLab in headless Chromium and run there once its kernel is idle: changing
+    the hardware control changes the verdict to what the library computes and redraws the plot, and so does a
+    config.json dropped on its upload box; a screenshot is kept, and a failure says what the page and the kernel show."""
     from playwright.sync_api import sync_playwright
     from test_docs import CHROMIUM, ARTIFACTS
     from glmlab.serving.explore import DEFAULTS, view, dropped_config
-    base, token = lab
+    base, token, log = lab
     want = {hw: f"{view({**DEFAULTS, 'hardware': hw})['footprint']['kv_pool_tokens']:,} KV tokens" for hw in ('8x-rtx-pro-6000', '8x-b200')}
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox'])
+        page = b.new_page(viewport={'width': 1600, 'height': 1100})
         try:
-            page = b.new_page(viewport={'width': 1600, 'height': 1100})
-            page.goto(f'{base}/lab/tree/nbs/21b_serving.explore.ipynb?token={token}')
-            page.locator('.jp-Notebook .jp-MarkdownOutput h1', has_text='Explorer').first.wait_for(timeout=60_000)
+            page.goto(f'{base}/lab/tree/{NOTEBOOK}?token={token}')
+            page.locator('.jp-Notebook .jp-MarkdownOutput h1', has_text='Explorer').first.wait_for(timeout=120_000)
+            for _ in range(360):   # on a loaded machine the kernel takes a while to start; Run All before it is idle may be lost
+                if _kernel_state(base, token, NOTEBOOK) == 'idle': break
+                time.sleep(0.5)
+            else: raise AssertionError('the kernel was not idle after 180 s')
             page.get_by_role('menuitem', name='Run').click()
             page.get_by_text('Run All Cells', exact=True).click()
             verdict = page.locator('.glmlab-verdict').first
-            verdict.wait_for(timeout=120_000)
+            verdict.wait_for(timeout=300_000)
             page.wait_for_function("document.querySelector('.glmlab-verdict') && document.querySelector('.glmlab-verdict').innerText.includes('KV tokens')", timeout=60_000)
             assert want['8x-rtx-pro-6000'] in verdict.inner_text() and 'DOES NOT FIT' in verdict.inner_text(), verdict.inner_text()
             img = page.locator('.jp-OutputArea-output img').first
@@ -88,4 +114,5 @@ def test_explorer_follows_its_controls_in_a_browser(lab):
             page.wait_for_function(f"(() => {{ const i = document.querySelector('.jp-OutputArea-output img'); return i && i.src !== {before!r}; }})()", timeout=60_000)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / 'explorer.png'), full_page=True)
+        except Exception as e: raise AssertionError(f"{type(e).__name__}: {str(e)[:1500]}\n{_what_the_page_shows(page, base, token, log)}") from None
         finally: b.close()
