@@ -7,6 +7,7 @@ Docs: https://glmlab.github.io/glmlab/core.settings.html.md"""
 # %% ../../nbs/00_core.settings.ipynb #ee4ef271
 from __future__ import annotations
 import configparser, os, re, reprlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -98,6 +99,8 @@ def _one_line(e:ValidationError, source:str, field:Callable|None) -> GlmlabError
     return GlmlabError(f"{name}={short_repr(err['input'])} is not valid; expected {_what(err)}{more}")
 
 # %% ../../nbs/00_core.settings.ipynb #6b9eade7
+_FOUND = {}   # the project folder found from each start folder
+
 def project_root(start:Path|None=None) -> Path:
     "The folder that holds `settings.ini` and `data/`, searched upwards from `start` (cwd), then from this package."
     env = os.environ.get('GLMLAB_ROOT')
@@ -105,10 +108,12 @@ def project_root(start:Path|None=None) -> Path:
         p = Path(env).resolve()
         if not ((p/'settings.ini').is_file() and (p/'data').is_dir()): raise invalid('GLMLAB_ROOT', env, 'a folder holding settings.ini and data/')
         return p
+    key = str(start or os.getcwd())
+    if (hit := _FOUND.get(key)) and (hit/'settings.ini').is_file(): return hit   # a sweep asks thousands of times
     here = [Path(__file__).resolve().parent] if '__file__' in globals() else []   # absent when run in a notebook
-    for base in (Path(start or Path.cwd()).resolve(), *here):
+    for base in (Path(key).resolve(), *here):
         for d in (base, *base.parents):
-            if (d/'settings.ini').is_file() and (d/'data').is_dir(): return d
+            if (d/'settings.ini').is_file() and (d/'data').is_dir(): _FOUND[key] = d; return d
     raise GlmlabError("glmlab could not find its project folder (settings.ini and data/); run from the repository or set GLMLAB_ROOT")
 
 # %% ../../nbs/00_core.settings.ipynb #57251183
@@ -141,11 +146,19 @@ _PATH_KEYS = ('data_path', 'outputs_path', 'cache_path', 'servers_file')
 def settings(root:Path|None=None) -> dict:
     "glmlab's defaults from `settings.ini`, overridden by `GLMLAB_<KEY>` environment variables, checked by `Settings`; paths made absolute."
     root = Path(root) if root else project_root()
+    try: st = (root/'settings.ini').stat(); stamp = (st.st_mtime_ns, st.st_size)
+    except OSError: stamp = None
+    env = tuple((k, os.environ[f'GLMLAB_{k.upper()}']) for k in Settings.model_fields if f'GLMLAB_{k.upper()}' in os.environ)
+    return dict(_settings(root, stamp, env))
+
+@lru_cache(maxsize=32)
+def _settings(root:Path, stamp:tuple|None, env:tuple) -> dict:
+    "`settings` read once per (folder, file version, `GLMLAB_` variables): the footprint sweep asks for them once per configuration."
     cp = configparser.ConfigParser(interpolation=None)
     try: cp.read(root/'settings.ini')
     except (configparser.Error, UnicodeDecodeError) as e: raise GlmlabError(f"{root/'settings.ini'}: not a valid settings file ({type(e).__name__})") from None
     s = dict(cp['glmlab']) if cp.has_section('glmlab') else {}
-    env = {k: os.environ[f'GLMLAB_{k.upper()}'] for k in Settings.model_fields if f'GLMLAB_{k.upper()}' in os.environ}
+    env = dict(env)
     where = lambda loc: f"GLMLAB_{loc[0].upper()}" if loc and loc[0] in env else f"{root/'settings.ini'}: {'.'.join(loc)}"
     s = checked(Settings, {**s, **env}, str(root/'settings.ini'), where).model_dump()
     for k in _PATH_KEYS:

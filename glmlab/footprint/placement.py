@@ -115,7 +115,7 @@ def stage_layers(s:ModelSpec, lay:Layout) -> tuple[frozenset[int], ...]:
 
 def copies_on_stage(gr:TensorGroup, s:ModelSpec, lay:Layout, stage:int) -> int:
     "How many of `gr`'s tensors (per expert) pipeline stage `stage` holds: one per layer there; the embedding on the first stage, the final norm and lm_head on the last."
-    if gr.layers: return sum(1 for l in gr.layers if l in stage_layers(s, lay)[stage])
+    if gr.layers: return len(stage_layers(s, lay)[stage].intersection(gr.layers))
     return int(stage == 0 if 'embed_tokens' in gr.module else stage == lay.pp - 1)
 
 def kv_heads_on_rank(s:ModelSpec, tp:int) -> int:
