@@ -7,6 +7,7 @@ Docs: https://glmlab.github.io/glmlab/quant.proxy.html.md"""
 # %% ../../nbs/14_quant.proxy.ipynb #1251daff
 from __future__ import annotations
 import json, time
+from contextlib import contextmanager
 from pathlib import Path
 from ..core.settings import GlmlabError
 from ..core.store import CacheEntry, write_dir, inputs_key
@@ -15,7 +16,7 @@ from .tasks import items, task_names, training_lines, task_item
 
 # %% auto #0
 __all__ = ['GLM_CHAT_TEMPLATE', 'PROXIES', 'proxy_tokenizer', 'build_model', 'char_ids', 'task_rows', 'training_settings',
-           'train', 'greedy_answers', 'task_results', 'proxy_key', 'proxy_dir', 'load_proxy']
+           'torch_threads', 'train', 'greedy_answers', 'task_results', 'proxy_key', 'proxy_dir', 'load_proxy']
 
 # %% ../../nbs/14_quant.proxy.ipynb #a05f2fa2
 GLM_CHAT_TEMPLATE = (
@@ -77,6 +78,16 @@ def training_settings(model:str) -> dict:
     p = load_yaml('proxy')['training']
     return {k: v for k, v in p.items() if k != 'overrides'} | p.get('overrides', {}).get(model, {})
 
+@contextmanager
+def torch_threads(n:int):
+    "Run the block on `n` torch threads (the weights it trains then do not depend on the machine's core count), then restore the count."
+    import torch
+    if not (isinstance(n, int) and n >= 1): raise GlmlabError(f"data/proxy.yaml: training.threads={n!r} is not valid; expected a whole number >= 1")
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(before)
+
 def train(model, tok, p:dict, progress:bool=True) -> list[dict]:
     "Train `model` on the task rows with training settings `p` (`training_settings`); returns the loss log."
     import math, torch
@@ -86,12 +97,13 @@ def train(model, tok, p:dict, progress:bool=True) -> list[dict]:
     opt = torch.optim.AdamW(model.parameters(), lr=p['lr'], weight_decay=p['weight_decay'])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / p['warmup']) * 0.5 * (1 + math.cos(math.pi * s / p['steps'])))
     model.train(); log = []
-    for step in (bar := tqdm(range(p['steps']), desc='training proxy', disable=not progress, mininterval=2)):
-        b = slice(step * p['batch'], (step + 1) * p['batch'])
-        loss = model(input_ids=X[b], labels=Y[b]).loss
-        opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step()
-        log.append(dict(step=step, loss=loss.item()))
-        if step % 20 == 0: bar.set_postfix(loss=f"{loss.item():.3f}")
+    with torch_threads(p['threads']):
+        for step in (bar := tqdm(range(p['steps']), desc='training proxy', disable=not progress, mininterval=2)):
+            b = slice(step * p['batch'], (step + 1) * p['batch'])
+            loss = model(input_ids=X[b], labels=Y[b]).loss
+            opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step()
+            log.append(dict(step=step, loss=loss.item()))
+            if step % 20 == 0: bar.set_postfix(loss=f"{loss.item():.3f}")
     model.eval()
     return log
 
