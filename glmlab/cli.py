@@ -14,7 +14,7 @@ from .footprint.fit import footprint
 from .footprint.kvcache import kv_dtypes
 from .footprint.observed import calibrate, calibrated
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
-from .lab.experiment import PARAMETERS, quantized_twin, cpu_server_pair, cpu_servers, check_parameters
+from .lab.experiment import PARAMETERS, quantized_twin, prepared_proxies, cpu_server_pair, cpu_servers, check_parameters
 from .lab.sweep import run_sweep, load_matrix
 from .lab.notebooks import execute_notebooks, notebooks_dir, slow_notebooks
 from .footprint.formats import human_bytes
@@ -184,7 +184,7 @@ def cmd_run(a) -> int:
     out = write_catalog_report(Path(a.out) if a.out else None, model=a.model)
     print(table(fit_rows(json.loads((out/'footprint.json').read_text()))), flush=True)
     print(f"[2/4] experiment {a.matrix}: quantize, serve baseline and quantized, benchmark, accuracy regression", flush=True)
-    prepare_proxies(root / a.matrix)
+    prepare_proxies(root / a.matrix, notebooks=bool(names))
     # The experiment's two servers, started once (or the shared ones, where they run) and shared while the experiment
     # and the notebooks run: none of them starts its own.
     cpu = names or any(p['hardware'] == 'cpu' for p in load_matrix(root / a.matrix)['configs'].values())
@@ -206,10 +206,11 @@ def _notebooks(asked:list[str]|None) -> list[str]:
         if n not in have: raise invalid('--notebook', n, have)
     return asked or have
 
-def prepare_proxies(matrix):
-    "Train and quantize the proxies a matrix's CPU configurations need, here with progress bars (cached for the notebooks)."
-    for p in load_matrix(matrix)['configs'].values():
-        if p['hardware'] == 'cpu': quantized_twin(p['model'], p['recipe'], progress=True)
+def prepare_proxies(matrix, notebooks:bool):
+    "Train and quantize the proxies a matrix's CPU configurations need, and with `notebooks` every proxy (their cells use both), side by side and cached."
+    cpu = [p for p in load_matrix(matrix)['configs'].values() if p['hardware'] == 'cpu']
+    prepared_proxies([p['model'] for p in cpu] + (list(PROXIES) if notebooks else []), progress=True)
+    for p in cpu: quantized_twin(p['model'], p['recipe'], progress=True)
 
 def write_report_notebook(out):
     "Execute the report notebook (nbs/31_results.ipynb) with papermill into `out`/report.ipynb; it writes report.md and the figures."

@@ -40,19 +40,14 @@ SERVERS = pytest.mark.xdist_group('servers')
 DOCS = pytest.mark.xdist_group('docs')
 SHOWN = '14_quant.proxy.ipynb'
 
-# What the proxies fixture needs (`prepared_proxy`), made in one process per proxy.
-_PREPARE = "import sys; from glmlab.lab.experiment import prepared_proxy; prepared_proxy(sys.argv[1], progress=False)"
-
 def pytest_sessionstart(session):
     """With test workers (-n), before they start: train the proxies (or find them in the content-hash cache) side by
-    side, one process per proxy on the machine's cores, so that no worker waits mid-run for a proxy another is training."""
+    side, as `glmlab run` does, so that no worker waits mid-run for a proxy another is training."""
     if hasattr(session.config, 'workerinput') or not session.config.getoption('numprocesses', None): return
     from glmlab.quant.proxy import PROXIES
-    procs = {m: subprocess.Popen([sys.executable, '-c', _PREPARE, m], cwd=ROOT, env=clean_env(), stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, text=True) for m in PROXIES}
-    for m, p in procs.items():
-        err = p.communicate()[1]
-        if p.returncode: print(f"preparing {m} failed (the tests that need it will say why):\n{err[-2000:]}", file=sys.stderr)
+    from glmlab.lab.experiment import prepared_proxies
+    try: prepared_proxies(PROXIES, progress=False)
+    except Exception as e: print(f"preparing the proxies failed (the tests that need them will say why): {e}", file=sys.stderr)
 
 @pytest.fixture(scope='session')
 def proxies():

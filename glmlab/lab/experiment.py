@@ -27,7 +27,7 @@ from .roofline import measured_vs_bound
 # %% auto #0
 __all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'Param', 'default_parameters', 'Checked', 'check_parameters',
            'config_nodes', 'twin_key', 'quantized_twin', 'prepared_proxy', 'cpu_servers', 'cpu_server_pair',
-           'checkpoint_hashes', 'run_experiment']
+           'checkpoint_hashes', 'prepared_proxies', 'run_experiment']
 
 # %% ../../nbs/25_lab.experiment.ipynb #7ccae506
 @dataclass(frozen=True)
@@ -152,6 +152,35 @@ def checkpoint_hashes(*dirs:Path) -> dict:
     for d in dirs:
         for f in sorted(Path(d).glob('*.safetensors')): out[str(f)] = file_digest(f)
     return out
+
+# %% ../../nbs/25_lab.experiment.ipynb #2a8a25c4
+_PREPARE = "import sys; from glmlab.lab.experiment import prepared_proxy; prepared_proxy(sys.argv[1], progress=False)"
+
+def prepared_proxies(models, progress:bool=True) -> dict[str, Path]:
+    "`prepared_proxy` of each of `models` (names of `PROXIES`), side by side: the first here, each other in a process of its own."
+    import subprocess, sys
+    from glmlab.core.settings import settings
+    from glmlab.quant.proxy import PROXIES
+    models = list(dict.fromkeys(models))
+    for m in models:
+        if m not in PROXIES: raise invalid('--model', m, PROXIES)
+    logs = {m: make_dir(Path(settings()['cache_path']) / 'proxies') / f'.prepare-{m}.log' for m in models[1:]}
+    def start(m):
+        with open(logs[m], 'w') as log:
+            return subprocess.Popen([sys.executable, '-c', _PREPARE, m], cwd=settings()['root'], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=log)
+    procs = {m: start(m) for m in models[1:]}
+    if procs and progress: print(f"{', '.join(procs)}: trained (where not cached) alongside {models[0]}, in a process of its own; log: {', '.join(map(str, logs.values()))}", flush=True)
+    try:
+        out = {models[0]: prepared_proxy(models[0], progress)} if models else {}
+        for m, proc in procs.items():
+            if proc.wait():
+                last = ([l for l in logs[m].read_text().splitlines() if l.strip()] or ['no output'])[-1]
+                raise GlmlabError(f"preparing proxy {m} failed: {last} (its log: {logs[m]})")
+    except BaseException:
+        for proc in procs.values(): proc.kill(); proc.wait()
+        raise
+    return out | {m: proxy_dir(m, progress=False) for m in procs}
 
 # %% ../../nbs/25_lab.experiment.ipynb #59b040c9
 def _step(out:Path, name:str, status:dict):
