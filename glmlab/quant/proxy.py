@@ -9,7 +9,7 @@ from __future__ import annotations
 import json, time
 from contextlib import contextmanager
 from pathlib import Path
-from ..core.settings import GlmlabError
+from ..core.settings import GlmlabError, invalid, is_whole
 from ..core.store import CacheEntry, write_dir, inputs_key
 from ..core.data import load_yaml, model_config
 from .tasks import items, task_names, training_lines, task_item
@@ -82,7 +82,7 @@ def training_settings(model:str) -> dict:
 def torch_threads(n:int):
     "Run the block on `n` torch threads (the weights it trains then do not depend on the machine's core count), then restore the count."
     import torch
-    if not (isinstance(n, int) and n >= 1): raise GlmlabError(f"data/proxy.yaml: training.threads={n!r} is not valid; expected a whole number >= 1")
+    if not is_whole(n, 1): raise invalid('data/proxy.yaml: training.threads', n, 'a positive whole number')
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try: yield
