@@ -7,6 +7,7 @@ Docs: https://glmlab.github.io/glmlab/cli.html.md"""
 # %% ../nbs/28_cli.ipynb #22b1563e
 from __future__ import annotations
 import argparse, contextlib, json, os, shlex, sys
+from pathlib import Path
 from .core.settings import GlmlabError, invalid, settings, valid_port, whole
 from .core.data import hardware_names, load_yaml, recipe
 from .footprint.budget import Budget
@@ -86,8 +87,9 @@ def _run_parser(sub, s):
     p.add_argument('--matrix', default='data/sweeps/main.yaml', help="the experiment's sweep matrix (default: the CPU proxy)")
     p.add_argument('--out', help='report folder (default: outputs/report)')
     p.add_argument('--fresh', action='store_true', help='measure again even where a finished run with the same parameters and code exists')
-    p.add_argument('--no-notebooks', action='store_true', help="skip step 3: executing the notebooks that train, quantize or serve (their docs pages then show no results)")
-    p.add_argument('--notebook', action='append', metavar='NAME', help="step 3 executes only these (repeatable; default: every notebook with slow cells)")
+    p.add_argument('--notebooks', action='store_true', help="step 3: also execute whole the notebooks that train, quantize "
+                                                            "or serve, for their docs pages (the docs build's; minutes)")
+    p.add_argument('--notebook', action='append', metavar='NAME', help="step 3 for these only (repeatable; implies --notebooks)")
 
 def _sweep_parser(sub, s):
     params = '\n'.join(f"  {k} (default {v.default!r}): {v.valid}" for k, v in PARAMETERS.items())
@@ -176,10 +178,9 @@ def cmd_footprint(a) -> int:
 
 def cmd_run(a) -> int:
     import time
-    from pathlib import Path
     t0, root = time.time(), Path(settings()['root'])
     load_matrix(root / a.matrix)   # a bad matrix (or notebook name): one line, before the footprint report is written
-    names = [] if a.no_notebooks else _notebooks(a.notebook)   # CPU-proxy notebooks
+    names = _notebooks(a.notebook) if a.notebooks or a.notebook else []   # CPU-proxy notebooks
     print(f"[1/4] footprint of {a.model} under nvfp4-glm, fp8, bf16 on every GPU profile", flush=True)
     out = write_catalog_report(Path(a.out) if a.out else None, model=a.model)
     print(table(fit_rows(json.loads((out/'footprint.json').read_text()))), flush=True)
@@ -190,7 +191,8 @@ def cmd_run(a) -> int:
     cpu = names or any(p['hardware'] == 'cpu' for p in load_matrix(root / a.matrix)['configs'].values())
     with cpu_server_pair(share=True, reuse=True, progress=True) if cpu else contextlib.nullcontext():
         runs = run_sweep(root / a.matrix, fresh=a.fresh)
-        print(f"[3/4] {len(names)} notebooks whose cells train, quantize or serve, executed whole for their docs pages -> {notebooks_dir()}", flush=True)
+        print(f"[3/4] {len(names)} notebooks whose cells train, quantize or serve, executed whole for their docs pages -> {notebooks_dir()}"
+              if names else "[3/4] the notebooks for the docs pages: not executed (glmlab run --notebooks does it)", flush=True)
         nbs = execute_notebooks(names, fresh=a.fresh) if names else {}
     print("[4/4] aggregate report of every run under outputs/runs", flush=True)
     nb = write_report_notebook(out)
@@ -207,7 +209,7 @@ def _notebooks(asked:list[str]|None) -> list[str]:
     return asked or have
 
 def prepare_proxies(matrix, notebooks:bool):
-    "Train and quantize the proxies a matrix's CPU configurations need, and with `notebooks` every proxy (their cells use both), side by side and cached."
+    "Train and quantize the proxies a matrix's CPU configurations need, and with `notebooks` every proxy (their cells use both); cached."
     cpu = [p for p in load_matrix(matrix)['configs'].values() if p['hardware'] == 'cpu']
     prepared_proxies([p['model'] for p in cpu] + (list(PROXIES) if notebooks else []), progress=True)
     for p in cpu: quantized_twin(p['model'], p['recipe'], progress=True)
@@ -215,7 +217,6 @@ def prepare_proxies(matrix, notebooks:bool):
 def write_report_notebook(out):
     "Execute the report notebook (nbs/31_results.ipynb) with papermill into `out`/report.ipynb; it writes report.md and the figures."
     import papermill as pm
-    from pathlib import Path
     root = Path(settings()['root'])
     nb = Path(out) / 'report.ipynb'
     pm.execute_notebook(str(root / 'nbs/31_results.ipynb'), str(nb), parameters=dict(out_dir=str(out)), kernel_name='glmlab',
@@ -238,6 +239,9 @@ def cmd_sweep(a) -> int:
     backend = RayBackend(a.address) if a.backend == 'ray' else None
     runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh, any_notebook=a.any_notebook, backend=backend)
     for m in runs: print(f"{m['config_id']}: {m['status']}" + (f" ({m['error']})" if m['error'] else ''))
+    from glmlab.lab.aggregate import write_report   # matplotlib: only where a report is drawn
+    report = write_report(a.runs_dir, Path(a.runs_dir).parent / 'report' if a.runs_dir else None)   # beside the runs it reads
+    print(f"report of every finished configuration there, refreshed: {report}")
     return 0 if all(m['status'] == 'done' for m in runs) else 1
 
 def _pair(flag:str, s:str) -> tuple[str, str]:
@@ -265,7 +269,6 @@ def cmd_cluster(a) -> int:
     return 0
 
 def cmd_quantize(a) -> int:
-    from pathlib import Path
     if a.plan:
         p = plan(a.model, a.recipe)
         print(f"{p['model']} / {p['recipe']}: source {p['source']} {human_bytes(p['source_bytes'])} (BF16); "

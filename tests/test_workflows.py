@@ -22,7 +22,8 @@ def test_deploy_installs_runs_the_main_job_builds_and_publishes_the_site():
     install, test = _readme_commands()
     runs = _runs(wf)
     assert install in runs and 'bash scripts/docs.sh' in runs, (install, runs)
-    assert runs.index(install) < runs.index('bash scripts/docs.sh'), runs          # results exist before the pages are built
+    notebooks = '.venv/bin/glmlab run --notebooks'                                  # the docs build's executions (not the main job's)
+    assert runs.index(install) < runs.index(notebooks) < runs.index('bash scripts/docs.sh'), runs   # results exist before the pages
     assert {'actions/upload-pages-artifact@v3', 'actions/deploy-pages@v4'} <= set(_uses(wf)), _uses(wf)
     upload = next(s for j in wf['jobs'].values() for s in j['steps'] if s.get('uses', '').startswith('actions/upload-pages-artifact'))
     site = re.search(r"SITE = ROOT / '(\w+)'", (ROOT / 'scripts/docs.py').read_text())[1]
