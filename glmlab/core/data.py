@@ -192,8 +192,19 @@ class _KvDtype(Schema):
 class _KvCache(Schema):
     source: Text
     dtypes: dict[Annotated[str, Field(pattern=r'^[a-z0-9_]+$')], _KvDtype]
+    modelopt_auto: dict[Literal['fp8', 'nvfp4'], Annotated[str, Field(pattern=r'^[a-z0-9_]+$')]]
+    modelopt_auto_source: Text
     indexer_divided_by_dcp: bool
     indexer_on_shared_layers: bool
+
+_Flag = Annotated[str, Field(pattern=r'^[a-z0-9_]+$')]   # a CPU flag as /proc/cpuinfo spells it
+
+class _CpuNeed(Schema):
+    what: Text
+    any_of: Annotated[list[Annotated[list[_Flag], Field(min_length=1)]], Field(min_length=1)]
+    names: Annotated[list[Text], Field(min_length=1)]
+    vllm_says: Text
+    source: Text
 
 class VllmFile(Schema):
     "data/vllm.yaml: vLLM's budget parameters, each with its source."
@@ -207,6 +218,7 @@ class VllmFile(Schema):
     unified_memory: dict[str, _Sourced]
     cpu: dict[str, _Sourced]
     multi_node: dict[str, _Sourced]
+    cpu_needs: dict[Literal['fp8_kv_cache'], _CpuNeed]
 
 class _Published(Schema):
     repo: Text

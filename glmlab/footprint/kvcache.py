@@ -14,7 +14,7 @@ from .placement import Layout, check_layout, stage_layers, kv_heads_on_rank
 
 # %% auto #0
 __all__ = ['kv_cache_rules', 'kv_dtypes', 'kv_dtype_of', 'attention_bytes_per_token_layer', 'indexer_bytes_per_token_layer',
-           'kv_bytes_per_token', 'kv_bytes_per_token_per_gpu']
+           'resolved_kv_cache_dtype', 'kv_bytes_per_token', 'kv_bytes_per_token_per_gpu']
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #a69ca117
 _DTYPE_BYTES = {'bf16': 2, 'fp8': 1}
@@ -51,6 +51,20 @@ def attention_bytes_per_token_layer(s:ModelSpec, kv_dtype:str) -> int:
 def indexer_bytes_per_token_layer(s:ModelSpec) -> int:
     "Bytes of one token in one full-indexer layer's key cache (FP8 + FP32 scales); 0 without an indexer."
     return s.index_head_dim + 4 * cdiv(s.index_head_dim, _SCALE_BLOCK) if s.has_indexer else 0
+
+# %% ../../nbs/08_footprint.kvcache.ipynb #3af63690
+def resolved_kv_cache_dtype(kv_cache_dtype:str, # a `--kv-cache-dtype` value, vLLM's names
+                            quantization_config:dict|None=None, # the checkpoint config's `quantization_config`
+                           ) -> str:
+    "The `--kv-cache-dtype` vLLM runs: `auto` becomes a ModelOpt checkpoint's KV algorithm (vLLM's `resolve_kv_cache_dtype_string`)."
+    q = quantization_config or {}
+    if kv_cache_dtype != 'auto' or not str(q.get('quant_method', '')).startswith('modelopt'): return kv_cache_dtype
+    inner = q.get('quantization', q)
+    algo = inner.get('kv_cache_scheme') or q.get('kv_cache_scheme') or inner.get('kv_cache_quant_algo') or q.get('kv_cache_quant_algo')
+    if isinstance(algo, dict):   # a scheme: 8-bit static float is FP8, 4-bit float NVFP4
+        algo = ('fp8' if algo.get('dynamic') is False and algo.get('num_bits') == 8 and algo.get('type') == 'float' else
+                'nvfp4' if algo.get('num_bits') == 4 and algo.get('type') == 'float' else None)
+    return kv_cache_rules()['modelopt_auto'].get(str(algo).lower(), 'auto') if algo else 'auto'
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #86d3c7dd
 def _indexed(s:ModelSpec, layer:int) -> bool:
