@@ -24,8 +24,12 @@ def exe(name): return str(BIN / name)
 
 def clean_env(**extra):
     "The environment for a subprocess, without GLMLAB_ overrides from the caller's shell (and no shared servers unless `extra` names them)."
-    env = {k: v for k, v in os.environ.items() if not k.startswith('GLMLAB_')}
+    env = {k: v for k, v in os.environ.items() if not k.startswith('GLMLAB_') or k in KEPT}
     return {**env, 'GLMLAB_SERVERS_FILE': '', **extra}
+
+# Kept for every subprocess: a host feature the whole run forces (GLMLAB_CPU_FLAGS=-avx512f runs the suite as on a CPU
+# without AVX-512; glmlab.serving.host), not a developer's override of paths or defaults.
+KEPT = ('GLMLAB_CPU_FLAGS',)
 
 def glmlab(*args, cwd=ROOT, timeout=300, env=None, **extra):
     "Run the `glmlab` command as a user would; `extra` are environment variables."
@@ -39,6 +43,13 @@ SERVERS = pytest.mark.xdist_group('servers')
 # (`SHOWN`: slow cells, no server) is executed there too, once, into that worker's `executed` folder.
 DOCS = pytest.mark.xdist_group('docs')
 SHOWN = '14_quant.proxy.ipynb'
+
+def pytest_terminal_summary(terminalreporter):
+    "After the results: what this host could not measure (vLLM features its CPU lacks), one line each."
+    from glmlab.serving.host import not_measurable
+    if (lines := not_measurable()):
+        terminalreporter.section('not measured on this host')
+        for l in lines: terminalreporter.line(l)
 
 def pytest_sessionstart(session):
     """With test workers (-n), before they start: train the proxies (or find them in the content-hash cache) side by

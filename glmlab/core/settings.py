@@ -133,6 +133,7 @@ class Settings(Schema):
     port_range: Annotated[str, Field(pattern=r'^\d{1,5}-\d{1,5}$')]
     server_start_timeout_s: _Seconds
     request_timeout_s: _Seconds
+    cpu_flags: Annotated[str, Field(max_length=4096, pattern=r'^ *([+-][a-z0-9_]+ *)*$')] = ''   # '-avx512f +amx_tile': hide or claim CPU flags
 
     @field_validator('port_range')
     @classmethod

@@ -69,6 +69,7 @@ def run_bench(server, # a started `VllmServer`
     from vllm.benchmarks import serve as vbench
     from vllm.utils.argparse_utils import FlexibleArgumentParser
     out = make_dir(out or Path(settings()['outputs_path']) / 'bench')
+    server.verify()   # the server answering is the one asked for, not another process's on the same port
     served = requests.get(f"{server.url}/v1/models", timeout=10).json()['data'][0]['id']
     devices = hardware(hardware_name).count
     rows = []

@@ -154,33 +154,13 @@ def checkpoint_hashes(*dirs:Path) -> dict:
     return out
 
 # %% ../../nbs/25_lab.experiment.ipynb #2a8a25c4
-_PREPARE = "import sys; from glmlab.lab.experiment import prepared_proxy; prepared_proxy(sys.argv[1], progress=False)"
-
 def prepared_proxies(models, progress:bool=True) -> dict[str, Path]:
-    "`prepared_proxy` of each of `models` (names of `PROXIES`), side by side: the first here, each other in a process of its own."
-    import subprocess, sys
-    from glmlab.core.settings import settings
+    "`prepared_proxy` of each of `models` (names of `PROXIES`), one after the other; names are checked before any training."
     from glmlab.quant.proxy import PROXIES
     models = list(dict.fromkeys(models))
     for m in models:
         if m not in PROXIES: raise invalid('--model', m, PROXIES)
-    logs = {m: make_dir(Path(settings()['cache_path']) / 'proxies') / f'.prepare-{m}.log' for m in models[1:]}
-    def start(m):
-        with open(logs[m], 'w') as log:
-            return subprocess.Popen([sys.executable, '-c', _PREPARE, m], cwd=settings()['root'], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=log)
-    procs = {m: start(m) for m in models[1:]}
-    if procs and progress: print(f"{', '.join(procs)}: trained (where not cached) alongside {models[0]}, in a process of its own; log: {', '.join(map(str, logs.values()))}", flush=True)
-    try:
-        out = {models[0]: prepared_proxy(models[0], progress)} if models else {}
-        for m, proc in procs.items():
-            if proc.wait():
-                last = ([l for l in logs[m].read_text().splitlines() if l.strip()] or ['no output'])[-1]
-                raise GlmlabError(f"preparing proxy {m} failed: {last} (its log: {logs[m]})")
-    except BaseException:
-        for proc in procs.values(): proc.kill(); proc.wait()
-        raise
-    return out | {m: proxy_dir(m, progress=False) for m in procs}
+    return {m: prepared_proxy(m, progress) for m in models}
 
 # %% ../../nbs/25_lab.experiment.ipynb #59b040c9
 def _step(out:Path, name:str, status:dict):
@@ -208,6 +188,7 @@ def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) 
                                    out / 'bench' / r, progress, recipe=r, model=p['model']))
             res['bench'] = pd.concat(bench, ignore_index=True); write_csv(out / 'bench.csv', res['bench'])
         _step(out, 'benchmarks', status)
+        for s in srv.values(): s.verify()   # still the servers started (or proven shared) for this configuration
         reg = regression(srv[p['baseline_recipe']].url, srv[p['recipe']].url, p['eval_items'], p['logprobs'], p['seed'],
                          out / 'regression', recipe=p['recipe'], baseline=p['baseline_recipe'], hardware='cpu')
         res.update(paired=reg['paired'], drift=reg['drift']); _step(out, 'accuracy', status)

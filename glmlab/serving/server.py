@@ -14,9 +14,9 @@ from ..core.settings import GlmlabError, invalid, is_whole, settings, short_repr
 from ..core.store import make_dir, write_json
 
 # %% auto #0
-__all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'free_port', 'VllmServer', 'group_members', 'server_for',
-           'ServerGroup', 'serving', 'cpu_core_sets', 'command_key', 'servers_file', 'pid_alive', 'share', 'unshare',
-           'shared_server']
+__all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder', 'release_port', 'free_port',
+           'VllmServer', 'group_members', 'server_for', 'ServerGroup', 'serving', 'cpu_core_sets', 'command_key',
+           'servers_file', 'pid_alive', 'share', 'unshare', 'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -42,13 +42,39 @@ def port_free(host:str, port:int) -> bool:
         try: s.bind((host, port)); return True
         except OSError: return False
 
-_claimed = set()   # ports handed to servers of this process that may not have bound them yet (vLLM binds after its imports)
+_leases = {}   # port -> the open lock file that reserves it for a server of this process, until `release_port`
+
+def _lease_dir() -> Path:
+    "Where ports are reserved on this machine: one lock file per port, shared by every glmlab process of this user."
+    return make_dir(Path(tempfile.gettempdir()) / f'glmlab-ports-{os.getuid()}')
+
+def lease_port(port:int) -> bool:
+    "Reserve `port` for a server of this process, across every glmlab process on this machine; False if another holds it."
+    import fcntl
+    if port in _leases: return False
+    f = open(_lease_dir() / f'{port}.lock', 'a+')
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError: f.close(); return False
+    f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    _leases[port] = f
+    return True
+
+def port_holder(port:int) -> str:
+    "The pid that reserved `port` (as its lock file says), for error messages."
+    try: return (_lease_dir() / f'{port}.lock').read_text().strip() or '?'
+    except OSError: return '?'
+
+def release_port(port:int|None):
+    "Give up this process's reservation of `port` (its lock goes with the file; a dead process's goes with it)."
+    if (f := _leases.pop(port, None)): f.close()
 
 def free_port(host:str='127.0.0.1') -> int:
-    "The first free port of `settings.ini`'s `port_range` on `host` not yet handed to another server of this process."
+    "The first port of `settings.ini`'s `port_range` on `host` that nothing has bound and no glmlab process has reserved, now reserved for the caller."
     lo, hi = (int(x) for x in settings()['port_range'].split('-'))
     for p in range(lo, hi + 1):
-        if p not in _claimed and port_free(host, p): _claimed.add(p); return p
+        if lease_port(p):
+            if port_free(host, p): return p
+            release_port(p)
     raise GlmlabError(f"port_range={lo}-{hi}: no free port on {host}; free one or widen port_range in settings.ini")
 
 # %% ../../nbs/20_serving.server.ipynb #d12564c8
@@ -75,11 +101,14 @@ class VllmServer:
         self.grace, self.proc, self.pgid, self.started_s, self._guard = grace, None, None, None, None
         self.shared_by = None   # pid of the process that started it, when this object only uses a shared server
         self.headless = headless
+        self.nonce = secrets.token_hex(8)   # its identity: a served-model name only this server answers to
 
     @property
     def url(self) -> str: return f"http://{self.host}:{self.port}"
     @property
     def key(self) -> str: return command_key(self.model, self.args, self.extra_env)
+    @property
+    def tag(self) -> str: return f"glmlab-{self.nonce}"   # listed by /v1/models of this server and of no other
     def log(self) -> str: return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
     def log_tail(self, n:int=25) -> str: return '\n'.join(self.log().splitlines()[-n:])
     def facts(self) -> dict:
@@ -89,14 +118,19 @@ class VllmServer:
     def argv(self) -> list[str]:
         if self.headless: return [sys.executable, '-c', _VLLM_CLI, 'serve', self.model, *self.args]
         return [sys.executable, '-m', 'vllm.entrypoints.openai.api_server', '--model', self.model,
-                '--host', self.host, '--port', str(self.port), *self.args]
+                '--host', self.host, '--port', str(self.port), *_tagged(self.args, self.model, self.tag)]
 
     def launch(self):
         "Start the server process and return at once; `wait` blocks until it answers."
         if self.shared_by: return self
+        from glmlab.serving.host import cannot_run   # here, not at import: the watchman process imports this module
+        if (why := cannot_run(self.model, self.args)): raise ServerError(f"not started on this host: {'; '.join(why)}")
         if self.headless: pass   # no API server, no port
         elif self.port is None: self.port = free_port(self.host)
+        elif not lease_port(self.port):
+            raise GlmlabError(f"--port={self.port}: reserved by another glmlab server (pid {port_holder(self.port)}); choose another or leave it out for a free one")
         elif not port_free(self.host, self.port):
+            release_port(self.port)
             raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a free one")
         env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'VLLM_HOST_IP': self.host if self.host.startswith('127.') else os.environ.get('VLLM_HOST_IP', ''),
                **self.extra_env, 'VLLM_SERVER_DEV_MODE': '0'}   # never dev mode, whatever the caller's shell says
@@ -111,12 +145,12 @@ class VllmServer:
         "Block until `/health` answers; if the server dies, times out or Ctrl-C comes first, stop it and raise a one-line `ServerError`."
         if self.shared_by:
             if not _healthy(self.url): raise ServerError(f"the shared server at {self.url} (started by pid {self.shared_by}) no longer answers /health")
-            return self
+            return self.verify()
         try:
             while True:
                 if self.proc.poll() is not None:
                     raise ServerError(f"vLLM exited with code {self.proc.returncode} during start-up: {_reason(self.log())} (log: {self.log_path})", self.log_tail())
-                if _healthy(self.url): break
+                if _healthy(self.url) and self.is_ours(): break   # another process's server on this port is not ours
                 if time.time() - self._t0 > self.start_timeout:
                     raise ServerError(f"vLLM did not answer /health within {self.start_timeout:.0f} s (log: {self.log_path})", self.log_tail())
                 time.sleep(0.5)
@@ -124,6 +158,20 @@ class VllmServer:
             self.stop(); raise
         self.started_s = time.time() - self._t0
         return self
+
+    def is_ours(self) -> bool:
+        "Whether the server answering at `url` is this one: its `/v1/models` lists this object's `tag`."
+        return self.tag in _served_names(self.url, self.api_key)
+
+    def verify(self):
+        "Raise a one-line `ServerError` unless the server at `url` is this one (call it before measuring); returns self."
+        if not self.is_ours():
+            raise ServerError(f"the server at {self.url} is not the one glmlab started as {self.tag} (it serves "
+                              f"{_served_names(self.url, self.api_key) or 'nothing glmlab can read'}): another process holds the port")
+        return self
+
+    @property
+    def api_key(self) -> str|None: return self.args[self.args.index('--api-key') + 1] if '--api-key' in self.args else None
 
     def start(self):
         "Start the server and wait until `/health` answers; on failure stop it and raise a one-line `ServerError`."
@@ -133,7 +181,9 @@ class VllmServer:
 
     def stop(self):
         "SIGTERM to the whole process group, SIGKILL after the grace period; idempotent. A shared server is left to its owner."
-        if self.proc is None: return
+        if self.proc is None:
+            if not self.shared_by: release_port(self.port)   # reserved, never started
+            return
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try: self.proc.wait(self.grace)
@@ -144,7 +194,7 @@ class VllmServer:
         deadline = time.time() + 5   # SIGKILL is delivered asynchronously: return once the group is really gone
         while group_members(self.proc.pid) and time.time() < deadline: time.sleep(0.1)
         if self._guard: self._guard.kill(); self._guard.wait()
-        _claimed.discard(self.port)
+        release_port(self.port)
         self.proc = None
 
     def __enter__(self): return self.start()
@@ -169,6 +219,22 @@ def _new_log(folder:Path) -> Path:
     fd, path = tempfile.mkstemp(prefix='vllm-', suffix='.log', dir=folder)
     os.close(fd)   # only the name is needed here; the server process opens it
     return Path(path)
+
+def _tagged(args:list, model:str, tag:str) -> list[str]:
+    "`args` with `tag` added to the served-model names (after the given ones, so the first name clients see is unchanged)."
+    args = list(args)
+    if '--served-model-name' not in args: return args + ['--served-model-name', model, tag]
+    i = args.index('--served-model-name') + 1
+    while i < len(args) and not args[i].startswith('--'): i += 1
+    return args[:i] + [tag] + args[i:]
+
+def _served_names(url:str, api_key:str|None=None) -> list[str]:
+    "The model names the server at `url` serves (`/v1/models`), or [] if it does not say."
+    import requests
+    try:
+        r = requests.get(f"{url}/v1/models", timeout=5, headers={'Authorization': f'Bearer {api_key}'} if api_key else {})
+        return [m['id'] for m in r.json()['data']] if r.ok else []
+    except (requests.RequestException, ValueError, KeyError, TypeError): return []
 
 def _healthy(url:str) -> bool:
     import requests
@@ -216,11 +282,16 @@ def _reap_group(pgid:int):
     try: os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError): pass
 
+_PREFIX = re.compile(r'^\(\w+ pid=\d+\) \w+ [\d-]+ [\d:]+ \[[^\]]*\] ')   # vLLM's "(Worker pid=1) ERROR 12-07 09:40:21 [f.py:1] "
+_RAISED = re.compile(r'^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Interrupt|Exit)\b:? ?.*')
+
 def _reason(log:str) -> str:
-    "The most telling line of a failed start-up log, shortened."
-    lines = [l.strip() for l in log.splitlines() if l.strip()]
+    "The root cause of a failed start-up: the first exception the log shows raised (vLLM's processes re-raise it wrapped), else its last line."
+    lines = [_PREFIX.sub('', l).strip() for l in log.splitlines() if l.strip()]
+    raised = [l for l in lines if _RAISED.fullmatch(l)]
+    if raised: return raised[0][:300]
     for l in reversed(lines):
-        if re.search(r'(Error|Exception|error:)', l) and 'Traceback' not in l: return l[-300:]
+        if re.search(r'(Error|Exception|error:)', l): return l[-300:]
     return lines[-1][-300:] if lines else 'no output'
 
 
@@ -317,8 +388,12 @@ def servers_file(path:Path|str|None=None) -> Path|None:
     return Path(f) if f else None
 
 def _entries(path:Path) -> dict:
-    try: return json.loads(path.read_text())
+    "The servers file's entries that have the fields `shared_server` reads (an edited or foreign file's others are ignored)."
+    try: d = json.loads(path.read_text())
     except (OSError, ValueError): return {}
+    need = {'url': str, 'host': str, 'port': int, 'pid': int, 'owner': int, 'log': str, 'nonce': str}
+    ok = lambda e: isinstance(e, dict) and all(isinstance(e.get(k), t) and not isinstance(e.get(k), bool) for k, t in need.items())
+    return {k: e for k, e in d.items() if ok(e)} if isinstance(d, dict) else {}
 
 def pid_alive(pid) -> bool:
     "Whether process `pid` (a positive integer) exists on this machine."
@@ -333,7 +408,7 @@ def share(srv:VllmServer, path:Path|None=None) -> Path:
     if f is None: raise GlmlabError("servers_file='' (settings.ini or GLMLAB_SERVERS_FILE) turns sharing off; set it to a file path to share a server")
     d = {k: e for k, e in _entries(f).items() if pid_alive(e['pid'])}
     d[srv.key] = dict(url=srv.url, host=srv.host, port=srv.port, model=srv.model, pid=srv.proc.pid, owner=os.getpid(),
-                      log=str(srv.log_path), started_s=srv.started_s)
+                      log=str(srv.log_path), started_s=srv.started_s, nonce=srv.nonce)
     return write_json(f, d)
 
 def unshare(srv:VllmServer, path:Path|None=None):
@@ -345,11 +420,12 @@ def unshare(srv:VllmServer, path:Path|None=None):
         write_json(f, d)
 
 def shared_server(model:str, args:list, env:dict) -> VllmServer|None:
-    "The running shared server of exactly this command, as a `VllmServer` that uses it and never stops it; None if there is none."
+    "The running shared server of exactly this command, proven by its identity (`/v1/models` lists the nonce it was started with), as a `VllmServer` that uses it and never stops it; None if there is none."
     f = servers_file()
     e = _entries(f).get(command_key(model, args, env)) if f and f.is_file() else None
-    if not e or not pid_alive(e['pid']) or not _healthy(e['url']): return None
-    s = VllmServer(model, args, env, host=e['host'], port=e['port'], log_path=e['log'])
-    s.shared_by, s.started_s = e['owner'], e['started_s']
-    return s
+    if not e or not pid_alive(e['pid']): return None
+    try: s = VllmServer(model, args, env, host=e['host'], port=e['port'], log_path=e['log'])
+    except GlmlabError: return None   # an address or port glmlab would not use: not a server it shared
+    s.shared_by, s.started_s, s.nonce = e['owner'], e.get('started_s'), e['nonce']
+    return s if _healthy(s.url) and s.is_ours() else None   # a live pid and /health prove nothing: the port may be another's
 
