@@ -36,29 +36,35 @@ __all__ = ['parser', 'cmd_footprint', 'cmd_run', 'prepare_proxies', 'write_repor
 def _nodes_flags(p):
     "The flags of deployments larger than one node, shared by footprint and serve."
     p.add_argument('--nodes', type=int, help="nodes of the profile the deployment spans (default: the profile's own, 1 for most)")
-    p.add_argument('--dp', type=int, default=1, help='data-parallel attention ranks (MoE: experts over dp x tp ranks)')
+    p.add_argument('--dp', '--data-parallel-size', type=int, default=1, help='data-parallel attention ranks (MoE: experts over dp x tp ranks)')
     p.add_argument('--tp-across-nodes', action='store_true', help='allow a TP group to span nodes (its all-reduces cross the fabric)')
 
 def _memory_flags(p):
     "vLLM's flags that move the KV pool, with vLLM's names and defaults (footprint and serve)."
-    p.add_argument('--kv-cache-dtype', choices=kv_dtypes(), help="KV cache dtype, vLLM's names (default: the recipe's)")
+    p.add_argument('--kv-cache-dtype', choices=kv_dtypes(), help="KV cache dtype, vLLM's names (default: what vLLM's auto runs for the checkpoint)")
     p.add_argument('--gpu-memory-utilization', type=float, help="fraction of each GPU vLLM may use (default: vLLM's)")
     p.add_argument('--kv-cache-memory-bytes', type=int, help='fixed KV pool per GPU in bytes')
     p.add_argument('--max-num-batched-tokens', type=int, help="tokens of vLLM's profiling run (default: vLLM's for the device)")
     p.add_argument('--max-num-seqs', type=int, help="requests per step; sets the CUDA-graph sizes (default: vLLM's for the device)")
     p.add_argument('--enforce-eager', action='store_true', help='no CUDA graphs (none of their memory is held back)')
 
+def _layout_flags(p):
+    "The layout and context of a deployment (footprint and serve), glmlab's short names with vLLM's as aliases."
+    p.add_argument('--tp', '--tensor-parallel-size', type=int, help="tensor-parallel size (default: the recipes' layout for the hardware; "
+                   "given alone, PP is 1 as in vLLM)")
+    p.add_argument('--pp', '--pipeline-parallel-size', type=int, help='pipeline-parallel size (given alone, TP is 1 as in vLLM)')
+    p.add_argument('--dcp', '--decode-context-parallel-size', type=int, default=1, help='decode-context-parallel size (divides --tp)')
+    p.add_argument('--ep', '--enable-expert-parallel', action=argparse.BooleanOptionalAction, default=None,
+                   help='expert parallelism (default: on for MoE with TP>1)')
+    p.add_argument('--mtp', action='store_true', help='load the MTP layer (speculative decoding)')
+    p.add_argument('--max-model-len', type=int, help="context length (default: the model's max_position_embeddings, as vLLM)")
+
 def _footprint_parser(sub, s):
     p = sub.add_parser('footprint', help='parameters, bytes, per-GPU placement, KV pool and fit verdict of one deployment')
     p.add_argument('--model', default=s['default_model'], help='a name in data/models or a path to a config.json')
     p.add_argument('--recipe', default=s['default_recipe'], help='a recipe in data/recipes.yaml')
     p.add_argument('--hardware', default=s['default_hardware'], help='a profile in data/hardware.yaml')
-    p.add_argument('--tp', type=int, help='tensor-parallel size (default: the recipes\' layout for the hardware)')
-    p.add_argument('--pp', type=int, help='pipeline-parallel size')
-    p.add_argument('--dcp', type=int, default=1, help='decode-context-parallel size (divides --tp)')
-    p.add_argument('--ep', action=argparse.BooleanOptionalAction, default=None, help='expert parallelism (default: on for MoE with TP>1)')
-    p.add_argument('--mtp', action='store_true', help='load the MTP layer (speculative decoding)')
-    p.add_argument('--max-model-len', type=int, help="context length (default: the model's max_position_embeddings, as vLLM)")
+    _layout_flags(p)
     _memory_flags(p)
     p.add_argument('--vllm-version', help='vLLM version whose defaults apply')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
@@ -130,10 +136,8 @@ def _serve_parser(sub, s):
     p.add_argument('--hardware', default=s['default_hardware'])
     p.add_argument('--profile', help='a published command in data/serving.yaml (sets model, recipe, hardware and layout)')
     p.add_argument('--checkpoint', help='serve this folder or repo instead of the published checkpoint (proxies: their folder)')
-    for f in ('--tp', '--pp', '--max-model-len', '--port'): p.add_argument(f, type=int)
-    p.add_argument('--dcp', type=int, default=1)
-    p.add_argument('--ep', action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument('--mtp', action='store_true')
+    p.add_argument('--port', type=int, help="the port to serve on (default: a free one of settings.ini's port_range)")
+    _layout_flags(p)
     _memory_flags(p)
     p.add_argument('--host', default=None, help="bind address (default: settings.ini's server_host, 127.0.0.1)")
     p.add_argument('--allow-remote', action='store_true', help="allow a non-loopback --host; the server then requires an API key (made and printed if --api-key is absent)")

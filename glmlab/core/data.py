@@ -17,7 +17,7 @@ from .settings import GlmlabError, invalid, short_repr, settings, Schema, checke
 
 # %% auto #0
 __all__ = ['DATA_SCHEMAS', 'GiB', 'data_path', 'read_yaml', 'read_json', 'load_yaml', 'HardwareFile', 'RecipesFile',
-           'FormatsFile', 'VllmFile', 'ServingFile', 'cdiv', 'model_names', 'model_config', 'Hardware',
+           'FormatsFile', 'FamiliesFile', 'VllmFile', 'ServingFile', 'cdiv', 'model_names', 'model_config', 'Hardware',
            'hardware_names', 'hardware', 'recipe_names', 'recipe', 'published_recipes', 'formats', 'vllm_params',
            'claims']
 
@@ -194,6 +194,7 @@ class _KvCache(Schema):
     dtypes: dict[Annotated[str, Field(pattern=r'^[a-z0-9_]+$')], _KvDtype]
     modelopt_auto: dict[Literal['fp8', 'nvfp4'], Annotated[str, Field(pattern=r'^[a-z0-9_]+$')]]
     modelopt_auto_source: Text
+    flag_for: dict[Literal['bf16', 'fp8', 'nvfp4'], Annotated[str, Field(pattern=r'^[a-z0-9_]+$')]]
     indexer_divided_by_dcp: bool
     indexer_on_shared_layers: bool
 
@@ -205,6 +206,11 @@ class _CpuNeed(Schema):
     names: Annotated[list[Text], Field(min_length=1)]
     vllm_says: Text
     source: Text
+
+class FamiliesFile(Schema):
+    "data/families.yaml: per model_type, the defaults of its transformers config class for the fields a config.json leaves out."
+    source: Text
+    defaults: dict[Annotated[str, Field(pattern=r'^[a-z0-9_]+$')], dict[Annotated[str, Field(pattern=r'^[a-z_]+$')], int | bool | list]]
 
 class VllmFile(Schema):
     "data/vllm.yaml: vLLM's budget parameters, each with its source."
@@ -220,9 +226,14 @@ class VllmFile(Schema):
     multi_node: dict[str, _Sourced]
     cpu_needs: dict[Literal['fp8_kv_cache'], _CpuNeed]
 
+class _Quantization(Schema):
+    quant_method: Text
+    kv_cache_quant_algo: Text | None = None
+
 class _Published(Schema):
     repo: Text
-    kv_cache: Literal['auto', 'fp8']
+    quantization: _Quantization | None = None   # none: an unquantized checkpoint
+    source: Text
 
 class _Flag(Schema):
     means: Text
@@ -254,7 +265,8 @@ class ServingFile(Schema):
     multi_node_warnings: list[Text]
     ports: dict[Literal['master', 'data_parallel_rpc', 'ray'], Annotated[int, Field(strict=True, ge=1, le=65535)]]
 
-DATA_SCHEMAS = dict(hardware=HardwareFile, recipes=RecipesFile, formats=FormatsFile, vllm=VllmFile, serving=ServingFile)
+DATA_SCHEMAS = dict(hardware=HardwareFile, recipes=RecipesFile, formats=FormatsFile, vllm=VllmFile, serving=ServingFile,
+                    families=FamiliesFile)
 
 # %% ../../nbs/01_core.data.ipynb #c4711572
 GiB = 2**30   # bytes in a gibibyte

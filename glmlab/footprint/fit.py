@@ -15,20 +15,27 @@ from .params import params_by_component, params_total, params_active
 from .formats import human_bytes
 from .recipes import Checkpoint, checkpoint
 from .placement import Layout, default_layout, check_layout, per_gpu_weight_bytes
-from .kvcache import kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules
+from .kvcache import kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules, kv_flag, resolved_kv_cache_dtype
 from .budget import Budget, GpuMemory
 
 # %% auto #0
-__all__ = ['SHORT_CONTEXT', 'Deployment', 'footprint', 'Verdict', 'verdict', 'smaller_recipes', 'more_nodes', 'suggestions']
+__all__ = ['checkpoint_quantization', 'Deployment', 'footprint', 'Verdict', 'verdict', 'default_kv', 'smaller_recipes',
+           'more_nodes', 'suggestions']
+
+# %% ../../nbs/10_footprint.fit.ipynb #884a321c
+def checkpoint_quantization(model:str, recipe_name:str) -> dict|None:
+    "The `quantization_config` facts of the checkpoint a (model, recipe) deployment loads: the model config's own (a checkpoint's config.json), the published one's (data/serving.yaml), else those of glmlab's ModelOpt export of the recipe."
+    if (own := model_spec(model).quantization_config): return own
+    published = load_yaml('serving')['checkpoints'].get(model, {})
+    if recipe_name in published: return published[recipe_name].get('quantization')
+    kv = recipe(recipe_name)['kv_cache']
+    return None if kv == 'bf16' else dict(quant_method='modelopt', kv_cache_quant_algo=kv.upper())
 
 # %% ../../nbs/10_footprint.fit.ipynb #953c03e4
 def _layout(s, hw, tp, pp, dcp, ep, mtp, dp=1, nodes=None, tp_across_nodes=False) -> Layout:
     nodes = hw.nodes if nodes is None else nodes
     if tp is None and pp is None: base = default_layout(s, hw, nodes, dp)
-    else:   # only None means unset: a 0 reaches check_layout and is refused there
-        n = hw.gpus_per_node * nodes // dp if is_whole(nodes, 1) and is_whole(dp, 1) else 1
-        pp = pp if pp is not None else (max(n // tp, 1) if is_whole(tp, 1) else 1)
-        base = Layout(tp=tp if tp is not None else (max(n // pp, 1) if is_whole(pp, 1) else 1), pp=pp)
+    else: base = Layout(tp=1 if tp is None else tp, pp=1 if pp is None else pp)   # as vLLM: a degree not given is 1 (a 0 is refused later)
     return Layout(tp=base.tp, pp=base.pp, dcp=dcp, ep=s.is_moe and base.tp * dp > 1 if ep is None else ep, mtp=mtp, dp=dp, nodes=nodes,
                   tp_across_nodes=tp_across_nodes)
 
@@ -52,15 +59,15 @@ class Deployment:
            tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
            max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget(),
            dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> Deployment:
-        "The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the model's context and the recipe's KV dtype where unset."
+        "The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the model's context and the KV dtype vLLM runs for the checkpoint where unset."
         st = settings()
         model, recipe_name, hardware_name = (st[f'default_{k}'] if v is None else v for k, v in (('model', model), ('recipe', recipe_name), ('hardware', hardware_name)))
         s, hw, r = model_spec(model), hardware(hardware_name), recipe(recipe_name)
         if max_model_len is None and not s.max_position:
             raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; set one of them")
+        kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', checkpoint_quantization(model, recipe_name))   # what vLLM would run
         return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp, dp, nodes, tp_across_nodes),
-                   max_model_len=s.max_position if max_model_len is None else max_model_len,
-                   kv_cache_dtype=kv_dtype_of(kv_cache_dtype or r['kv_cache']), budget=budget)
+                   max_model_len=s.max_position if max_model_len is None else max_model_len, kv_cache_dtype=kv_dtype_of(kv), budget=budget)
 
     @property
     def spec(self) -> ModelSpec: return model_spec(self.model)
@@ -119,7 +126,7 @@ def footprint(model:str|None=None, # a name in data/models or a path to a config
               tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False, # layout (None: the recipes' default)
               dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False, # data-parallel attention; nodes (None: the profile's own)
               max_model_len:int|None=None, # None: the model's max_position_embeddings
-              kv_cache_dtype:str|None=None, # 'auto' (= BF16), 'bf16', 'fp8'; None: the recipe's
+              kv_cache_dtype:str|None=None, # vLLM's names; None or 'auto': what vLLM's `auto` is for the checkpoint
               budget:Budget=Budget(), # vLLM's memory knobs
               suggest:bool=True, # also search for flags that would make it fit
              ) -> dict:
@@ -148,10 +155,14 @@ def verdict(d:Deployment) -> Verdict:
     i, short = min(gpus, key=lambda g: g[1].kv_pool_tokens)
     if short.kv_pool_tokens < mml:
         reasons.append(f"GPU {i}: one --max-model-len {mml:,} request needs {human_bytes(mml * short.kv_bytes_per_token)} of KV cache "
-                       f"there, the pool holds {short.kv_pool_tokens:,} tokens ({human_bytes(short.kv_budget_bytes)})")
+                       f"there, the pool holds {short.kv_pool_tokens:,} tokens" + (f" ({human_bytes(short.kv_budget_bytes)})"
+                       if short.kv_budget_bytes >= 0 else f": the weights and reserves leave no room for it"))
     fits = not reasons
     if fits: reasons.append(f"fits: {d.kv_pool_tokens:,} KV tokens per {'DP rank' if lay.dp > 1 else 'replica'} ({human_bytes(short.kv_budget_bytes)} per GPU), "
                             f"{d.max_concurrency:.2f} concurrent --max-model-len {mml:,} requests")
+    if (q := s.quantization_config):   # said, never ignored: glmlab sizes weights by recipe
+        warnings.append(f"{s.name} carries a quantization_config (quant_method {q['quant_method']!r}): its weights are sized by "
+                        f"--recipe {d.recipe_name}, not read from it; its KV cache setting is followed")
     if d.kv_cache_dtype == 'nvfp4':   # a cache only some builds have
         builds = sorted({b for v in kv_cache_rules()['dtypes'].values() if v['stores'] == 'nvfp4' for b in v['builds']})
         warnings.append(f"the NVFP4 KV cache (nvfp4_ds_mla, 432 B per token per layer here) is in {', '.join(builds)}, not in upstream vLLM")
@@ -160,19 +171,24 @@ def verdict(d:Deployment) -> Verdict:
         warnings.append(f"{hw.device_name} (SM {hw.compute_capability}) has no FP4 tensor cores: vLLM runs NVFP4 weights through weight-only fallback kernels, slower than FP8")
     if hw.is_cpu and uses_fp4:
         warnings.append("vLLM has no NVFP4 kernels on CPU: serve the dequantized BF16 twin of the checkpoint here")
-    if lay.gpus < hw.gpus_per_node * lay.nodes: warnings.append(f"the layout uses {lay.gpus} of {hw.gpus_per_node * lay.nodes} GPUs")
+    if lay.gpus < hw.gpus_per_node * lay.nodes:   # sized as asked: say which GPUs it takes
+        per = lay.gpus // lay.nodes
+        warnings.append(f"the layout uses {lay.gpus} of {hw.gpus_per_node * lay.nodes} GPUs: {per} per node, vLLM's GPUs 0-{per - 1} "
+                        f"(CUDA_VISIBLE_DEVICES picks which); the per-GPU rows are those")
     if s.is_mla and lay.tp > 1 and lay.dcp == 1:
         warnings.append(f"MLA's KV cache is replicated on all {lay.tp} TP ranks; --decode-context-parallel-size shards it")
     return Verdict(fits, tuple(reasons), tuple(warnings))
 
 # %% ../../nbs/10_footprint.fit.ipynb #c3200d62
-SHORT_CONTEXT = 8192   # the context a smaller recipe is tried at: enough for a chat turn, small enough to test the weights
-
 def _changed(d:Deployment, **kw) -> Deployment|None:
     "`d` with the fields `kw` changed (a `layout` field by its own name), or None if vLLM could not run that."
     lay = {k: kw.pop(k) for k in list(kw) if k in ('tp', 'pp', 'dcp', 'ep', 'mtp', 'dp', 'nodes', 'tp_across_nodes')}
     try: return replace(d, layout=replace(d.layout, **lay), **kw)
     except GlmlabError: return None
+
+def default_kv(model:str, recipe_name:str) -> str:
+    "What the cache of (model, recipe) stores when no `--kv-cache-dtype` is given: vLLM's `auto` for its checkpoint."
+    return kv_dtype_of(resolved_kv_cache_dtype('auto', checkpoint_quantization(model, recipe_name)))
 
 def smaller_recipes(d:Deployment) -> list[str]:
     "Recipes whose checkpoint of `d`'s model is smaller than `d`'s: those with a published checkpoint first, each group largest first."
@@ -189,21 +205,29 @@ def more_nodes(d:Deployment, most:int=8) -> list[str]:
             return [f"--nodes {n} --tp {lay.tp} --pp {lay.pp}: {n} x {d.hw.gpus_per_node} GPUs, {f.kv_pool_tokens:,} KV tokens per replica"]
     return []
 
+def _recipe_fix(d:Deployment, rn:str) -> str|None:
+    "Recipe `rn` for `d` as flags and why, at the longest context its pool holds (up to `d`'s), if that fits."
+    cache = default_kv(d.model, rn) if d.kv_cache_dtype == default_kv(d.model, d.recipe_name) else d.kv_cache_dtype   # a cache asked for is kept
+    kv = [] if cache == default_kv(d.model, rn) else ['--kv-cache-dtype', kv_flag(cache)]   # ...and then stated
+    f = _changed(d, recipe_name=rn, kv_cache_dtype=cache)
+    if not f or not f.weights_fit or f.kv_pool_tokens <= 0: return None
+    ctx = min(d.max_model_len, f.kv_pool_tokens)
+    if not (f := _changed(f, max_model_len=ctx)) or not f.verdict.fits: return None
+    flags = ['--recipe', rn, *kv] + ([] if ctx == d.max_model_len else ['--max-model-len', str(ctx)])
+    return f"{' '.join(flags)}: {human_bytes(f.checkpoint.bytes_total)} of weights; the pool holds {f.kv_pool_tokens:,} tokens"
+
 def suggestions(d:Deployment) -> list[str]:
-    "Flags that make deployment `d`, which does not fit, fit; each verified by sizing the changed deployment."
+    "Flags that make deployment `d`, which does not fit, fit, as glmlab and vLLM both accept them; each verified by sizing the changed deployment."
     out, pool, tp = [], d.kv_pool_tokens, d.layout.tp
-    if pool > 0 and d.weights_fit: out.append(f"--max-model-len {pool:,}: the longest context the pool holds")
+    if pool > 0 and d.weights_fit: out.append(f"--max-model-len {pool}: the longest context the pool holds ({pool:,} tokens)")
     for dcp in (x for x in range(2, tp + 1) if tp % x == 0 and x > d.layout.dcp):
         f = _changed(d, dcp=dcp)
         if f and f.verdict.fits:
             out.append(f"--decode-context-parallel-size {dcp}: shards the KV cache {dcp} ways; {f.kv_pool_tokens:,} tokens"); break
     if d.kv_cache_dtype == 'bf16':
         f = _changed(d, kv_cache_dtype='fp8')
-        if f and f.verdict.fits: out.append(f"--kv-cache-dtype fp8: {f.kv_pool_tokens:,} tokens")
+        if f and f.verdict.fits: out.append(f"--kv-cache-dtype {kv_flag('fp8')}: {f.kv_pool_tokens:,} tokens")
     if not d.verdict.fits and not out: out += more_nodes(d)[:1]
     if not d.weights_fit:
-        for rn in smaller_recipes(d):
-            f = _changed(d, recipe_name=rn, max_model_len=min(d.max_model_len, SHORT_CONTEXT))
-            if f and f.verdict.fits:
-                out.append(f"--recipe {rn}: {human_bytes(f.checkpoint.bytes_total)} of weights, fits with --max-model-len {f.max_model_len:,}"); break
+        out += [fix for rn in smaller_recipes(d) if (fix := _recipe_fix(d, rn))][:1]
     return out

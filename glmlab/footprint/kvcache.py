@@ -7,14 +7,16 @@ Docs: https://glmlab.github.io/glmlab/footprint.kvcache.html.md"""
 # %% ../../nbs/08_footprint.kvcache.ipynb #40000e6b
 from __future__ import annotations
 from functools import lru_cache
+from pathlib import Path
 from ..core.settings import invalid
-from ..core.data import cdiv, vllm_params
+from ..core.data import cdiv, read_json, vllm_params
 from .spec import ModelSpec
 from .placement import Layout, check_layout, stage_layers, kv_heads_on_rank
 
 # %% auto #0
 __all__ = ['kv_cache_rules', 'kv_dtypes', 'kv_dtype_of', 'attention_bytes_per_token_layer', 'indexer_bytes_per_token_layer',
-           'resolved_kv_cache_dtype', 'kv_bytes_per_token', 'kv_bytes_per_token_per_gpu']
+           'resolved_kv_cache_dtype', 'config_quantization', 'kv_flag', 'kv_bytes_per_token',
+           'kv_bytes_per_token_per_gpu']
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #a69ca117
 _DTYPE_BYTES = {'bf16': 2, 'fp8': 1}
@@ -65,6 +67,18 @@ def resolved_kv_cache_dtype(kv_cache_dtype:str, # a `--kv-cache-dtype` value, vL
         algo = ('fp8' if algo.get('dynamic') is False and algo.get('num_bits') == 8 and algo.get('type') == 'float' else
                 'nvfp4' if algo.get('num_bits') == 4 and algo.get('type') == 'float' else None)
     return kv_cache_rules()['modelopt_auto'].get(str(algo).lower(), 'auto') if algo else 'auto'
+
+# %% ../../nbs/08_footprint.kvcache.ipynb #150f5d65
+def config_quantization(config:Path|str) -> dict|None:
+    "The `quantization_config` of a checkpoint's `config.json` (None where it has none: an unquantized checkpoint)."
+    d = read_json(config)
+    q = d.get('quantization_config') if isinstance(d, dict) else None
+    return q if isinstance(q, dict) else None
+
+# %% ../../nbs/08_footprint.kvcache.ipynb #59050b44
+def kv_flag(stores:str) -> str:
+    "The `--kv-cache-dtype` value glmlab writes for a cache that stores `stores` ('bf16', 'fp8', 'nvfp4'): data/vllm.yaml `kv_cache.flag_for`."
+    return kv_cache_rules()['flag_for'][kv_dtype_of(stores)]
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #86d3c7dd
 def _indexed(s:ModelSpec, layer:int) -> bool:

@@ -10,8 +10,8 @@ import ast, re
 
 # %% auto #0
 __all__ = ['LOG_FACTS', 'VLLM_FLAGS', 'GOAL', 'non_default_args', 'startup_lines', 'harvest', 'Observation', 'ObservationsFile',
-           'local_observations_path', 'observations', 'deployment_args', 'predicted', 'fit_terms', 'explain', 'compare',
-           'calibrate', 'calibrated']
+           'local_observations_path', 'observations', 'deployment_args', 'flags_deployment', 'predicted', 'fit_terms',
+           'explain', 'compare', 'calibrate', 'calibrated']
 
 # %% ../../nbs/12a_footprint.observed.ipynb #eccb8506
 _int = lambda s: int(s.replace(',', ''))
@@ -78,6 +78,7 @@ from ..core.store import write_atomic
 from .budget import Budget, activation_peak_bytes, whole_blocks
 from .spec import model_spec
 from .fit import footprint
+from .kvcache import kv_flag, resolved_kv_cache_dtype
 
 class Observation(Schema):
     "One start-up log and the deployment that printed it."
@@ -89,6 +90,7 @@ class Observation(Schema):
     vllm_version: Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')] | None = None
     build: str = 'upstream'
     flags: dict = {} # vLLM's flags, with its names (tensor_parallel_size, gpu_memory_utilization, ...)
+    quantization: dict|None = None # the checkpoint's quantization_config where it decides `--kv-cache-dtype auto` (a ModelOpt one)
     flags_known: bool = False # every flag that moves the budget is known
     fit: bool = False # a fitted term of data/vllm.yaml was fitted on it
     log: Text
@@ -121,15 +123,24 @@ VLLM_FLAGS = dict(tensor_parallel_size=1, pipeline_parallel_size=1, data_paralle
 
 def deployment_args(o:Observation) -> dict:
     "The `footprint` arguments of case `o`: its `VLLM_FLAGS`, vLLM's defaults for the rest."
-    f = {**VLLM_FLAGS, **{k: v for k, v in o.flags.items() if k in VLLM_FLAGS}}
+    return flags_deployment(o.model, o.recipe, o.hardware, o.flags, o.vllm_version, o.quantization)
+
+def flags_deployment(model:str, recipe_name:str, hardware_name:str, # the checkpoint's model and recipe, the profile it runs on
+                     flags:dict, # vLLM's arguments by its names (`tensor_parallel_size`): a log's, or a command read back
+                     vllm_version:str|None=None,
+                     quantization:dict|None=None, # its checkpoint's `quantization_config`: what `auto` is (None: the model's dtype)
+                    ) -> dict:
+    "The `footprint` arguments of a vLLM run with `flags` (those of `VLLM_FLAGS`; vLLM's defaults for the rest)."
+    f = {**VLLM_FLAGS, **{k: v for k, v in flags.items() if k in VLLM_FLAGS}}
+    kv = resolved_kv_cache_dtype(f['kv_cache_dtype'] or 'auto', quantization)   # as vLLM resolves it for that checkpoint
     spec = f['speculative_config'] or {}
     budget = Budget(gpu_memory_utilization=f['gpu_memory_utilization'], kv_cache_memory_bytes=f['kv_cache_memory_bytes'],
                     max_num_batched_tokens=f['max_num_batched_tokens'], max_num_seqs=f['max_num_seqs'],
-                    enforce_eager=bool(f['enforce_eager']), num_speculative_tokens=spec.get('num_speculative_tokens'), vllm_version=o.vllm_version)
-    tp, pp, dp, per_node = f['tensor_parallel_size'], f['pipeline_parallel_size'], f['data_parallel_size'], hardware(o.hardware).gpus_per_node
-    return dict(model=o.model, recipe_name=o.recipe, hardware_name=o.hardware, tp=tp, pp=pp, dp=dp, nodes=cdiv(tp * pp * dp, per_node), tp_across_nodes=tp > per_node,
+                    enforce_eager=bool(f['enforce_eager']), num_speculative_tokens=spec.get('num_speculative_tokens'), vllm_version=vllm_version)
+    tp, pp, dp, per_node = f['tensor_parallel_size'], f['pipeline_parallel_size'], f['data_parallel_size'], hardware(hardware_name).gpus_per_node
+    return dict(model=model, recipe_name=recipe_name, hardware_name=hardware_name, tp=tp, pp=pp, dp=dp, nodes=cdiv(tp * pp * dp, per_node), tp_across_nodes=tp > per_node,
                 dcp=f['decode_context_parallel_size'], ep=bool(f['enable_expert_parallel']), mtp=spec.get('method') == 'mtp',
-                max_model_len=f['max_model_len'], kv_cache_dtype=f['kv_cache_dtype'], budget=budget)
+                max_model_len=f['max_model_len'], kv_cache_dtype=kv_flag('bf16') if kv == 'auto' else kv, budget=budget)
 
 def predicted(o:Observation) -> dict:
     "What the footprint says of case `o` and what its log says: GiB of weights per GPU and of KV per rank, pool tokens, and the KV bytes per token the log implies."

@@ -15,9 +15,9 @@ from .formats import human_bytes
 from .fit import footprint
 
 # %% auto #0
-__all__ = ['table', 'component_rows', 'gpu_rows', 'render_footprint', 'memory_parts', 'stack_memory', 'plot_per_gpu',
-           'plot_components', 'plot_fit_matrix', 'catalog', 'fit_rows', 'write_catalog_report', 'new_figure',
-           'save_figure']
+__all__ = ['table', 'component_rows', 'budget_text', 'gpu_rows', 'render_footprint', 'memory_parts', 'stack_memory',
+           'plot_per_gpu', 'plot_components', 'plot_fit_matrix', 'catalog', 'fit_rows', 'write_catalog_report',
+           'new_figure', 'save_figure']
 
 # %% ../../nbs/11_footprint.report.ipynb #498cb6ae
 def table(rows:list[dict], markdown:bool=False) -> str:
@@ -43,13 +43,17 @@ def component_rows(fp:dict) -> list[dict]:
                      badge=f"{fp['badge_params']:,}"))
     return rows
 
+def budget_text(kv_budget_bytes:int) -> str:
+    "A KV budget as a person reads it: its size, or how far short the GPU is where nothing is left for the cache."
+    return human_bytes(kv_budget_bytes) if kv_budget_bytes >= 0 else f"none ({human_bytes(-kv_budget_bytes)} short)"
+
 def gpu_rows(fp:dict) -> list[dict]:
     "One row per GPU: where it is (node and DP rank when the layout has several), weights, reserves, KV budget and pool."
     l = fp['layout']
     where = lambda g: {**({'node': g['node']} if l['nodes'] > 1 else {}), **({'dp_rank': g['dp_rank']} if l['dp'] > 1 else {})}
     return [dict(gpu=g['gpu'], **where(g), stage=g['stage'], weights=human_bytes(g['weight_bytes']),
                  reserves=human_bytes(g['reserve_bytes']),
-                 kv_budget=human_bytes(g['kv_budget_bytes']), kv_per_token=f"{g['kv_bytes_per_token']:,}",
+                 kv_budget=budget_text(g['kv_budget_bytes']), kv_per_token=f"{g['kv_bytes_per_token']:,}",
                  kv_pool_tokens=f"{g['kv_pool_tokens']:,}") for g in fp['per_gpu']]
 
 def render_footprint(fp:dict, markdown:bool=False) -> str:

@@ -6,15 +6,16 @@ Docs: https://glmlab.github.io/glmlab/footprint.spec.html.md"""
 
 # %% ../../nbs/03_footprint.spec.ipynb #6fb70fe3
 from __future__ import annotations
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from ..core.settings import GlmlabError, invalid, Schema, checked, Whole, PositiveWhole
-from ..core.data import model_config
+from ..core.data import load_yaml, model_config
 
 # %% auto #0
-__all__ = ['FAMILIES', 'ModelSpec', 'HfConfig', 'spec_from_config', 'model_spec']
+__all__ = ['FAMILIES', 'ModelSpec', 'HfConfig', 'family_defaults', 'spec_from_config', 'model_spec']
 
 # %% ../../nbs/03_footprint.spec.ipynb #ba31d361
 FAMILIES = {
@@ -75,6 +76,10 @@ class ModelSpec:
     router_bias: bool = False
     mlp_bias: bool = False
     mtp_layers: int = 0
+    quantization: str = '' # the config's quantization_config as JSON ('' for none): a published checkpoint's own
+
+    @property
+    def quantization_config(self) -> dict|None: return json.loads(self.quantization) if self.quantization else None
 
     @property
     def qk_head_dim(self) -> int: return self.qk_nope_head_dim + self.qk_rope_head_dim
@@ -180,6 +185,10 @@ class HfConfig(Schema):
         return self
 
 # %% ../../nbs/03_footprint.spec.ipynb #0863d3dd
+def family_defaults(model_type:str) -> dict:
+    "What a `config.json` of family `model_type` leaves out is, as its transformers config class defines it (data/families.yaml)."
+    return dict(load_yaml('families')['defaults'].get(model_type, {}))
+
 def _flag(rule, cfg, default=False) -> bool:
     return bool(cfg.get(rule, default)) if isinstance(rule, str) else bool(rule)
 
@@ -189,11 +198,12 @@ def spec_from_config(cfg:dict, name:str='config.json') -> ModelSpec:
     mt = cfg.get('model_type')
     if not isinstance(mt, str) or mt not in FAMILIES: raise invalid(f'{name}: model_type', mt, sorted(FAMILIES))
     fam = FAMILIES[mt]
+    checked(HfConfig, cfg, name)   # what the file says, typed; then what it leaves out, as transformers (and vLLM) fill it in
+    cfg = {**family_defaults(mt), **cfg}   # a field set to null stays null, as in transformers (q_lora_rank: null is no q LoRA)
     experts = cfg.get('n_routed_experts', cfg.get('num_experts', 0)) or 0
     need = _REQUIRED['common'] + _REQUIRED[fam['attention']] + (_REQUIRED['indexer'] if fam.get('indexer') else []) + (_REQUIRED['moe'] if experts else [])
     for f in need:
         if cfg.get(f) is None: raise GlmlabError(f"{name}: field {f!r} is missing; a {mt} config needs: {', '.join(need)}")
-    checked(HfConfig, cfg, name)
     layers, heads = cfg['num_hidden_layers'], cfg['num_attention_heads']
     kv_heads = cfg.get('num_key_value_heads') or heads
     head_dim = cfg.get('head_dim') or cfg['hidden_size'] // heads
@@ -218,7 +228,15 @@ def spec_from_config(cfg:dict, name:str='config.json') -> ModelSpec:
         moe_intermediate=cfg.get('moe_intermediate_size', 0) or 0, experts=experts,
         experts_per_token=cfg.get('num_experts_per_tok', 0) or 0, shared_experts=shared, shared_intermediate=shared_int,
         router_bias=fam['router_bias'] and bool(experts), mlp_bias=bool(cfg.get('mlp_bias', False)),
-        mtp_layers=cfg.get('num_nextn_predict_layers', cfg.get('num_mtp_layers', 0)) or 0)
+        mtp_layers=cfg.get('num_nextn_predict_layers', cfg.get('num_mtp_layers', 0)) or 0,
+        quantization=_quantization(cfg.get('quantization_config'), name))
+
+def _quantization(q, name:str) -> str:
+    "A checkpoint's `quantization_config` kept as canonical JSON (hashable, like the rest of the spec); '' where it has none."
+    if q is None: return ''
+    if not isinstance(q, dict) or not isinstance(q.get('quant_method'), str):
+        raise invalid(f'{name}: quantization_config', q, "an object with a quant_method (a checkpoint's quantization, as transformers writes it)")
+    return json.dumps(q, sort_keys=True)
 
 @lru_cache(maxsize=None)
 def model_spec(model:str) -> ModelSpec:

@@ -11,19 +11,28 @@ from ..core.settings import settings
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
 from .regression import plot_deltas
-from .bench import metric_label
+from .bench import metric_label, summarize_bench
 from ..footprint.report import catalog, plot_fit_matrix, stack_memory, table, new_figure, save_figure
 from ..core.store import make_dir, write_atomic, write_csv
 from .roofline import published_vs_bound
 from .sweep import read_manifest
 
 # %% auto #0
-__all__ = ['TABLES', 'load_runs', 'plot_footprint_by_hardware', 'plot_pareto', 'plot_accuracy', 'plot_predicted_vs_measured',
-           'write_report', 'results_by_hardware', 'results_markdown']
+__all__ = ['TABLES', 'load_runs', 'plot_footprint_by_hardware', 'plot_pareto', 'bench_rows', 'plot_accuracy',
+           'plot_predicted_vs_measured', 'write_report', 'results_by_hardware', 'results_markdown']
 
 # %% ../../nbs/27_lab.aggregate.ipynb #cc26e32c
 TABLES = {'bench': 'bench.csv', 'paired': 'regression/paired.csv', 'drift': 'regression/drift.csv',
           'predictions': 'predictions.csv', 'roofline': 'roofline.csv'}
+
+def _with_setting(df:"pandas.DataFrame", params:dict, table:str) -> "pandas.DataFrame":
+    "A benchmark table with what was served and its load on every row (tables written before they carried them: from the run's parameters)."
+    if table != 'bench' or not len(df): return df
+    from glmlab.lab.experiment import default_parameters, served_as
+    p = {**default_parameters(), **params}
+    fill = dict(input_len=p['input_len'], output_len=p['output_len'], num_prompts=p['num_prompts'], repeat=0,
+                served_as=[served_as(p, r) for r in df.get('recipe', [p['recipe']] * len(df))])
+    return df.assign(**{k: v for k, v in fill.items() if k not in df})
 
 def load_runs(runs_dir:Path|str|None=None, say=print) -> dict:
     "`manifests` plus each table of `TABLES`, concatenated over every configuration under `runs_dir`."
@@ -44,7 +53,7 @@ def load_runs(runs_dir:Path|str|None=None, say=print) -> dict:
         for k, rel in TABLES.items():
             f = mp.parent / rel
             if not (f.exists() and f.stat().st_size): continue
-            try: tables[k].append(pd.read_csv(f).assign(**{c: v for c, v in tag.items()}))
+            try: tables[k].append(_with_setting(pd.read_csv(f), m['parameters'], k).assign(**{c: v for c, v in tag.items()}))
             except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as e: say(f"{f}: unreadable table ({type(e).__name__}); left out of the report")
     out = {'manifests': pd.DataFrame(mans)}
     out.update({k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in tables.items()})
@@ -64,16 +73,30 @@ def plot_footprint_by_hardware(fps:list[dict], ax=None):
     return ax
 
 def plot_pareto(bench:"pandas.DataFrame", ax=None):
-    "Node throughput against per-user speed, one line per (hardware, recipe) through its concurrency levels."
+    "Node throughput against per-user speed, one line per configuration, what it served and its load, through its concurrency levels: the repeats' means, bars their 95% interval."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(6, 4))[1]
-    for (h, r, cfg), d in bench.groupby(['hardware', 'recipe', 'config_id']):
-        d = d.sort_values('concurrency')
-        ax.plot(d.tok_s_per_user, d.output_tok_s, marker='o', label=f"{h} {r} ({cfg})")
+    s = summarize_bench(bench, ('output_tok_s', 'tok_s_per_user'))
+    err = lambda d, m: [(d[m] - d[f'{m}_lo']).fillna(0), (d[f'{m}_hi'] - d[m]).fillna(0)]
+    for _, d in s.groupby(['hardware', 'served_as', 'config_id', 'input_len', 'output_len', 'num_prompts']):
+        d, r = d.sort_values('concurrency'), d.iloc[0]
+        ax.errorbar(d.tok_s_per_user, d.output_tok_s, xerr=err(d, 'tok_s_per_user'), yerr=err(d, 'output_tok_s'), marker='o', capsize=2,
+                    label=f"{r.hardware} {r.served_as} ({r.config_id}), in {r.input_len}/out {r.output_len}")
         for _, x in d.iterrows(): ax.annotate(str(x.concurrency), (x.tok_s_per_user, x.output_tok_s), fontsize=6, xytext=(3, 3), textcoords='offset points')
     ax.set_xlabel(metric_label('tok_s_per_user')); ax.set_ylabel(metric_label('output_tok_s'))
-    ax.legend(fontsize=6); ax.set_title('throughput vs per-user speed (labels: concurrency)', fontsize=9)
+    n = int(s.repeats.min()) if len(s) else 0
+    ax.legend(fontsize=6); ax.set_title(f"throughput vs per-user speed (labels: concurrency; "
+                                        f"{'mean of ' + str(n) + ' runs, bars 95%' if n > 1 else 'single runs, no interval'})", fontsize=9)
     return ax
+
+def bench_rows(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'tok_s_per_user', 'ttft_ms_p50', 'tpot_ms_mean')) -> list[dict]:
+    "The benchmark as a table to read: a row per setting (what was served, its load, the concurrency), each metric's mean [95% interval] and the repeats behind it."
+    import pandas as pd
+    fmt = lambda r, m: f"{r[m]:.1f}" + ('' if pd.isna(r[f'{m}_lo']) else f" [{r[f'{m}_lo']:.1f}, {r[f'{m}_hi']:.1f}]")
+    return [dict(configuration=r['config_id'], hardware=r['hardware'], served=r['served_as'],
+                 load=f"in {r['input_len']}/out {r['output_len']}, {r['num_prompts']} req", concurrency=int(r['concurrency']),
+                 repeats=int(r['repeats']), **{metric_label(m): fmt(r, m) for m in metrics})
+            for _, r in summarize_bench(bench, metrics).iterrows()]
 
 def plot_accuracy(paired:"pandas.DataFrame", ax=None):
     "Overall accuracy difference with its 95% interval, one row per (hardware, recipe, configuration)."
@@ -121,8 +144,9 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
         cols = ['config_id', 'recipe', 'baseline', 'task', 'items', 'acc_baseline', 'acc_quantized', 'delta', 'ci_low', 'ci_high', 'mcnemar_p']
         md += ['## Accuracy, paired\n', table(t['paired'][cols].round(4).to_dict('records'), markdown=True), '']
     if len(t['bench']):
-        cols = ['config_id', 'hardware', 'recipe', 'concurrency', 'output_tok_s', 'tok_s_per_user', 'ttft_ms_p50', 'tpot_ms_mean', 'itl_ms_p99']
-        md += ['## Throughput and latency\n', table(t['bench'][cols].round(2).to_dict('records'), markdown=True), '']
+        md += ['## Throughput and latency\n', "Each row one setting: what was served (on CPU a quantized recipe is its BF16 twin), "
+               "the load and the concurrency; the mean of its repeated runs with the 95% interval in brackets (none from one run).\n",
+               table(bench_rows(t['bench']), markdown=True), '']
     md += ['## Published measurements beside their roofline bounds\n', table(published_vs_bound().round(3).to_dict('records'), markdown=True), '']
     md += ['## Figures\n'] + [f"![{f}]({f})\n" for f in figs]
     write_atomic(out / 'report.md', '\n'.join(md))
@@ -137,7 +161,7 @@ def results_by_hardware(runs_dir:Path|str|None=None, say=print) -> dict[str, dic
     return {hw: dict(runs=pick(t['manifests'], hw), bench=pick(t['bench'], hw)) for hw in hardware_names()}
 
 def results_markdown(res:dict[str, dict]) -> str:
-    "`results_by_hardware` as markdown: per profile its runs and the best output tokens/s per recipe and concurrency level."
+    "`results_by_hardware` as markdown: per profile its runs and, per setting (what was served, load, concurrency), the mean speeds with their intervals."
     out = []
     for hw, r in res.items():
         runs, bench = r['runs'], r['bench']
@@ -146,7 +170,5 @@ def results_markdown(res:dict[str, dict]) -> str:
         out.append(table([dict(run=m.run_id, configuration=m.config_id, status=m.status, model=m.model, recipe=m.recipe, started=m.started,
                                commit=m.commit or '?') for m in runs.itertuples()], markdown=True) + '\n')
         if len(bench) and 'output_tok_s' in bench:
-            best = bench.groupby(['recipe', 'concurrency'], as_index=False)['output_tok_s'].max()
-            out.append(table([{'recipe': b.recipe, 'concurrency': int(b.concurrency), f"best {metric_label('output_tok_s')}": round(float(b.output_tok_s), 1)}
-                               for b in best.itertuples()], markdown=True) + '\n')
+            out.append(table(bench_rows(bench, ('output_tok_s', 'tok_s_per_user')), markdown=True) + '\n')
     return '\n'.join(out)

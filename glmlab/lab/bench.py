@@ -15,7 +15,8 @@ if TYPE_CHECKING: import pandas
 from ..core.store import make_dir, write_csv
 
 # %% auto #0
-__all__ = ['bench_args', 'bench_command', 'metric_glossary', 'tidy', 'off_event_loop', 'run_bench', 'metric_label', 'plot_bench']
+__all__ = ['BENCH_SETTING', 'bench_args', 'bench_command', 'metric_glossary', 'tidy', 'off_event_loop', 'run_bench',
+           'summarize_bench', 'metric_label', 'setting_label', 'plot_bench']
 
 # %% ../../nbs/22_lab.bench.ipynb #c7b0e2c8
 def bench_args(base_url:str, model:str, tokenizer:str, concurrency:int, num_prompts:int, input_len:int,
@@ -79,8 +80,28 @@ def run_bench(server, # a started `VllmServer`
                                        f"{labels.get('label', served)}-c{c}.json"))
         with contextlib.redirect_stdout(io.StringIO()): res = off_event_loop(vbench.main, args)   # vLLM prints its own report; the table is ours
         if res['completed'] == 0: raise RuntimeError(f"vllm bench serve: all {res['failed']} requests failed against {server.url} (model {served})")
-        rows.append({**labels, 'hardware': hardware_name, **tidy(res, devices)})
+        rows.append({**labels, 'hardware': hardware_name, 'input_len': input_len, 'output_len': output_len, **tidy(res, devices)})   # the load with it
         write_csv(out / 'bench.csv', pd.DataFrame(rows))
+    return pd.DataFrame(rows)
+
+# %% ../../nbs/22_lab.bench.ipynb #0c47eab3
+BENCH_SETTING = ('config_id', 'hardware', 'recipe', 'served_as', 'input_len', 'output_len', 'num_prompts', 'concurrency')   # held fixed
+
+def summarize_bench(bench:"pandas.DataFrame", # `run_bench` rows, several per setting where runs were repeated
+                    metrics:tuple=('output_tok_s', 'tok_s_per_user', 'ttft_ms_p50', 'tpot_ms_mean'), level:float=0.95) -> "pandas.DataFrame":
+    "One row per setting (the columns of `BENCH_SETTING` present): `repeats`, and each metric's mean with its Student-t interval `<m>_lo`, `<m>_hi` (NaN from one run; never below 0: speeds and latencies are not negative)."
+    import pandas as pd
+    from scipy import stats
+    keys = [k for k in BENCH_SETTING if k in bench]
+    rows = []
+    for key, d in bench.groupby(keys, sort=True, dropna=False):
+        n = len(d)
+        r = dict(zip(keys, key), repeats=n)
+        for m in metrics:
+            x = d[m].astype(float)
+            half = stats.t.ppf((1 + level) / 2, n - 1) * x.std(ddof=1) / n ** 0.5 if n > 1 else float('nan')
+            r.update({m: x.mean(), f'{m}_lo': max(x.mean() - half, 0.0) if n > 1 else half, f'{m}_hi': x.mean() + half})
+        rows.append(r)
     return pd.DataFrame(rows)
 
 # %% ../../nbs/22_lab.bench.ipynb #189d8c88
@@ -99,16 +120,27 @@ def metric_label(col:str) -> str:
         raise invalid('benchmark column', col, f"one of {', '.join(_LABELS)} or <{'|'.join(latencies)}>_ms_<{'|'.join(known['statistics'])}>")
     return f"{m.upper()}, {stat} (ms)"
 
-def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms_p50', 'tpot_ms_mean'), hue:str='recipe', axes=None):
-    "One panel per column of `metrics` against the concurrency (log 2 axis, the levels run), one line per `hue` value through its levels in order; every axis from 0."
+def setting_label(row, hue:str, loads:int) -> str:
+    "A line's legend entry: its `hue` value, and its load where the plot holds several."
+    return str(row[hue]) + (f", in {row['input_len']}/out {row['output_len']}, {row['num_prompts']} req" if loads > 1 else '')
+
+def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms_p50', 'tpot_ms_mean'), hue:str|None=None, axes=None):
+    "One panel per column of `metrics` against the concurrency (log 2 axis), one line per `hue` (default: what was served) and load: the repeats' means, bars their 95% interval; every axis from 0."
     import matplotlib.pyplot as plt
+    s = summarize_bench(bench, metrics)
+    hue = hue or ('served_as' if 'served_as' in s else 'recipe')
+    load = [k for k in ('input_len', 'output_len', 'num_prompts') if k in s]
+    loads = len(s.groupby(load)) if load else 1
     axes = axes if axes is not None else plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), layout='constrained')[1]
-    levels = sorted(bench.concurrency.unique())
+    levels = sorted(s.concurrency.unique())
     for ax, m in zip(axes, metrics):
-        for h, d in bench.groupby(hue):
+        for _, d in s.groupby([hue, *load], sort=True):
             d = d.sort_values('concurrency')
-            ax.plot(d.concurrency, d[m], marker='o', label=str(h))
+            err = [(d[m] - d[f'{m}_lo']).fillna(0), (d[f'{m}_hi'] - d[m]).fillna(0)]
+            ax.errorbar(d.concurrency, d[m], yerr=err, marker='o', capsize=3, label=setting_label(d.iloc[0], hue, loads))
         ax.set_xscale('log', base=2); ax.set_xticks(levels, [str(c) for c in levels]); ax.minorticks_off()
-        ax.set_ylim(0, bench[m].max() * 1.1 or 1); ax.set_xlabel(metric_label('concurrency'), fontsize=8); ax.set_ylabel(metric_label(m), fontsize=8)
-    axes[0].legend(fontsize=7, title=hue, title_fontsize=7)
+        ax.set_ylim(0, s[f'{m}_hi'].fillna(s[m]).max() * 1.1 or 1)
+        ax.set_xlabel(metric_label('concurrency'), fontsize=8); ax.set_ylabel(metric_label(m), fontsize=8)
+    n = int(s.repeats.min())
+    axes[0].legend(fontsize=7, title=f"{hue}; {'mean of ' + str(n) + ' runs, 95% interval' if n > 1 else 'one run each, no interval'}", title_fontsize=7)
     return axes

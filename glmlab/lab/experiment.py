@@ -27,7 +27,7 @@ from .roofline import measured_vs_bound
 # %% auto #0
 __all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'Param', 'default_parameters', 'Checked', 'check_parameters',
            'config_nodes', 'twin_key', 'quantized_twin', 'prepared_proxy', 'cpu_servers', 'cpu_server_pair',
-           'checkpoint_hashes', 'prepared_proxies', 'run_experiment']
+           'checkpoint_hashes', 'prepared_proxies', 'run_experiment', 'served_as', 'bench_once', 'gpu_command']
 
 # %% ../../nbs/25_lab.experiment.ipynb #7ccae506
 @dataclass(frozen=True)
@@ -49,9 +49,10 @@ PARAMETERS = {
     'hardware': Param(str, 'cpu', 'a hardware profile of data/hardware.yaml'),
     'model': Param(str, 'tiny-glm4', 'a CPU-servable proxy (tiny-glm4) on cpu; a model of data/serving.yaml elsewhere'),
     'recipe': Param(str, 'nvfp4-glm', 'a recipe of data/recipes.yaml'),
-    'baseline_recipe': Param(str, 'bf16', 'a recipe of data/recipes.yaml, other than recipe'),
+    'baseline_recipe': Param(str, 'bf16', 'a recipe of data/recipes.yaml, other than recipe (bf16 on cpu: the proxy itself)'),
     'concurrency': Param(list, [1, 4], 'a non-empty list of whole numbers >= 1', lo=1),
     'num_prompts': Param(int, 16, 'a whole number >= the largest concurrency', lo=1),
+    'repeats': Param(int, 3, 'benchmark runs per server and concurrency, 1..20 (two or more give an interval)', lo=1, hi=20),
     'input_len': Param(int, 64, 'a whole number >= 1', lo=1),
     'output_len': Param(int, 32, 'a whole number >= 2 (TPOT needs two tokens)', lo=2),
     'eval_items': Param(int, 100, 'items per proxy task, a whole number >= 10', lo=10),
@@ -80,7 +81,7 @@ def check_parameters(p:dict) -> Checked:
     if p['hardware'] not in hardware_names(): raise bad('hardware')
     for k in ('recipe', 'baseline_recipe'):
         if p[k] not in recipe_names(): raise bad(k)
-    if p['recipe'] == p['baseline_recipe']: raise bad('baseline_recipe')
+    if p['recipe'] == p['baseline_recipe'] or (p['hardware'] == 'cpu' and p['baseline_recipe'] != 'bf16'): raise bad('baseline_recipe')
     if p['hardware'] == 'cpu' and p['model'] not in CPU_SERVABLE: raise bad('model')
     if p['hardware'] != 'cpu':
         ck = published_recipes(p['model'])
@@ -183,10 +184,10 @@ def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) 
     with serving(*srv.values()):                         # started side by side, stopped on any exit, Ctrl-C included
         _step(out, 'servers started', status)
         bench = []
-        for r, s in srv.items():
-            bench.append(run_bench(s, p['concurrency'], p['num_prompts'], p['input_len'], p['output_len'], p['seed'], 'cpu',
-                                   out / 'bench' / r, progress, recipe=r, model=p['model']))
-            res['bench'] = pd.concat(bench, ignore_index=True); write_csv(out / 'bench.csv', res['bench'])
+        for rep in range(p['repeats']):   # the servers take turns, so that a slower spell of the machine falls on both
+            for r, s in srv.items():
+                bench.append(bench_once(s, p, r, rep, out, progress))
+                res['bench'] = pd.concat(bench, ignore_index=True); write_csv(out / 'bench.csv', res['bench'])
         _step(out, 'benchmarks', status)
         for s in srv.values(): s.verify()   # still the servers started (or proven shared) for this configuration
         reg = regression(srv[p['baseline_recipe']].url, srv[p['recipe']].url, p['eval_items'], p['logprobs'], p['seed'],
@@ -195,7 +196,7 @@ def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) 
         pred = []
         for r, s in srv.items():
             f, w, fp = s.facts(), weights_held(s), cmds[r]['footprint']
-            pred.append(dict(recipe=r, served=str(s.model), served_as='bf16' if r == p['baseline_recipe'] else f"{r} (BF16 twin)",
+            pred.append(dict(recipe=r, served=str(s.model), served_as=served_as(p, r),
                              predicted_kv_tokens=fp['kv_pool_tokens'], measured_kv_tokens=f.get('kv_cache_tokens'),
                              predicted_weight_bytes=fp['weight_bytes_loaded'], measured_weight_bytes=w['parameter_bytes'],
                              vllm=f.get('vllm_version'), start_s=round(s.started_s, 1), server='shared' if s.shared_by else 'own'))
@@ -205,18 +206,33 @@ def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) 
     _step(out, 'roofline', status)
     return res
 
+def served_as(p:dict, recipe_name:str) -> str:
+    "What configuration `p` served for `recipe_name`, as every table and plot labels it: on CPU a quantized recipe runs as its BF16 twin."
+    return recipe_name if p['hardware'] != 'cpu' or recipe_name == p['baseline_recipe'] else f"{recipe_name} (BF16 twin)"
+
+def bench_once(s, p:dict, recipe_name:str, repeat:int, out:Path, progress:bool=True) -> "pandas.DataFrame":
+    "Benchmark server `s` (serving `recipe_name`) once at configuration `p`'s load; rows labelled with what was served, the load and the repeat."
+    return run_bench(s, p['concurrency'], p['num_prompts'], p['input_len'], p['output_len'], p['seed'], p['hardware'],
+                     out / 'bench' / recipe_name, progress, recipe=recipe_name, model=p['model'], served_as=served_as(p, recipe_name),
+                     repeat=repeat, label=f"{recipe_name}-r{repeat}")
+
+def gpu_command(p:dict, recipe_name:str) -> dict:
+    "The serve command of GPU configuration `p` for `recipe_name`: `glmlab serve`'s for that deployment (one answer to both)."
+    p = check_parameters(p)
+    cmd = serve_command(p['model'], recipe_name, p['hardware'], max_model_len=p['max_model_len'], nodes=config_nodes(p))
+    # Across nodes this node heads a Ray cluster the others have joined (an LWS group's leader, see
+    # glmlab.lab.cluster.lws_manifest): each server in turn places its ranks on them, and they outlive it.
+    return dict(cmd, argv=node_commands(cmd, backend='ray')[0]['commands'][-1]) if cmd['footprint']['layout']['nodes'] > 1 else cmd
+
 def _run_gpu(p:dict, out:Path, progress:bool) -> dict:
     "GPU profile: serve the published checkpoints of `model` one at a time and benchmark each (untested here: no GPU)."
     import pandas as pd
     bench, status = [], {}
     for r in (p['baseline_recipe'], p['recipe']):
-        cmd = serve_command(p['model'], r, p['hardware'], max_model_len=p['max_model_len'], nodes=config_nodes(p))
-        # Across nodes this node heads a Ray cluster the others have joined (an LWS group's leader, see
-        # glmlab.lab.cluster.lws_manifest): each server in turn places its ranks on them, and they outlive it.
-        if cmd['footprint']['layout']['nodes'] > 1: cmd = dict(cmd, argv=node_commands(cmd, backend='ray')[0]['commands'][-1])
-        with server_for(cmd) as s:
-            bench.append(run_bench(s, p['concurrency'], p['num_prompts'], p['input_len'], p['output_len'], p['seed'],
-                                   p['hardware'], out / 'bench' / r, progress, recipe=r, model=p['model']))
-        write_csv(out / 'bench.csv', pd.concat(bench, ignore_index=True)); _step(out, f'benchmark {r}', status)
+        with server_for(gpu_command(p, r)) as s:
+            for rep in range(p['repeats']):
+                bench.append(bench_once(s, p, r, rep, out, progress))
+                write_csv(out / 'bench.csv', pd.concat(bench, ignore_index=True))
+        _step(out, f'benchmark {r}', status)
     write_json(out / 'lm_eval_commands.json', lm_eval_commands())
     return dict(bench=pd.concat(bench, ignore_index=True))

@@ -19,15 +19,15 @@ __all__ = ['DEFAULTS', 'deployment_kwargs', 'apply_fix', 'view', 'dropped_config
 # %% ../../nbs/21b_serving.explore.ipynb #29cd24a5
 _INT_KNOBS = ('tp', 'pp', 'nodes', 'max_model_len', 'kv_cache_memory_bytes', 'max_num_batched_tokens', 'max_num_seqs')
 DEFAULTS = dict(model='glm-5.2', recipe='nvfp4-glm', hardware='8x-rtx-pro-6000', tp=0, pp=0, dp=1, dcp=1, ep='auto', mtp=False, nodes=0,
-                max_model_len=0, kv_cache_dtype='recipe', gpu_memory_utilization=0.0, kv_cache_memory_bytes=0,
-                max_num_batched_tokens=0, max_num_seqs=0, enforce_eager=False)   # 0, 'auto', 'recipe': the default
+                max_model_len=0, kv_cache_dtype='auto', gpu_memory_utilization=0.0, kv_cache_memory_bytes=0,
+                max_num_batched_tokens=0, max_num_seqs=0, enforce_eager=False)   # 0 and 'auto': the default
 
 def deployment_kwargs(v:dict) -> dict:
-    "`serve_command`'s arguments from the explorer's control values `v` (0, 'auto' and 'recipe' mean the default)."
+    "`serve_command`'s arguments from the explorer's control values `v` (0 and 'auto' mean the default; `auto` KV: what vLLM runs for the checkpoint)."
     v = {**DEFAULTS, **v}
     kw = {k: (v[k] or None) for k in _INT_KNOBS}
     return dict(model=v['model'], recipe_name=v['recipe'], hardware_name=v['hardware'], dp=v['dp'], dcp=v['dcp'], mtp=v['mtp'],
-                ep=None if v['ep'] == 'auto' else v['ep'] == 'on', kv_cache_dtype=None if v['kv_cache_dtype'] == 'recipe' else v['kv_cache_dtype'],
+                ep=None if v['ep'] == 'auto' else v['ep'] == 'on', kv_cache_dtype=v['kv_cache_dtype'],
                 gpu_memory_utilization=v['gpu_memory_utilization'] or None, enforce_eager=v['enforce_eager'], **kw)
 
 _FIX_KNOBS = {'--max-model-len': 'max_model_len', '--decode-context-parallel-size': 'dcp', '--kv-cache-dtype': 'kv_cache_dtype',
@@ -85,7 +85,7 @@ def explore(**values):
              ep=W.Dropdown(options=['auto', 'on', 'off'], value=v['ep'], description='EP', layout=lay),
              mtp=W.Checkbox(v['mtp'], description='MTP', layout=lay),
              max_model_len=W.BoundedIntText(v['max_model_len'], min=0, max=2**31, description='context', layout=lay),
-             kv_cache_dtype=W.Dropdown(options=('recipe',) + kv_dtypes(), value=v['kv_cache_dtype'], description='KV dtype', layout=lay),
+             kv_cache_dtype=W.Dropdown(options=kv_dtypes(), value=v['kv_cache_dtype'], description='KV dtype', layout=lay),
              gpu_memory_utilization=W.BoundedFloatText(v['gpu_memory_utilization'], min=0, max=1, step=0.01, description='GPU util', layout=lay),
              kv_cache_memory_bytes=W.BoundedIntText(v['kv_cache_memory_bytes'], min=0, max=2**50, description='KV bytes', layout=lay),
              max_num_batched_tokens=W.BoundedIntText(v['max_num_batched_tokens'], min=0, max=2**24, description='batch tok', layout=lay),

@@ -85,11 +85,11 @@ def server_features(model:str|Path, # the checkpoint folder (or hub id) the serv
                     args:list, # its `vllm serve` flags
                    ) -> list[str]:
     "The features of `cpu_needs` a server command uses."
-    from glmlab.footprint.kvcache import resolved_kv_cache_dtype, kv_dtype_of
+    from glmlab.footprint.kvcache import config_quantization, resolved_kv_cache_dtype, kv_dtype_of
     cfg = Path(model) / 'config.json'
-    try: q = json.loads(cfg.read_text()).get('quantization_config') if cfg.is_file() else None
-    except (OSError, ValueError): q = None
-    kv = resolved_kv_cache_dtype(_flag(args, '--kv-cache-dtype') or 'auto', q if isinstance(q, dict) else None)
+    try: q = config_quantization(cfg) if cfg.is_file() else None
+    except GlmlabError: q = None   # a config vLLM cannot read either: the server fails on it, not on the CPU
+    kv = resolved_kv_cache_dtype(_flag(args, '--kv-cache-dtype') or 'auto', q)
     return ['fp8_kv_cache'] if kv in vllm_params()['kv_cache']['dtypes'] and kv_dtype_of(kv) == 'fp8' else []
 
 # %% ../../nbs/19a_serving.host.ipynb #d5368e17

@@ -7,17 +7,19 @@ Docs: https://glmlab.github.io/glmlab/serving.serve.html.md"""
 # %% ../../nbs/19_serving.serve.ipynb #3719db19
 from __future__ import annotations
 import json, shlex
+from pathlib import Path
 from ..core.settings import invalid, valid_port
 from ..core.data import GiB, load_yaml, hardware, recipe
 from ..footprint.budget import Budget
-from ..footprint.fit import footprint
+from ..footprint.kvcache import config_quantization, kv_dtype_of, kv_flag, resolved_kv_cache_dtype
+from ..footprint.fit import checkpoint_quantization, footprint
 
 # %% auto #0
 __all__ = ['checkpoint_for', 'serve_command', 'command_line', 'published_command', 'plan_port', 'node_commands']
 
 # %% ../../nbs/19_serving.serve.ipynb #ff4be37d
 def checkpoint_for(model:str, recipe_name:str) -> dict:
-    "The published checkpoint (`repo`, `kv_cache`) of `model` under `recipe_name`."
+    "The published checkpoint (`repo`, `quantization`, `source`) of `model` under `recipe_name`."
     c = load_yaml('serving')['checkpoints']
     if model not in c or recipe_name not in c[model]:
         known = [f"{m}/{r}" for m in c for r in c[m]]
@@ -32,8 +34,11 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
                   cpu_kv_cache_space_gib:int|None=None, dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> dict:
     "The `vllm serve` argv and environment for a deployment, with each flag's meaning and the footprint's warnings and fixes."
     hw, hs = hardware(hardware_name), load_yaml('serving')['hardware_settings'].get(hardware_name, {})
-    ck = dict(repo=checkpoint, kv_cache='auto') if checkpoint else checkpoint_for(model, recipe_name)   # a folder: vLLM's default cache
-    kv = kv_cache_dtype or ck['kv_cache']
+    ck = dict(repo=checkpoint) if checkpoint else checkpoint_for(model, recipe_name)
+    cfg = Path(checkpoint) / 'config.json' if checkpoint else None       # a folder here: its own config says; else the recipe's
+    quant = config_quantization(cfg) if cfg and cfg.is_file() else checkpoint_quantization(model, recipe_name)
+    kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', quant)         # the cache vLLM will run, sized below and written out
+    kv = kv_flag('bf16') if kv == 'auto' else kv
     util = gpu_memory_utilization if gpu_memory_utilization is not None else hs.get('gpu_memory_utilization')
     fp = footprint(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp, max_model_len=max_model_len,
                    dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes, kv_cache_dtype=kv, budget=Budget(gpu_memory_utilization=util, kv_cache_memory_bytes=kv_cache_memory_bytes, max_num_batched_tokens=max_num_batched_tokens,
@@ -54,8 +59,9 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if max_num_seqs is not None: a += ['--max-num-seqs', str(max_num_seqs)]
     if hs.get('distributed_executor_backend'): a += ['--distributed-executor-backend', hs['distributed_executor_backend']]
     if gf: a += ['--reasoning-parser', gf['reasoning_parser'], '--tool-call-parser', gf['tool_call_parser'], '--enable-auto-tool-choice']
-    if fp['kv_cache_dtype'] == 'fp8': a += ['--kv-cache-dtype', 'fp8_e4m3']
-    if fp['kv_cache_dtype'] == 'nvfp4': a += ['--kv-cache-dtype', 'nvfp4_ds_mla']   # a fork's (the footprint warns)
+    auto = kv_dtype_of(resolved_kv_cache_dtype('auto', quant))   # what vLLM would run without the flag
+    if fp['kv_cache_dtype'] != 'bf16' or auto != 'bf16':        # written unless both are the model's dtype
+        a += ['--kv-cache-dtype', kv_cache_dtype if kv_cache_dtype not in (None, 'auto') else kv_flag(fp['kv_cache_dtype'])]
     name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(recipe_name)['tag']) if gf else None)
     if name: a += ['--served-model-name', name]
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]
