@@ -8,7 +8,7 @@ Docs: https://glmlab.github.io/glmlab/cli.html.md"""
 from __future__ import annotations
 import argparse, contextlib, json, os, shlex, sys
 from pathlib import Path
-from .core.settings import GlmlabError, invalid, settings, valid_port, whole
+from .core.settings import GlmlabError, invalid, settings, valid_address, valid_host_port, valid_port, whole
 from .core.data import hardware_names, load_yaml, recipe
 from .footprint.budget import Budget
 from .footprint.fit import footprint
@@ -29,8 +29,9 @@ from .serving.k8s import k8s_manifests, write_manifests
 from .lab.cluster import RayBackend, collect, node_command, write_k8s_sweep
 
 # %% auto #0
-__all__ = ['parser', 'cmd_footprint', 'cmd_run', 'prepare_proxies', 'write_report_notebook', 'cmd_sweep', 'cmd_calibrate',
-           'cmd_cluster', 'cmd_quantize', 'cmd_validate', 'cmd_serve', 'main']
+__all__ = ['INERT', 'parser', 'given', 'check_combination', 'cmd_footprint', 'cmd_run', 'prepare_proxies',
+           'write_report_notebook', 'cmd_sweep', 'cmd_calibrate', 'cmd_cluster', 'cmd_quantize', 'cmd_validate',
+           'cmd_serve', 'main']
 
 # %% ../nbs/28_cli.ipynb #f4f5c635
 def _nodes_flags(p):
@@ -153,7 +154,8 @@ def _serve_parser(sub, s):
     p.add_argument('--queue', help='a Kueue LocalQueue for the manifests (label kueue.x-k8s.io/queue-name)')
 
 class _Parser(argparse.ArgumentParser):
-    "argparse, whose mistakes (an unknown flag, `--tp abc`) are glmlab's one-line error instead of a usage block."
+    "argparse, whose mistakes (an unknown flag, `--tp abc`) are glmlab's one-line error instead of a usage block; no abbreviated flags (`--prof`), so what was given is what was typed."
+    def __init__(self, *a, **kw): super().__init__(*a, **{**kw, 'allow_abbrev': False})
     def error(self, message):
         raise GlmlabError(f"{message if len(message) <= 300 else message[:297] + '...'} (see {self.prog} --help)")
 
@@ -164,6 +166,39 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True)
     _footprint_parser(sub, s); _run_parser(sub, s); _sweep_parser(sub, s); _quantize_parser(sub, s); _validate_parser(sub, s); _serve_parser(sub, s); _cluster_parser(sub, s); _calibrate_parser(sub, s)
     return p
+
+# %% ../nbs/28_cli.ipynb #f9ef9b0d
+_LAYOUT = ('--model', '--recipe', '--hardware', '--checkpoint', '--tp', '--tensor-parallel-size', '--pp', '--pipeline-parallel-size',
+           '--dcp', '--decode-context-parallel-size', '--ep', '--no-ep', '--enable-expert-parallel', '--no-enable-expert-parallel',
+           '--mtp', '--max-model-len', '--kv-cache-dtype', '--gpu-memory-utilization', '--kv-cache-memory-bytes', '--max-num-batched-tokens',
+           '--max-num-seqs', '--enforce-eager', '--nodes', '--dp', '--data-parallel-size', '--tp-across-nodes')
+# Per command: flags that do nothing in a combination, the combination, and why. Such a flag is an error, never dropped.
+INERT = {
+    'serve': [(_LAYOUT, lambda a: a.profile, "--profile sets the model, recipe, hardware, layout and vLLM's knobs itself"),
+              (_LAYOUT + ('--checkpoint', '--k8s', '--queue', '--head', '--backend', '--port'), lambda a: a.experiment,
+               "--experiment serves the experiment's two CPU servers as glmlab.lab.experiment.cpu_servers defines them"),
+              (('--queue',), lambda a: not a.k8s, "only the --k8s manifests carry a queue"),
+              (('--dry-run', '--share', '--backend', '--host', '--port', '--allow-remote'), lambda a: a.k8s,
+               "--k8s writes manifests and starts nothing; their pods serve on the manifests' port in vLLM's multiprocessing mode"),
+              (('--share',), lambda a: a.dry_run, "--dry-run starts no server to share")],
+    'sweep': [(('--queue', '--priority', '--image', '--gpu-product', '--out'), lambda a: a.backend != 'k8s', "only --backend k8s writes manifests"),
+              (('--address',), lambda a: a.backend != 'ray', "only --backend ray joins a cluster"),
+              (('--run-id', '--fresh', '--any-notebook'), lambda a: a.backend == 'k8s', "each --backend k8s workload runs its configuration of the matrix as it stands"),
+              (('--backend', '--run-id', '--fresh', '--any-notebook', '--out', '--queue', '--priority', '--image', '--gpu-product', '--address'),
+               lambda a: a.collect, "--collect only copies finished configurations into the runs folder")],
+    'quantize': [(('--out', '--calib-samples', '--dequantize'), lambda a: a.plan, "--plan prints the full-scale job and writes nothing")],
+}
+
+def given(argv:list[str]) -> set[str]:
+    "The flags a command line names itself (abbreviations are not accepted, so these are all of them)."
+    return {t.split('=', 1)[0] for t in argv if t.startswith('--')}
+
+def check_combination(a, argv:list[str]):
+    "Refuse, in one line, a flag that would do nothing beside the others given (`INERT`): it is never silently dropped."
+    named = given(argv)
+    for flags, when, why in INERT.get(a.command, []):
+        if when(a) and (hit := [f for f in flags if f in named]):
+            raise GlmlabError(f"{hit[0]} has no effect here ({why}); leave it out")
 
 # %% ../nbs/28_cli.ipynb #52ad87d5
 def cmd_footprint(a) -> int:
@@ -240,6 +275,7 @@ def cmd_sweep(a) -> int:
         paths = write_k8s_sweep(a.matrix, a.out, queue=a.queue, priority=a.priority, gpu_products=products, image=a.image)
         print(f"wrote {len(paths)} files to {a.out}: kubectl apply -f {a.out}; when the workloads are done, copy the results volume here and run glmlab sweep --collect DIR")
         return 0
+    if a.address: valid_host_port('--address', a.address)
     backend = RayBackend(a.address) if a.backend == 'ray' else None
     runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh, any_notebook=a.any_notebook, backend=backend)
     for m in runs: print(f"{m['config_id']}: {m['status']}" + (f" ({m['error']})" if m['error'] else ''))
@@ -267,6 +303,8 @@ def cmd_calibrate(a) -> int:
 
 def cmd_cluster(a) -> int:
     "`glmlab cluster node --hardware PROFILE`: the `ray start` line that makes this machine a node of that profile."
+    valid_address('--node-ip', a.node_ip)
+    if a.address: valid_host_port('--address', a.address)
     print(shlex.join(node_command(a.hardware, a.address, a.node_ip)))
     head = a.address or f"{a.node_ip}:{plan_port('ray')}"
     print(f"# then, from the driver: glmlab sweep MATRIX --backend ray --address {head}", file=sys.stderr)
@@ -307,8 +345,9 @@ def cmd_validate(a) -> int:
 
 def cmd_serve(a) -> int:
     valid_port(a.port); bind_host(a.host or settings()['server_host'], a.allow_remote)   # before anything is printed or started
+    if a.head is not None: valid_address('--head', a.head, placeholders=('$HEAD_IP',))
     if a.experiment: return _serve_experiment(a)
-    if a.profile: cmd = published_command(a.profile)
+    if a.profile: cmd = published_command(a.profile, host=a.host if a.dry_run else None, port=a.port if a.dry_run else None)
     else:
         ck = a.checkpoint or (str(proxy_dir(a.model)) if a.model in PROXIES else None)
         cmd = serve_command(a.model, a.recipe, a.hardware, checkpoint=ck, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp,
@@ -320,6 +359,8 @@ def cmd_serve(a) -> int:
     if a.k8s: print(f"wrote {write_manifests(k8s_manifests(cmd, queue=a.queue), a.k8s)} (the API key: kubectl create secret generic "
                     f"{load_yaml('serving')['kubernetes']['api_key_secret']} --from-literal=key=...)"); return 0
     nodes = cmd['footprint']['layout']['nodes']
+    if nodes == 1 and (hit := sorted({'--backend', '--head'} & a.named)):
+        raise GlmlabError(f"{hit[0]} has no effect here (the plan is one node: {cmd['footprint']['layout']['gpus']} GPUs of {cmd['footprint']['hardware']}); leave it out")
     if nodes > 1: return _serve_nodes(a, cmd)
     print(command_line(cmd))
     if a.dry_run or cmd['warnings']:
@@ -366,7 +407,9 @@ def _serve_nodes(a, cmd) -> int:
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `glmlab` command."
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
         a = parser().parse_args(argv)
+        check_combination(a, argv); a.named = given(argv)
         return {'footprint': cmd_footprint, 'run': cmd_run, 'sweep': cmd_sweep, 'quantize': cmd_quantize, 'validate': cmd_validate, 'serve': cmd_serve, 'cluster': cmd_cluster, 'calibrate': cmd_calibrate}[a.command](a)
     except GlmlabError as e:
         print(f"glmlab: error: {e}", file=sys.stderr)

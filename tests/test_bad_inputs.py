@@ -168,10 +168,18 @@ def test_config_file_refused(sandbox, raw):
     p = sandbox / 'config.json'; p.write_bytes(raw)
     refused(sandbox, 'footprint', '--model', p)
 
-def test_missing_max_position_is_not_blamed_on_a_flag(sandbox):
+def test_a_left_out_field_takes_the_familys_default(sandbox):
+    "No max_position_embeddings: vLLM, through transformers' Glm4MoeConfig, serves 131,072 tokens; so does glmlab (data/families.yaml)."
     cfg = {k: v for k, v in _CONFIGS['tiny-glm4'].items() if k != 'max_position_embeddings'}
-    msg = refused(sandbox, 'footprint', '--model', _write_config(sandbox, cfg), '--hardware', 'cpu', contains='max_position_embeddings is missing')
-    assert '--max-model-len=' not in msg, msg
+    rc, out, err = cli(sandbox, 'footprint', '--model', _write_config(sandbox, cfg), '--hardware', 'cpu', '--json')
+    assert rc == 0 and json.loads(out)['max_model_len'] == 131072, (rc, err)
+
+@given(st.one_of(st.text(max_size=8), st.integers(), st.lists(st.integers(), max_size=2), st.fixed_dictionaries({'quant_method': st.integers()})))
+@example('fp8').via('probe: a string where an object belongs')
+def test_quantization_config_refused(sandbox, value):
+    "A config's quantization_config is read or refused, never ignored: anything but an object with a quant_method is one line."
+    refused(sandbox, 'footprint', '--model', _write_config(sandbox, {**_CONFIGS['tiny-glm4'], 'quantization_config': value}), '--hardware', 'cpu',
+            contains='quantization_config=')
 
 # ---- data files --------------------------------------------------------------------------------------------------
 
@@ -284,6 +292,80 @@ def test_other_flags_refused(sandbox, argv, contains):
 def test_serve_remote_host_needs_the_flag(sandbox):
     refused(sandbox, 'serve', '--model', 'tiny-glm4', '--recipe', 'bf16', '--hardware', 'cpu', '--checkpoint', str(sandbox),
             '--host', '0.0.0.0', contains='--allow-remote')
+
+# A flag that does nothing beside the others given is refused, never dropped: every (flag, combination) of
+# glmlab.cli.INERT is generated from the table itself, beside the probe's own cases.
+def _inert_cases() -> list[tuple]:
+    from glmlab.cli import INERT, parser
+    base = {'serve': {'--profile': ['serve', '--profile', 'fp8-h200', '--dry-run'], '--experiment': ['serve', '--experiment', '--dry-run'],
+                      'queue': ['serve', '--model', 'tiny-glm4', '--recipe', 'bf16', '--hardware', 'cpu', '--checkpoint', 'x', '--dry-run'],
+                      '--k8s': ['serve', '--model', 'glm-5.2', '--k8s', 'out/x.yaml'], '--dry-run': ['serve', '--model', 'glm-5.2', '--dry-run']},
+            'sweep': {'local': ['sweep', 'data/sweeps/main.yaml'],                       'k8s': ['sweep', 'data/sweeps/main.yaml', '--backend', 'k8s', '--out', 'out/k'], 'collect': ['sweep', '--collect', 'out/none']},
+            'quantize': {'plan': ['quantize', '--model', 'glm-5.2', '--plan']}}
+    sub = next(a for a in parser()._actions if a.dest == 'command').choices
+    value = {'--tp': '4', '--tensor-parallel-size': '4', '--pp': '2', '--pipeline-parallel-size': '2', '--dcp': '2', '--decode-context-parallel-size': '2',
+             '--max-model-len': '8192', '--kv-cache-dtype': 'fp8', '--gpu-memory-utilization': '0.9', '--kv-cache-memory-bytes': '1000000',
+             '--max-num-batched-tokens': '2048', '--max-num-seqs': '8', '--nodes': '1', '--dp': '1', '--data-parallel-size': '1', '--port': '9000',
+             '--queue': 'q', '--head': '10.0.0.1', '--backend': 'mp', '--k8s': 'out/y.yaml', '--checkpoint': 'x', '--host': '127.0.0.1',
+             '--priority': 'high', '--image': 'i', '--gpu-product': 'cpu=x', '--out': 'out/o', '--address': '10.0.0.1:6379', '--run-id': 'r',
+             '--model': 'glm-5.2', '--recipe': 'fp8', '--hardware': '8x-h200', '--calib-samples': '8'}
+    pick = {'serve': lambda why: next(k for k in ('--profile', '--experiment', '--k8s', '--dry-run') if k in why) if 'queue' not in why else 'queue',
+            'sweep': lambda why: 'collect' if '--collect' in why else 'k8s' if 'workload' in why else 'local',
+            'quantize': lambda why: 'plan'}
+    out = []
+    for cmd, rules in INERT.items():
+        for flags, _, why in rules:
+            argv = base[cmd][pick[cmd](why)]
+            for f in flags:
+                if f in argv or (cmd == 'sweep' and f == '--backend' and '--collect' not in argv): continue
+                takes = sub[cmd]._option_string_actions[f].nargs != 0
+                if not takes: out.append((cmd, f, [*argv, f])); continue
+                out.append((cmd, f, [*argv, f, 'local' if (cmd, f) == ('sweep', '--backend') else value[f]]))
+    return out
+
+@pytest.mark.parametrize('cmd,flag,argv', _inert_cases())
+def test_a_flag_that_does_nothing_is_refused(sandbox, cmd, flag, argv):
+    refused(sandbox, *argv, contains=f"{flag} has no effect here")
+
+@pytest.mark.parametrize('argv,contains', [   # the probe's cases: dropped silently before
+    (('serve', '--model', 'glm-5.2', '--recipe', 'fp8', '--hardware', '8x-h200', '--nodes', '2', '--dp', '16', '--queue', 'team-a', '--dry-run'), '--queue has no effect'),
+    (('serve', '--model', 'glm-5.2', '--recipe', 'fp8', '--hardware', '8x-h200', '--backend', 'ray', '--dry-run'), '--backend has no effect here (the plan is one node'),
+    (('serve', '--profile', 'fp8-h200', '--tp', '4', '--dry-run'), '--tp has no effect here (--profile sets'),
+    (('serve', '--prof', 'fp8-h200', '--dry-run'), 'unrecognized arguments: --prof')])   # abbreviations: what was typed is what was given
+def test_the_probes_inert_flags(sandbox, argv, contains):
+    refused(sandbox, *argv, contains=contains)
+
+_NOT_AN_ADDRESS = st.one_of(st.text(min_size=1, max_size=40).filter(lambda t: any(c in t for c in ' \n\t;/@$`\'"<>|&*')),
+                            st.text(alphabet='ab.', min_size=254, max_size=300), st.just(''), st.sampled_from(['-x', 'a..b', '10.0.0.256']))
+@given(_NOT_AN_ADDRESS)
+@example('10.0.0.1 ; rm -rf /').via('probe: a command after the address')
+@example('a\nb').via('probe: a newline')
+@example('h' * 300).via('probe: 300 characters')
+def test_addresses_are_validated(sandbox, value):
+    if value.startswith('-'): return   # argparse reads it as a flag: refused there already
+    refused(sandbox, 'serve', '--model', 'glm-5.2', '--recipe', 'bf16', '--hardware', '8x-h200', '--nodes', '2', '--max-model-len', '131072',
+            f'--head={value}', '--dry-run', contains='--head=')
+    refused(sandbox, 'cluster', 'node', '--hardware', 'cpu', f'--node-ip={value}', contains='--node-ip=')
+    refused(sandbox, 'cluster', 'node', '--hardware', 'cpu', f'--address={value}:6379', contains='--address=')
+
+@given(st.text(min_size=1, max_size=12).filter(lambda t: not re.fullmatch(r' *([+-][a-z0-9_]+ *)*', t) and '\x00' not in t))
+@example('avx512f').via('a flag without + or -')
+def test_cpu_flags_variable_refused(sandbox, value):
+    refused(sandbox, 'footprint', GLMLAB_CPU_FLAGS=value, contains='GLMLAB_CPU_FLAGS')
+
+_JSON_ANY = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=4)),
+                         lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(st.text(max_size=6), c, max_size=4)), max_leaves=8)
+@given(st.one_of(_JSON_ANY, st.dictionaries(st.just('KEY'), st.fixed_dictionaries({}, optional={k: _JSON_ANY for k in
+                 ('url', 'host', 'port', 'pid', 'owner', 'log', 'nonce', 'started_s')}))))
+def test_servers_file_entries_are_proven_or_ignored(sandbox, content):
+    "Whatever the servers file holds (edited by hand, another version's, a foreign process's), a server command is never handed an entry it cannot prove."
+    from glmlab.serving.server import server_for
+    f = sandbox / 'out' / 'servers.json'
+    cmd = dict(argv=['vllm', 'serve', '/ckpt', '--max-model-len', '512'], env={})
+    key = server_for(cmd, shared=False).key
+    f.write_text(json.dumps(content).replace('"KEY"', json.dumps(key)))
+    with _env(GLMLAB_SERVERS_FILE=f): assert server_for(cmd).shared_by is None
+    f.unlink()
 
 # ---- matrices ----------------------------------------------------------------------------------------------------
 

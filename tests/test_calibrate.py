@@ -43,3 +43,12 @@ def test_the_cpu_servers_own_log_calibrates(shared_servers, tmp_path):
     assert r.returncode == 0 and f"{logged['kv_cache_tokens']}" in r.stdout, (r.stdout, r.stderr, logged)
     j = _footprint(out, '--model', 'tiny-glm4', '--recipe', 'bf16', '--hardware', 'cpu', '--max-model-len', '512')
     assert abs(j['calibrated']['kv_pool_tokens'] / logged['kv_cache_tokens'] - 1) < 0.01, (j['calibrated'], logged)
+
+def test_a_corrupt_local_calibration_file_is_named_and_skipped(tmp_path):
+    "A damaged outputs/calibration/observations.yaml (the probe's fault) used to stop every `glmlab footprint`: now one warning names it."
+    out = tmp_path / 'outputs'; f = out / 'calibration' / 'observations.yaml'; f.parent.mkdir(parents=True)
+    for garbage in (b'cases: [{id: 7}]', b'cases: [', b'\xff\xfe\x00', b'- 1'):
+        f.write_bytes(garbage)
+        r = glmlab('footprint', '--json', GLMLAB_OUTPUTS_PATH=str(out))
+        assert r.returncode == 0 and 'calibrated' not in json.loads(r.stdout), (garbage, r.stderr)
+        assert r.stderr.count('glmlab: warning:') == 1 and str(f) in r.stderr and 'skipped' in r.stderr, (garbage, r.stderr)

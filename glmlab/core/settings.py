@@ -6,7 +6,7 @@ Docs: https://glmlab.github.io/glmlab/core.settings.html.md"""
 
 # %% ../../nbs/00_core.settings.ipynb #ee4ef271
 from __future__ import annotations
-import configparser, os, re, reprlib
+import configparser, ipaddress, os, re, reprlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Callable
@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 # %% auto #0
 __all__ = ['Whole', 'PositiveWhole', 'Fraction', 'Text', 'GlmlabError', 'invalid', 'short_repr', 'safe_name', 'is_whole', 'whole',
-           'valid_port', 'inside', 'Schema', 'checked', 'project_root', 'Settings', 'settings']
+           'valid_port', 'valid_address', 'valid_host_port', 'inside', 'Schema', 'checked', 'project_root', 'Settings',
+           'settings']
 
 # %% ../../nbs/00_core.settings.ipynb #92253091
 class GlmlabError(ValueError):
@@ -56,6 +57,24 @@ def whole(field:str, v, lo:int=1, hi:int|None=None, valid:str='a positive whole 
 def valid_port(port:int|None, field:str='--port') -> int|None:
     "`port` if it is a TCP port number (or None: pick one)."
     return whole(field, port, 1, 65535, 'a port number 1..65535')
+
+_LABEL = re.compile(r'(?!-)[A-Za-z0-9-]{1,63}(?<!-)')
+
+def valid_address(field:str, value, placeholders:tuple=()) -> str:
+    "`value` if it is an address another machine can be reached at: an IPv4 or IPv6 literal, or a DNS hostname (RFC 1123, at most 253 characters), or one of `placeholders` (`$HEAD_IP`); else a one-line error."
+    if value in placeholders: return value
+    if isinstance(value, str):
+        try: ipaddress.ip_address(value); return value
+        except ValueError: pass
+        if len(value) <= 253 and all(_LABEL.fullmatch(l) for l in value.rstrip('.').split('.')) and not value.replace('.', '').isdigit(): return value
+    raise invalid(field, value, "an IP address or a hostname (letters, digits, dashes and dots)" + (f", or {', '.join(placeholders)}" if placeholders else ''))
+
+def valid_host_port(field:str, value) -> str:
+    "`value` if it is `host:port` (an address as `valid_address` takes it, IPv6 in brackets, and a port 1..65535); else a one-line error."
+    host, _, port = str(value).rpartition(':') if isinstance(value, str) else ('', '', '')
+    if not (host and port.isdigit() and 1 <= int(port) <= 65535): raise invalid(field, value, 'host:port, e.g. 10.0.0.1:6379')
+    valid_address(field, host[1:-1] if host.startswith('[') and host.endswith(']') else host)
+    return value
 
 def inside(path:Path, root:Path, field:str) -> Path:
     "`path` resolved, if it lies inside `root`; else a one-line error naming both: nothing glmlab writes leaves its folders."

@@ -15,8 +15,8 @@ from .settings import GlmlabError, settings
 from .data import data_path
 
 # %% auto #0
-__all__ = ['inputs_key', 'writing', 'make_dir', 'locked', 'write_atomic', 'write_json', 'write_csv', 'write_dir', 'file_digest',
-           'CacheEntry']
+__all__ = ['inputs_key', 'writing', 'make_dir', 'locked', 'try_lock', 'lock_holder', 'exclusive', 'write_atomic', 'write_json',
+           'write_csv', 'write_dir', 'file_digest', 'CacheEntry']
 
 # %% ../../nbs/02_core.store.ipynb #adf9df33
 def inputs_key(*values, # JSON-able values or bytes that decide the result (a config, a recipe name)
@@ -54,6 +54,29 @@ def locked(path:Path):
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+# %% ../../nbs/02_core.store.ipynb #5fdd6d67
+def try_lock(path:Path):
+    "The open lock file `path` (created if missing) with its exclusive lock taken and this pid written in it; None if another process holds it. Closing the file releases it."
+    import fcntl
+    path = Path(path); make_dir(path.parent)
+    with writing(path): f = open(path, 'a+')
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError: f.close(); return None
+    f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    return f
+
+def lock_holder(path:Path) -> str:
+    "The pid written in lock file `path` by its holder ('?' if none can be read)."
+    try: return Path(path).read_text().strip() or '?'
+    except OSError: return '?'
+
+@contextmanager
+def exclusive(path:Path, what:str):
+    "Hold lock file `path` for the block, or refuse at once with a one-line `GlmlabError` naming `what` and the holder's pid."
+    f = try_lock(path)
+    if f is None: raise GlmlabError(f"{what} is in use by another glmlab process (pid {lock_holder(path)}); wait for it to end, or use another")
+    with f: yield
 
 # %% ../../nbs/02_core.store.ipynb #48ec2613
 def write_atomic(path:Path, data:bytes|str) -> Path:

@@ -6,12 +6,12 @@ Docs: https://glmlab.github.io/glmlab/footprint.observed.html.md"""
 
 # %% ../../nbs/12a_footprint.observed.ipynb #93a46303
 from __future__ import annotations
-import ast, re
+import ast, re, sys
 
 # %% auto #0
 __all__ = ['LOG_FACTS', 'VLLM_FLAGS', 'GOAL', 'non_default_args', 'startup_lines', 'harvest', 'Observation', 'ObservationsFile',
-           'local_observations_path', 'observations', 'deployment_args', 'flags_deployment', 'predicted', 'fit_terms',
-           'explain', 'compare', 'calibrate', 'calibrated']
+           'local_observations_path', 'local_cases', 'observations', 'deployment_args', 'flags_deployment', 'predicted',
+           'fit_terms', 'explain', 'compare', 'calibrate', 'calibrated']
 
 # %% ../../nbs/12a_footprint.observed.ipynb #eccb8506
 _int = lambda s: int(s.replace(',', ''))
@@ -103,12 +103,21 @@ def local_observations_path() -> Path:
     "Where `glmlab calibrate` keeps the user's own start-ups (under outputs/: the rig's, not the project's)."
     return Path(settings()['outputs_path']) / 'calibration' / 'observations.yaml'
 
-def observations(published:bool=True, local:bool=True) -> list[Observation]:
-    "The published corpus and the user's own calibrations, each checked."
-    paths = (sorted(data_path('observations').glob('*.yaml')) if published else []) + ([local_observations_path()] if local else [])
+def local_cases(path:Path|None=None, say=None) -> list[Observation]:
+    "The user's own calibrations (`glmlab calibrate`'s file); a corrupt file is named by `say` (stderr) and skipped, so it stops no footprint."
+    p = Path(path or local_observations_path())
+    if not p.is_file(): return []
+    try: return checked(ObservationsFile, read_yaml(p) or {'cases': []}, str(p)).cases
+    except GlmlabError as e:
+        (say or (lambda s: print(f"glmlab: warning: {s}", file=sys.stderr)))(f"{e} -- skipped; fix it, or remove it and calibrate again")
+        return []
+
+def observations(published:bool=True, local:bool=True, say=None) -> list[Observation]:
+    "The published corpus and the user's own calibrations (`local_cases`), each checked."
     out = []
-    for p in paths:
-        if p.is_file(): out += checked(ObservationsFile, read_yaml(p) or {'cases': []}, str(p)).cases
+    for p in sorted(data_path('observations').glob('*.yaml')) if published else []:
+        out += checked(ObservationsFile, read_yaml(p) or {'cases': []}, str(p)).cases
+    if local: out += local_cases(say=say)
     ids = [o.id for o in out]
     if len(set(ids)) < len(ids): raise invalid('observations: id', next(i for i in ids if ids.count(i) > 1), 'ids unique over the corpus and the local file')
     return out
@@ -279,9 +288,7 @@ def calibrate(log:Path|str, model:str, recipe:str, hardware_name:str, flags:dict
 
 def calibrated(fp:dict, path:Path|None=None) -> dict|None:
     "The pool of footprint `fp` corrected by the user's own start-ups of the same model, recipe and hardware (the closest layout first), or None."
-    p = path or local_observations_path()
-    if not p.is_file(): return None
-    mine = [o for o in checked(ObservationsFile, read_yaml(p), str(p)).cases if (o.model, o.recipe, o.hardware) == (fp['model'], fp['recipe'], fp['hardware'])]
+    mine = [o for o in local_cases(path) if (o.model, o.recipe, o.hardware) == (fp['model'], fp['recipe'], fp['hardware'])]
     rows = [(o, predicted(o)) for o in mine]
     rows = [(o, r) for o, r in rows if r['logged_available_kv_gib'] is not None]
     if not rows: return None

@@ -13,7 +13,7 @@ import glmlab
 from ..core.data import read_json, read_yaml
 from typing import Literal
 from ..core.settings import settings, GlmlabError, invalid, safe_name, inside, Schema, checked, PositiveWhole
-from ..core.store import make_dir, write_json, inputs_key, writing
+from ..core.store import exclusive, make_dir, write_json, inputs_key, writing
 from ..serving.server import pid_alive
 from .experiment import check_parameters
 
@@ -112,9 +112,10 @@ def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None
     runs = Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
     run_dir = inside(runs / run_id, runs, 'run folder')
     results, code = [], code_version(nb)
-    ctrl_c, restore = _watch_ctrl_c()
-    try: _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results, backend or LocalBackend())
-    finally: restore()
+    with exclusive(runs / f'.{run_id}.lock', f"run id {run_id!r} ({run_dir})"):   # a second sweep of it would move this one's attempts aside
+        ctrl_c, restore = _watch_ctrl_c()
+        try: _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results, backend or LocalBackend())
+        finally: restore()
     return results
 
 class Manifest(Schema):

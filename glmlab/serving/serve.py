@@ -82,12 +82,12 @@ def command_line(cmd:dict) -> str:
     return ' '.join([f'{k}={shlex.quote(v)}' for k, v in cmd['env'].items()] + [shlex.quote(x) for x in cmd['argv']])
 
 # %% ../../nbs/19_serving.serve.ipynb #aa50cf38
-def published_command(name:str) -> dict:
-    "`serve_command` for the published profile `name` (its model, recipe, hardware and settings)."
+def published_command(name:str, host:str|None=None, port:int|None=None) -> dict:
+    "`serve_command` for the published profile `name` (its model, recipe, hardware and settings), at `host`/`port` if given."
     pub = load_yaml('serving')['published']
     if name not in pub: raise invalid('--profile', name, list(pub))
     p = pub[name]
-    return serve_command(p['model'], p['recipe'], p['hardware'], **p.get('settings', {}))
+    return serve_command(p['model'], p['recipe'], p['hardware'], host=host, port=port, **p.get('settings', {}))
 
 # %% ../../nbs/19_serving.serve.ipynb #37d264a9
 def plan_port(name:str) -> int:

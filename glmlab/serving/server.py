@@ -10,8 +10,8 @@ import hashlib, ipaddress, json, os, re, secrets, signal, socket, subprocess, sy
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from ..core.settings import GlmlabError, invalid, is_whole, settings, short_repr, valid_port
-from ..core.store import make_dir, write_json
+from ..core.settings import GlmlabError, invalid, is_whole, settings, short_repr, valid_address, valid_port
+from ..core.store import lock_holder, make_dir, try_lock, write_json
 
 # %% auto #0
 __all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder', 'release_port', 'free_port',
@@ -31,6 +31,7 @@ def is_loopback(host:str) -> bool:
 
 def bind_host(host:str, allow_remote:bool=False) -> str:
     "`host` if a server may bind to it: a loopback address, or any address when the user said `--allow-remote`."
+    valid_address('--host', host)
     if not is_loopback(host) and not allow_remote:
         raise GlmlabError(f"host={short_repr(host)}: not a loopback address, so anyone who reaches this machine could use the server; "
                           "bind to 127.0.0.1, or pass --allow-remote (an API key is then required)")
@@ -50,19 +51,13 @@ def _lease_dir() -> Path:
 
 def lease_port(port:int) -> bool:
     "Reserve `port` for a server of this process, across every glmlab process on this machine; False if another holds it."
-    import fcntl
-    if port in _leases: return False
-    f = open(_lease_dir() / f'{port}.lock', 'a+')
-    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError: f.close(); return False
-    f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    if port in _leases or (f := try_lock(_lease_dir() / f'{port}.lock')) is None: return False
     _leases[port] = f
     return True
 
 def port_holder(port:int) -> str:
     "The pid that reserved `port` (as its lock file says), for error messages."
-    try: return (_lease_dir() / f'{port}.lock').read_text().strip() or '?'
-    except OSError: return '?'
+    return lock_holder(_lease_dir() / f'{port}.lock')
 
 def release_port(port:int|None):
     "Give up this process's reservation of `port` (its lock goes with the file; a dead process's goes with it)."
