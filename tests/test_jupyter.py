@@ -2,17 +2,16 @@
 the project's kernel; the audit notebook executes under papermill with its plots; the explorer runs in it in a browser.
 JupyterLab works on a copy of `nbs/` (it autosaves what it runs, and the checkout's notebooks must stay as committed),
 with its own settings and workspace, so a developer's JupyterLab state changes nothing here."""
-import json, os, shutil, signal, socket, subprocess, time, secrets
+import json, os, shutil, signal, subprocess, time, secrets
 import pytest, requests
 from conftest import ROOT, exe, clean_env
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
 @pytest.fixture
 def lab(tmp_path):
-    port, token = _free_port(), secrets.token_hex(16)
+    # A port of glmlab's range, reserved as its servers reserve theirs: a port the OS called free a moment ago can be
+    # taken before JupyterLab binds it (by a vLLM server of the other test worker, or vLLM's own ephemeral ports).
+    from glmlab.serving.server import free_port, release_port
+    port, token = free_port(), secrets.token_hex(16)
     home = tmp_path / 'lab'
     shutil.copytree(ROOT / 'nbs', home / 'nbs')
     p = subprocess.Popen([exe('jupyter'), 'lab', '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
@@ -36,6 +35,7 @@ def lab(tmp_path):
         os.killpg(p.pid, signal.SIGTERM)
         try: p.wait(10)
         except subprocess.TimeoutExpired: os.killpg(p.pid, signal.SIGKILL); p.wait()
+        release_port(port)
 
 def test_lab_lists_notebooks_and_the_project_kernel(lab):
     base, token, _ = lab

@@ -8,7 +8,7 @@ from conftest import ROOT, exe, clean_env, holding, SERVERS
 
 MAIN = yaml.safe_load((ROOT / 'data/sweeps/main.yaml').read_text())
 SMALL = dict(hardware='cpu', model='tiny-glm4', recipe='nvfp4-glm', baseline_recipe='bf16', num_prompts=4, input_len=16,
-             output_len=8, eval_items=10, logprobs=5)   # the default max_model_len: the shared servers' command
+             output_len=8, eval_items=10, logprobs=5, repeats=1)   # the default max_model_len: the shared servers' command
 
 def _matrix(path, configs, parameters=SMALL):
     path.write_text(yaml.safe_dump(dict(run_id='t', notebook='nbs/30_run.ipynb', parameters=parameters, configs=configs)))
@@ -78,3 +78,30 @@ def test_experiment_notebook_rejects_a_bad_parameter(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match='parameter concurrency'):
         pm.execute_notebook(str(ROOT / 'nbs/30_run.ipynb'), str(tmp_path / 'out.ipynb'), parameters=dict(concurrency=[0]),
                             kernel_name='glmlab', cwd=str(ROOT / 'nbs'), progress_bar=False)
+
+def _requests(log:str) -> int: return sum('"POST /v1/' in l for l in log.splitlines())   # uvicorn's access log: one line per request
+
+def test_two_experiments_at_once_measure_only_their_own_servers(proxies, tmp_path):
+    """Two experiments started at the same moment in two outputs folders, as two clones on one machine: each starts
+    its own pair (ports reserved across processes, every server answering to a name of its own that clients check),
+    and every server receives exactly its own experiment's requests: the same number as its twin in the other run."""
+    m = _matrix(tmp_path / 'm.yaml', [dict(id='n', concurrency=[2])])
+    runs = [tmp_path / x / 'runs' for x in 'ab']
+    ps = [_sweep(m, r) for r in runs]   # no servers file: neither may use the other's servers
+    outs = [p.communicate(timeout=900)[0] for p in ps]
+    assert [p.returncode for p in ps] == [0, 0], [o[-2000:] for o in outs]
+    seen = {}
+    for r in runs:
+        logs = sorted((r.parent / 'outputs' / 'logs').glob('vllm-*.log'))
+        assert len(logs) == 2, logs
+        for f in logs:
+            text = f.read_text(errors='replace')
+            role = 'twin' if 'bf16-twin' in text.split('non-default args', 1)[-1][:2000] else 'proxy'
+            port = int(text.split('Starting vLLM server on http://127.0.0.1:', 1)[1][:5].strip())
+            seen[(r.parent.name, role)] = (_requests(text), port)
+        pred = (r / 't' / 'n' / 'predictions.csv').read_text()
+        assert pred.count(',own') == 2, pred   # its own servers, not the other run's
+    ports = [p for _, p in seen.values()]
+    assert len(set(ports)) == 4, seen                                   # four servers, four ports
+    assert seen[('a', 'proxy')][0] == seen[('b', 'proxy')][0] > 0 and seen[('a', 'twin')][0] == seen[('b', 'twin')][0] > 0, seen
+    assert _servers_left(runs[0]) == [] and _servers_left(runs[1]) == []
