@@ -26,8 +26,8 @@ def cpu() -> str:
 def main():
     tmp = Path(tempfile.mkdtemp(prefix='glmlab-main-job-'))
     env = {k: v for k, v in os.environ.items() if not k.startswith('GLMLAB_') or k == 'GLMLAB_CPU_FLAGS'}
-    # its own servers too: a pair someone shares on this machine (glmlab serve --experiment --share) would skip their start
-    env.update(GLMLAB_OUTPUTS_PATH=str(tmp / 'outputs'), GLMLAB_CACHE_PATH=str(tmp / 'cache'), GLMLAB_SERVERS_FILE='')
+    # its own servers file too: a pair someone shares on this machine (glmlab serve --experiment --share) would skip their start
+    env.update(GLMLAB_OUTPUTS_PATH=str(tmp / 'outputs'), GLMLAB_CACHE_PATH=str(tmp / 'cache'), GLMLAB_SERVERS_FILE=str(tmp / 'servers.json'))
     cold = timed_run(env)
     warm = timed_run(env)
     nbs = None if '--no-notebooks' in sys.argv else timed_run(env, '--notebooks')

@@ -228,7 +228,7 @@ def cmd_run(a) -> int:
     # The experiment's two servers, started once (or the shared ones, where they run) and shared while the experiment
     # and the notebooks run: none of them starts its own.
     cpu = names or any(p['hardware'] == 'cpu' for p in load_matrix(root / a.matrix)['configs'].values())
-    with cpu_server_pair(share=True, reuse=True, progress=True) if cpu else contextlib.nullcontext():
+    with cpu_server_pair(share=servers_file() is not None, reuse=True, progress=True) if cpu else contextlib.nullcontext():
         runs = run_sweep(root / a.matrix, fresh=a.fresh)
         print(f"[3/4] {len(names)} notebooks whose cells train, quantize or serve, executed whole for their docs pages -> {notebooks_dir()}"
               if names else "[3/4] the notebooks for the docs pages: not executed (glmlab run --notebooks does it)", flush=True)
@@ -236,6 +236,8 @@ def cmd_run(a) -> int:
     print("[4/4] aggregate report of every run under outputs/runs", flush=True)
     nb = write_report_notebook(out)
     failed = [m['config_id'] for m in runs if m['status'] != 'done'] + [n for n in names if nbs[n]['status'] != 'done']
+    from glmlab.lab.aggregate import load_runs, not_measured   # pandas: only once the report is written
+    for gap in not_measured(load_runs(say=lambda s: None)): print(f"not measured: {gap}")
     print(f"\nreport: {out/'report.md'} (notebook: {nb}; footprint: {out/'footprint.md'}) in {time.time() - t0:.0f} s")
     if failed: print(f"glmlab: error: {', '.join(failed)} did not finish; see outputs/runs/*/manifest.json and {notebooks_dir() / 'manifest.json'}", file=sys.stderr)
     return 1 if failed else 0

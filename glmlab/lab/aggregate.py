@@ -19,7 +19,7 @@ from .sweep import read_manifest
 
 # %% auto #0
 __all__ = ['TABLES', 'load_runs', 'plot_footprint_by_hardware', 'plot_pareto', 'bench_rows', 'plot_accuracy',
-           'plot_predicted_vs_measured', 'write_report', 'results_by_hardware', 'results_markdown']
+           'plot_predicted_vs_measured', 'not_measured', 'write_report', 'results_by_hardware', 'results_markdown']
 
 # %% ../../nbs/27_lab.aggregate.ipynb #cc26e32c
 TABLES = {'bench': 'bench.csv', 'paired': 'regression/paired.csv', 'drift': 'regression/drift.csv',
@@ -121,6 +121,14 @@ def plot_predicted_vs_measured(predictions:"pandas.DataFrame", roofline:"pandas.
     return axes
 
 # %% ../../nbs/27_lab.aggregate.ipynb #e63d79dd
+def not_measured(t:dict) -> list[str]:
+    "One line per thing the runs `t` (`load_runs`) did not measure: each recipe served as another (a BF16 twin on CPU), and the vLLM features this host's CPU cannot serve."
+    from glmlab.serving.host import not_measurable
+    b = t['bench']
+    twins = sorted(set(zip(b.recipe, b.served_as))) if len(b) and 'served_as' in b else []
+    return ([f"{r}: its own weight kernels and KV cache were not run; it was served as {s}, so its speed is that of BF16 weights"
+             for r, s in twins if s != r] + [f"on this host, {line}" for line in not_measurable()])
+
 def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:str|None=None, recipe_name:str|None=None) -> Path:
     "Aggregate every run into figures, CSVs and `report.md` under `out_dir`; returns the path of `report.md`. The footprint figures are of `model` and `recipe_name` (settings.ini's defaults)."
     out = make_dir(out_dir or Path(settings()['outputs_path']) / 'report')
@@ -147,6 +155,7 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
         md += ['## Throughput and latency\n', "Each row one setting: what was served (on CPU a quantized recipe is its BF16 twin), "
                "the load and the concurrency; the mean of its repeated runs with the 95% interval in brackets (none from one run).\n",
                table(bench_rows(t['bench']), markdown=True), '']
+    if (gaps := not_measured(t)): md += ['## Not measured here\n'] + [f"- {g}" for g in gaps] + ['']
     md += ['## Published measurements beside their roofline bounds\n', table(published_vs_bound().round(3).to_dict('records'), markdown=True), '']
     md += ['## Figures\n'] + [f"![{f}]({f})\n" for f in figs]
     write_atomic(out / 'report.md', '\n'.join(md))
