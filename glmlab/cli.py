@@ -16,7 +16,7 @@ from .footprint.kvcache import kv_dtypes
 from .footprint.observed import calibrate, calibrated
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
 from .lab.experiment import PARAMETERS, quantized_twin, prepared_proxies, cpu_server_pair, cpu_servers, check_parameters
-from .lab.sweep import run_sweep, load_matrix
+from .lab.sweep import run_sweep, load_matrix, pending
 from .lab.notebooks import execute_notebooks, notebooks_dir, slow_notebooks
 from .footprint.formats import human_bytes
 from .quant.quantize import plan, quantize_checkpoint
@@ -37,12 +37,14 @@ __all__ = ['INERT', 'parser', 'given', 'check_combination', 'cmd_footprint', 'cm
 def _nodes_flags(p):
     "The flags of deployments larger than one node, shared by footprint and serve."
     p.add_argument('--nodes', type=int, help="nodes of the profile the deployment spans (default: the profile's own, 1 for most)")
-    p.add_argument('--dp', '--data-parallel-size', type=int, default=1, help='data-parallel attention ranks (MoE: experts over dp x tp ranks)')
+    p.add_argument('--dp', '--data-parallel-size', type=int, default=1,
+                   help='data-parallel attention ranks (MoE: experts over dp x tp ranks)')
     p.add_argument('--tp-across-nodes', action='store_true', help='allow a TP group to span nodes (its all-reduces cross the fabric)')
 
 def _memory_flags(p):
     "vLLM's flags that move the KV pool, with vLLM's names and defaults (footprint and serve)."
-    p.add_argument('--kv-cache-dtype', choices=kv_dtypes(), help="KV cache dtype, vLLM's names (default: what vLLM's auto runs for the checkpoint)")
+    p.add_argument('--kv-cache-dtype', choices=kv_dtypes(),
+                   help="KV cache dtype, vLLM's names (default: what vLLM's auto runs for the checkpoint)")
     p.add_argument('--gpu-memory-utilization', type=float, help="fraction of each GPU vLLM may use (default: vLLM's)")
     p.add_argument('--kv-cache-memory-bytes', type=int, help='fixed KV pool per GPU in bytes')
     p.add_argument('--max-num-batched-tokens', type=int, help="tokens of vLLM's profiling run (default: vLLM's for the device)")
@@ -51,14 +53,15 @@ def _memory_flags(p):
 
 def _layout_flags(p):
     "The layout and context of a deployment (footprint and serve), glmlab's short names with vLLM's as aliases."
-    p.add_argument('--tp', '--tensor-parallel-size', type=int, help="tensor-parallel size (default: the recipes' layout for the hardware; "
+    p.add_argument('--tp', '--tensor-parallel-size', type=int,
+                   help="tensor-parallel size (default: the recipes' layout for the hardware; "
                    "given alone, PP is 1 as in vLLM)")
-    p.add_argument('--pp', '--pipeline-parallel-size', type=int, help='pipeline-parallel size (given alone, TP is 1 as in vLLM)')
-    p.add_argument('--dcp', '--decode-context-parallel-size', type=int, default=1, help='decode-context-parallel size (divides --tp)')
+    p.add_argument('--pp', '--pipeline-parallel-size', type=int, help='pipeline-parallel size (given alone, TP is 1, as in vLLM)')
+    p.add_argument('--dcp', '--decode-context-parallel-size', type=int, default=1, help='decode-context-parallel size (divides TP)')
     p.add_argument('--ep', '--enable-expert-parallel', action=argparse.BooleanOptionalAction, default=None,
                    help='expert parallelism (default: on for MoE with TP>1)')
     p.add_argument('--mtp', action='store_true', help='load the MTP layer (speculative decoding)')
-    p.add_argument('--max-model-len', type=int, help="context length (default: the model's max_position_embeddings, as vLLM)")
+    p.add_argument('--max-model-len', type=int, help="context length (default: the model's max_position_embeddings)")
 
 def _footprint_parser(sub, s):
     p = sub.add_parser('footprint', help='parameters, bytes, per-GPU placement, KV pool and fit verdict of one deployment')
@@ -94,9 +97,11 @@ def _run_parser(sub, s):
     p.add_argument('--matrix', default='data/sweeps/main.yaml', help="the experiment's sweep matrix (default: the CPU proxy)")
     p.add_argument('--out', help='report folder (default: outputs/report)')
     p.add_argument('--fresh', action='store_true', help='measure again even where a finished run with the same parameters and code exists')
-    p.add_argument('--notebooks', action='store_true', help="step 3: also execute whole the notebooks that train, quantize "
-                                                            "or serve, for their docs pages (the docs build's; minutes)")
-    p.add_argument('--notebook', action='append', metavar='NAME', help="step 3 for these only (repeatable; implies --notebooks)")
+    p.add_argument('--notebooks', action='store_true',
+                   help="step 3: also execute whole the notebooks that train, quantize "
+                        "or serve, for their docs pages (the docs build's; minutes)")
+    p.add_argument('--notebook', action='append', metavar='NAME', 
+                   help="step 3 for these only (repeatable; implies --notebooks)")
 
 def _sweep_parser(sub, s):
     params = '\n'.join(f"  {k} (default {v.default!r}): {v.valid}" for k, v in PARAMETERS.items())
@@ -154,7 +159,8 @@ def _serve_parser(sub, s):
     p.add_argument('--queue', help='a Kueue LocalQueue for the manifests (label kueue.x-k8s.io/queue-name)')
 
 class _Parser(argparse.ArgumentParser):
-    "argparse, whose mistakes (an unknown flag, `--tp abc`) are glmlab's one-line error instead of a usage block; no abbreviated flags (`--prof`), so what was given is what was typed."
+    ("argparse, whose mistakes (an unknown flag, `--tp abc`) are glmlab's one-line error instead of a usage block; no "
+     "abbreviated flags (`--prof`), so what was given is what was typed.")
     def __init__(self, *a, **kw): super().__init__(*a, **{**kw, 'allow_abbrev': False})
     def error(self, message):
         raise GlmlabError(f"{message if len(message) <= 300 else message[:297] + '...'} (see {self.prog} --help)")
@@ -174,19 +180,23 @@ _LAYOUT = ('--model', '--recipe', '--hardware', '--checkpoint', '--tp', '--tenso
            '--max-num-seqs', '--enforce-eager', '--nodes', '--dp', '--data-parallel-size', '--tp-across-nodes')
 # Per command: flags that do nothing in a combination, the combination, and why. Such a flag is an error, never dropped.
 INERT = {
-    'serve': [(_LAYOUT, lambda a: a.profile, "--profile sets the model, recipe, hardware, layout and vLLM's knobs itself"),
+    'serve': [(_LAYOUT, lambda a: a.profile, "--profile sets the model, recipe, hardware, layout and knobs itself"),
               (_LAYOUT + ('--checkpoint', '--k8s', '--queue', '--head', '--backend', '--port'), lambda a: a.experiment,
-               "--experiment serves the experiment's two CPU servers as glmlab.lab.experiment.cpu_servers defines them"),
+               "--experiment serves the two CPU servers glmlab.lab.experiment.cpu_servers defines"),
               (('--queue',), lambda a: not a.k8s, "only the --k8s manifests carry a queue"),
               (('--dry-run', '--share', '--backend', '--host', '--port', '--allow-remote'), lambda a: a.k8s,
-               "--k8s writes manifests and starts nothing; their pods serve on the manifests' port in vLLM's multiprocessing mode"),
+               "--k8s writes manifests and starts nothing; their pods serve on the manifests' port, in vLLM's mp mode"),
               (('--share',), lambda a: a.dry_run, "--dry-run starts no server to share")],
-    'sweep': [(('--queue', '--priority', '--image', '--gpu-product', '--out'), lambda a: a.backend != 'k8s', "only --backend k8s writes manifests"),
+    'sweep': [(('--queue', '--priority', '--image', '--gpu-product', '--out'), lambda a: a.backend != 'k8s',
+               "only --backend k8s writes manifests"),
               (('--address',), lambda a: a.backend != 'ray', "only --backend ray joins a cluster"),
-              (('--run-id', '--fresh', '--any-notebook'), lambda a: a.backend == 'k8s', "each --backend k8s workload runs its configuration of the matrix as it stands"),
-              (('--backend', '--run-id', '--fresh', '--any-notebook', '--out', '--queue', '--priority', '--image', '--gpu-product', '--address'),
+              (('--run-id', '--fresh', '--any-notebook'), lambda a: a.backend == 'k8s',
+               "each --backend k8s workload runs its configuration of the matrix as it stands"),
+              (('--backend', '--run-id', '--fresh', '--any-notebook', '--out', '--queue', '--priority', '--image', '--gpu-product',
+                '--address'),
                lambda a: a.collect, "--collect only copies finished configurations into the runs folder")],
-    'quantize': [(('--out', '--calib-samples', '--dequantize'), lambda a: a.plan, "--plan prints the full-scale job and writes nothing")],
+    'quantize': [(('--out', '--calib-samples', '--dequantize'), lambda a: a.plan,
+                  "--plan prints the full-scale job and writes nothing")],
 }
 
 def given(argv:list[str]) -> set[str]:
@@ -227,10 +237,13 @@ def cmd_run(a) -> int:
     prepare_proxies(root / a.matrix, notebooks=bool(names))
     # The experiment's two servers, started once (or the shared ones, where they run) and shared while the experiment
     # and the notebooks run: none of them starts its own.
-    cpu = names or any(p['hardware'] == 'cpu' for p in load_matrix(root / a.matrix)['configs'].values())
-    with cpu_server_pair(share=servers_file() is not None, reuse=True, progress=True) if cpu else contextlib.nullcontext():
+    todo = pending(root / a.matrix, fresh=a.fresh)   # a finished experiment needs no servers (the warm run's seconds)
+    cpu = names or any(p['hardware'] == 'cpu' for c, p in load_matrix(root / a.matrix)['configs'].items() if c in todo)
+    pair = cpu_server_pair(share=servers_file() is not None, reuse=True, progress=True) if cpu else contextlib.nullcontext()
+    with pair:
         runs = run_sweep(root / a.matrix, fresh=a.fresh)
-        print(f"[3/4] {len(names)} notebooks whose cells train, quantize or serve, executed whole for their docs pages -> {notebooks_dir()}"
+        print(f"[3/4] {len(names)} notebooks whose cells train, quantize or serve, executed whole for their docs pages"
+              f" -> {notebooks_dir()}"
               if names else "[3/4] the notebooks for the docs pages: not executed (glmlab run --notebooks does it)", flush=True)
         nbs = execute_notebooks(names, fresh=a.fresh) if names else {}
     print("[4/4] aggregate report of every run under outputs/runs", flush=True)
@@ -250,7 +263,8 @@ def _notebooks(asked:list[str]|None) -> list[str]:
     return asked or have
 
 def prepare_proxies(matrix, notebooks:bool):
-    "Train and quantize the proxies a matrix's CPU configurations need, and with `notebooks` every proxy (their cells use both); cached."
+    ("Train and quantize the proxies a matrix's CPU configurations need, and with `notebooks` every proxy (their "
+     "cells use both); cached.")
     cpu = [p for p in load_matrix(matrix)['configs'].values() if p['hardware'] == 'cpu']
     prepared_proxies([p['model'] for p in cpu] + (list(PROXIES) if notebooks else []), progress=True)
     for p in cpu: quantized_twin(p['model'], p['recipe'], progress=True)
@@ -282,7 +296,8 @@ def cmd_sweep(a) -> int:
     runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh, any_notebook=a.any_notebook, backend=backend)
     for m in runs: print(f"{m['config_id']}: {m['status']}" + (f" ({m['error']})" if m['error'] else ''))
     from glmlab.lab.aggregate import write_report   # matplotlib: only where a report is drawn
-    report = write_report(a.runs_dir, Path(a.runs_dir).parent / 'report' if a.runs_dir else None)   # beside the runs it reads
+    # beside the runs it reads
+    report = write_report(a.runs_dir, Path(a.runs_dir).parent / 'report' if a.runs_dir else None)
     print(f"report of every finished configuration there, refreshed: {report}")
     return 0 if all(m['status'] == 'done' for m in runs) else 1
 
@@ -349,20 +364,22 @@ def cmd_serve(a) -> int:
     valid_port(a.port); bind_host(a.host or settings()['server_host'], a.allow_remote)   # before anything is printed or started
     if a.head is not None: valid_address('--head', a.head, placeholders=('$HEAD_IP',))
     if a.experiment: return _serve_experiment(a)
-    if a.profile: cmd = published_command(a.profile, host=a.host if a.dry_run else None, port=a.port if a.dry_run else None)
+    at = dict(host=a.host, port=a.port) if a.dry_run else {}   # the printed command says where it would serve
+    if a.profile: cmd = published_command(a.profile, **at)
     else:
         ck = a.checkpoint or (str(proxy_dir(a.model)) if a.model in PROXIES else None)
         cmd = serve_command(a.model, a.recipe, a.hardware, checkpoint=ck, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp,
                             max_model_len=a.max_model_len, kv_cache_dtype=a.kv_cache_dtype,
                             gpu_memory_utilization=a.gpu_memory_utilization, kv_cache_memory_bytes=a.kv_cache_memory_bytes,
                             max_num_batched_tokens=a.max_num_batched_tokens, max_num_seqs=a.max_num_seqs, enforce_eager=a.enforce_eager,
-                            host=a.host if a.dry_run else None, port=a.port if a.dry_run else None,
-                            dp=a.dp, nodes=a.nodes, tp_across_nodes=a.tp_across_nodes)
+                            dp=a.dp, nodes=a.nodes, tp_across_nodes=a.tp_across_nodes, **at)
     if a.k8s: print(f"wrote {write_manifests(k8s_manifests(cmd, queue=a.queue), a.k8s)} (the API key: kubectl create secret generic "
                     f"{load_yaml('serving')['kubernetes']['api_key_secret']} --from-literal=key=...)"); return 0
     nodes = cmd['footprint']['layout']['nodes']
     if nodes == 1 and (hit := sorted({'--backend', '--head'} & a.named)):
-        raise GlmlabError(f"{hit[0]} has no effect here (the plan is one node: {cmd['footprint']['layout']['gpus']} GPUs of {cmd['footprint']['hardware']}); leave it out")
+        fp = cmd['footprint']
+        raise GlmlabError(f"{hit[0]} has no effect here (the plan is one node: {fp['layout']['gpus']} GPUs of {fp['hardware']}); "
+                          "leave it out")
     if nodes > 1: return _serve_nodes(a, cmd)
     print(command_line(cmd))
     if a.dry_run or cmd['warnings']:

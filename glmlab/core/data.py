@@ -208,9 +208,11 @@ class _CpuNeed(Schema):
     source: Text
 
 class FamiliesFile(Schema):
-    "data/families.yaml: per model_type, the defaults of its transformers config class for the fields a config.json leaves out."
+    ("data/families.yaml: per model_type, the defaults of its transformers config class for the fields a config.json "
+     "leaves out.")
     source: Text
-    defaults: dict[Annotated[str, Field(pattern=r'^[a-z0-9_]+$')], dict[Annotated[str, Field(pattern=r'^[a-z_]+$')], int | bool | list]]
+    defaults: dict[Annotated[str, Field(pattern=r'^[a-z0-9_]+$')],
+                   dict[Annotated[str, Field(pattern=r'^[a-z_]+$')], int | bool | list]]
 
 class VllmFile(Schema):
     "data/vllm.yaml: vLLM's budget parameters, each with its source."

@@ -61,18 +61,23 @@ def valid_port(port:int|None, field:str='--port') -> int|None:
 _LABEL = re.compile(r'(?!-)[A-Za-z0-9-]{1,63}(?<!-)')
 
 def valid_address(field:str, value, placeholders:tuple=()) -> str:
-    "`value` if it is an address another machine can be reached at: an IPv4 or IPv6 literal, or a DNS hostname (RFC 1123, at most 253 characters), or one of `placeholders` (`$HEAD_IP`); else a one-line error."
+    ("`value` if it is an address another machine can be reached at: an IPv4 or IPv6 literal, or a DNS hostname (RFC "
+     "1123, at most 253 characters), or one of `placeholders` (`$HEAD_IP`); else a one-line error.")
     if value in placeholders: return value
     if isinstance(value, str):
         try: ipaddress.ip_address(value); return value
         except ValueError: pass
-        if len(value) <= 253 and all(_LABEL.fullmatch(l) for l in value.rstrip('.').split('.')) and not value.replace('.', '').isdigit(): return value
-    raise invalid(field, value, "an IP address or a hostname (letters, digits, dashes and dots)" + (f", or {', '.join(placeholders)}" if placeholders else ''))
+        labels = value.rstrip('.').split('.')
+        if len(value) <= 253 and all(_LABEL.fullmatch(l) for l in labels) and not value.replace('.', '').isdigit(): return value
+    also = f", or {', '.join(placeholders)}" if placeholders else ''
+    raise invalid(field, value, f"an IP address or a hostname (letters, digits, dashes and dots){also}")
 
 def valid_host_port(field:str, value) -> str:
-    "`value` if it is `host:port` (an address as `valid_address` takes it, IPv6 in brackets, and a port 1..65535); else a one-line error."
+    ("`value` if it is `host:port` (an address as `valid_address` takes it, IPv6 in brackets, and a port 1..65535); "
+     "else a one-line error.")
     host, _, port = str(value).rpartition(':') if isinstance(value, str) else ('', '', '')
-    if not (host and port.isdigit() and 1 <= int(port) <= 65535): raise invalid(field, value, 'host:port, e.g. 10.0.0.1:6379')
+    if not (host and port.isdigit() and 1 <= int(port) <= 65535):
+        raise invalid(field, value, 'host:port, e.g. 10.0.0.1:6379')
     valid_address(field, host[1:-1] if host.startswith('[') and host.endswith(']') else host)
     return value
 
@@ -152,7 +157,8 @@ class Settings(Schema):
     port_range: Annotated[str, Field(pattern=r'^\d{1,5}-\d{1,5}$')]
     server_start_timeout_s: _Seconds
     request_timeout_s: _Seconds
-    cpu_flags: Annotated[str, Field(max_length=4096, pattern=r'^ *([+-][a-z0-9_]+ *)*$')] = ''   # '-avx512f +amx_tile': hide or claim CPU flags
+    # '-avx512f +amx_tile': hide or claim CPU flags
+    cpu_flags: Annotated[str, Field(max_length=4096, pattern=r'^ *([+-][a-z0-9_]+ *)*$')] = ''
 
     @field_validator('port_range')
     @classmethod

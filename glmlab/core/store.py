@@ -57,7 +57,8 @@ def locked(path:Path):
 
 # %% ../../nbs/02_core.store.ipynb #5fdd6d67
 def try_lock(path:Path):
-    "The open lock file `path` (created if missing) with its exclusive lock taken and this pid written in it; None if another process holds it. Closing the file releases it."
+    ("The open lock file `path` (created if missing) with its exclusive lock taken and this pid written in it; None "
+     "if another process holds it. Closing the file releases it.")
     import fcntl
     path = Path(path); make_dir(path.parent)
     with writing(path): f = open(path, 'a+')
@@ -73,9 +74,11 @@ def lock_holder(path:Path) -> str:
 
 @contextmanager
 def exclusive(path:Path, what:str):
-    "Hold lock file `path` for the block, or refuse at once with a one-line `GlmlabError` naming `what` and the holder's pid."
+    ("Hold lock file `path` for the block, or refuse at once with a one-line `GlmlabError` naming `what` and the "
+     "holder's pid.")
     f = try_lock(path)
-    if f is None: raise GlmlabError(f"{what} is in use by another glmlab process (pid {lock_holder(path)}); wait for it to end, or use another")
+    if f is None:
+        raise GlmlabError(f"{what} is in use by another glmlab process (pid {lock_holder(path)}); wait for it to end, or use another")
     with f: yield
 
 # %% ../../nbs/02_core.store.ipynb #48ec2613

@@ -15,7 +15,8 @@ from .params import params_by_component, params_total, params_active
 from .formats import human_bytes
 from .recipes import Checkpoint, checkpoint
 from .placement import Layout, default_layout, check_layout, per_gpu_weight_bytes
-from .kvcache import kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules, kv_flag, resolved_kv_cache_dtype
+from .kvcache import (kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules, kv_flag,
+                                      resolved_kv_cache_dtype)
 from .budget import Budget, GpuMemory
 
 # %% auto #0
@@ -24,7 +25,9 @@ __all__ = ['checkpoint_quantization', 'Deployment', 'footprint', 'Verdict', 'ver
 
 # %% ../../nbs/10_footprint.fit.ipynb #884a321c
 def checkpoint_quantization(model:str, recipe_name:str) -> dict|None:
-    "The `quantization_config` facts of the checkpoint a (model, recipe) deployment loads: the model config's own (a checkpoint's config.json), the published one's (data/serving.yaml), else those of glmlab's ModelOpt export of the recipe."
+    ("The `quantization_config` facts of the checkpoint a (model, recipe) deployment loads: the model config's own (a "
+     "checkpoint's config.json), the published one's (data/serving.yaml), else those of glmlab's ModelOpt export of "
+     "the recipe.")
     if (own := model_spec(model).quantization_config): return own
     published = load_yaml('serving')['checkpoints'].get(model, {})
     if recipe_name in published: return published[recipe_name].get('quantization')
@@ -35,7 +38,8 @@ def checkpoint_quantization(model:str, recipe_name:str) -> dict|None:
 def _layout(s, hw, tp, pp, dcp, ep, mtp, dp=1, nodes=None, tp_across_nodes=False) -> Layout:
     nodes = hw.nodes if nodes is None else nodes
     if tp is None and pp is None: base = default_layout(s, hw, nodes, dp)
-    else: base = Layout(tp=1 if tp is None else tp, pp=1 if pp is None else pp)   # as vLLM: a degree not given is 1 (a 0 is refused later)
+    # as vLLM: a degree not given is 1 (a 0 is refused later)
+    else: base = Layout(tp=1 if tp is None else tp, pp=1 if pp is None else pp)
     return Layout(tp=base.tp, pp=base.pp, dcp=dcp, ep=s.is_moe and base.tp * dp > 1 if ep is None else ep, mtp=mtp, dp=dp, nodes=nodes,
                   tp_across_nodes=tp_across_nodes)
 
@@ -59,15 +63,18 @@ class Deployment:
            tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
            max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget(),
            dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> Deployment:
-        "The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the model's context and the KV dtype vLLM runs for the checkpoint where unset."
+        ("The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the "
+         "model's context and the KV dtype vLLM runs for the checkpoint where unset.")
         st = settings()
         model, recipe_name, hardware_name = (st[f'default_{k}'] if v is None else v for k, v in (('model', model), ('recipe', recipe_name), ('hardware', hardware_name)))
         s, hw, r = model_spec(model), hardware(hardware_name), recipe(recipe_name)
         if max_model_len is None and not s.max_position:
             raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; set one of them")
-        kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', checkpoint_quantization(model, recipe_name))   # what vLLM would run
+        # what vLLM would run
+        kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', checkpoint_quantization(model, recipe_name))
         return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp, dp, nodes, tp_across_nodes),
-                   max_model_len=s.max_position if max_model_len is None else max_model_len, kv_cache_dtype=kv_dtype_of(kv), budget=budget)
+                   max_model_len=s.max_position if max_model_len is None else max_model_len, kv_cache_dtype=kv_dtype_of(kv),
+                   budget=budget)
 
     @property
     def spec(self) -> ModelSpec: return model_spec(self.model)
@@ -207,7 +214,8 @@ def more_nodes(d:Deployment, most:int=8) -> list[str]:
 
 def _recipe_fix(d:Deployment, rn:str) -> str|None:
     "Recipe `rn` for `d` as flags and why, at the longest context its pool holds (up to `d`'s), if that fits."
-    cache = default_kv(d.model, rn) if d.kv_cache_dtype == default_kv(d.model, d.recipe_name) else d.kv_cache_dtype   # a cache asked for is kept
+    # a cache asked for is kept
+    cache = default_kv(d.model, rn) if d.kv_cache_dtype == default_kv(d.model, d.recipe_name) else d.kv_cache_dtype
     kv = [] if cache == default_kv(d.model, rn) else ['--kv-cache-dtype', kv_flag(cache)]   # ...and then stated
     f = _changed(d, recipe_name=rn, kv_cache_dtype=cache)
     if not f or not f.weights_fit or f.kv_pool_tokens <= 0: return None
@@ -217,9 +225,11 @@ def _recipe_fix(d:Deployment, rn:str) -> str|None:
     return f"{' '.join(flags)}: {human_bytes(f.checkpoint.bytes_total)} of weights; the pool holds {f.kv_pool_tokens:,} tokens"
 
 def suggestions(d:Deployment) -> list[str]:
-    "Flags that make deployment `d`, which does not fit, fit, as glmlab and vLLM both accept them; each verified by sizing the changed deployment."
+    ("Flags that make deployment `d`, which does not fit, fit, as glmlab and vLLM both accept them; each verified by "
+     "sizing the changed deployment.")
     out, pool, tp = [], d.kv_pool_tokens, d.layout.tp
-    if pool > 0 and d.weights_fit: out.append(f"--max-model-len {pool}: the longest context the pool holds ({pool:,} tokens)")
+    if pool > 0 and d.weights_fit:
+        out.append(f"--max-model-len {pool}: the longest context the pool holds ({pool:,} tokens)")
     for dcp in (x for x in range(2, tp + 1) if tp % x == 0 and x > d.layout.dcp):
         f = _changed(d, dcp=dcp)
         if f and f.verdict.fits:

@@ -58,11 +58,12 @@ def indexer_bytes_per_token_layer(s:ModelSpec) -> int:
 def resolved_kv_cache_dtype(kv_cache_dtype:str, # a `--kv-cache-dtype` value, vLLM's names
                             quantization_config:dict|None=None, # the checkpoint config's `quantization_config`
                            ) -> str:
-    "The `--kv-cache-dtype` vLLM runs: `auto` becomes a ModelOpt checkpoint's KV algorithm (vLLM's `resolve_kv_cache_dtype_string`)."
+    ("The `--kv-cache-dtype` vLLM runs: `auto` becomes a ModelOpt checkpoint's KV algorithm (vLLM's "
+     "`resolve_kv_cache_dtype_string`).")
     q = quantization_config or {}
     if kv_cache_dtype != 'auto' or not str(q.get('quant_method', '')).startswith('modelopt'): return kv_cache_dtype
     inner = q.get('quantization', q)
-    algo = inner.get('kv_cache_scheme') or q.get('kv_cache_scheme') or inner.get('kv_cache_quant_algo') or q.get('kv_cache_quant_algo')
+    algo = next((d[k] for k in ('kv_cache_scheme', 'kv_cache_quant_algo') for d in (inner, q) if d.get(k)), None)
     if isinstance(algo, dict):   # a scheme: 8-bit static float is FP8, 4-bit float NVFP4
         algo = ('fp8' if algo.get('dynamic') is False and algo.get('num_bits') == 8 and algo.get('type') == 'float' else
                 'nvfp4' if algo.get('num_bits') == 4 and algo.get('type') == 'float' else None)
@@ -77,7 +78,8 @@ def config_quantization(config:Path|str) -> dict|None:
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #59050b44
 def kv_flag(stores:str) -> str:
-    "The `--kv-cache-dtype` value glmlab writes for a cache that stores `stores` ('bf16', 'fp8', 'nvfp4'): data/vllm.yaml `kv_cache.flag_for`."
+    ("The `--kv-cache-dtype` value glmlab writes for a cache that stores `stores` ('bf16', 'fp8', 'nvfp4'): "
+     "data/vllm.yaml `kv_cache.flag_for`.")
     return kv_cache_rules()['flag_for'][kv_dtype_of(stores)]
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #86d3c7dd

@@ -90,7 +90,7 @@ class Observation(Schema):
     vllm_version: Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')] | None = None
     build: str = 'upstream'
     flags: dict = {} # vLLM's flags, with its names (tensor_parallel_size, gpu_memory_utilization, ...)
-    quantization: dict|None = None # the checkpoint's quantization_config where it decides `--kv-cache-dtype auto` (a ModelOpt one)
+    quantization: dict|None = None # the checkpoint's quantization_config, where it decides `--kv-cache-dtype auto`
     flags_known: bool = False # every flag that moves the budget is known
     fit: bool = False # a fitted term of data/vllm.yaml was fitted on it
     log: Text
@@ -104,12 +104,14 @@ def local_observations_path() -> Path:
     return Path(settings()['outputs_path']) / 'calibration' / 'observations.yaml'
 
 def local_cases(path:Path|None=None, say=None) -> list[Observation]:
-    "The user's own calibrations (`glmlab calibrate`'s file); a corrupt file is named by `say` (stderr) and skipped, so it stops no footprint."
+    ("The user's own calibrations (`glmlab calibrate`'s file); a corrupt file is named by `say` (stderr) and skipped, "
+     "so it stops no footprint.")
     p = Path(path or local_observations_path())
     if not p.is_file(): return []
     try: return checked(ObservationsFile, read_yaml(p) or {'cases': []}, str(p)).cases
     except GlmlabError as e:
-        (say or (lambda s: print(f"glmlab: warning: {s}", file=sys.stderr)))(f"{e} -- skipped; fix it, or remove it and calibrate again")
+        say = say or (lambda s: print(f"glmlab: warning: {s}", file=sys.stderr))
+        say(f"{e} -- skipped; fix it, or remove it and calibrate again")
         return []
 
 def observations(published:bool=True, local:bool=True, say=None) -> list[Observation]:
@@ -134,20 +136,24 @@ def deployment_args(o:Observation) -> dict:
     "The `footprint` arguments of case `o`: its `VLLM_FLAGS`, vLLM's defaults for the rest."
     return flags_deployment(o.model, o.recipe, o.hardware, o.flags, o.vllm_version, o.quantization)
 
-def flags_deployment(model:str, recipe_name:str, hardware_name:str, # the checkpoint's model and recipe, the profile it runs on
-                     flags:dict, # vLLM's arguments by its names (`tensor_parallel_size`): a log's, or a command read back
+def flags_deployment(model:str, recipe_name:str, hardware_name:str, # the checkpoint's model, recipe and profile
+                     flags:dict, # vLLM's arguments by its names (`tensor_parallel_size`): a log's, a command's
                      vllm_version:str|None=None,
-                     quantization:dict|None=None, # its checkpoint's `quantization_config`: what `auto` is (None: the model's dtype)
+                     quantization:dict|None=None, # its checkpoint's `quantization_config`: what `auto` is
                     ) -> dict:
     "The `footprint` arguments of a vLLM run with `flags` (those of `VLLM_FLAGS`; vLLM's defaults for the rest)."
     f = {**VLLM_FLAGS, **{k: v for k, v in flags.items() if k in VLLM_FLAGS}}
-    kv = resolved_kv_cache_dtype(f['kv_cache_dtype'] or 'auto', quantization)   # as vLLM resolves it for that checkpoint
+    # as vLLM resolves it for that checkpoint
+    kv = resolved_kv_cache_dtype(f['kv_cache_dtype'] or 'auto', quantization)
     spec = f['speculative_config'] or {}
     budget = Budget(gpu_memory_utilization=f['gpu_memory_utilization'], kv_cache_memory_bytes=f['kv_cache_memory_bytes'],
                     max_num_batched_tokens=f['max_num_batched_tokens'], max_num_seqs=f['max_num_seqs'],
-                    enforce_eager=bool(f['enforce_eager']), num_speculative_tokens=spec.get('num_speculative_tokens'), vllm_version=vllm_version)
-    tp, pp, dp, per_node = f['tensor_parallel_size'], f['pipeline_parallel_size'], f['data_parallel_size'], hardware(hardware_name).gpus_per_node
-    return dict(model=model, recipe_name=recipe_name, hardware_name=hardware_name, tp=tp, pp=pp, dp=dp, nodes=cdiv(tp * pp * dp, per_node), tp_across_nodes=tp > per_node,
+                    enforce_eager=bool(f['enforce_eager']), num_speculative_tokens=spec.get('num_speculative_tokens'),
+                    vllm_version=vllm_version)
+    tp, pp, dp = f['tensor_parallel_size'], f['pipeline_parallel_size'], f['data_parallel_size']
+    per_node = hardware(hardware_name).gpus_per_node
+    return dict(model=model, recipe_name=recipe_name, hardware_name=hardware_name, tp=tp, pp=pp, dp=dp,
+                nodes=cdiv(tp * pp * dp, per_node), tp_across_nodes=tp > per_node,
                 dcp=f['decode_context_parallel_size'], ep=bool(f['enable_expert_parallel']), mtp=spec.get('method') == 'mtp',
                 max_model_len=f['max_model_len'], kv_cache_dtype=kv_flag('bf16') if kv == 'auto' else kv, budget=budget)
 
@@ -288,7 +294,8 @@ def calibrate(log:Path|str, model:str, recipe:str, hardware_name:str, flags:dict
 
 def calibrated(fp:dict, path:Path|None=None) -> dict|None:
     "The pool of footprint `fp` corrected by the user's own start-ups of the same model, recipe and hardware (the closest layout first), or None."
-    mine = [o for o in local_cases(path) if (o.model, o.recipe, o.hardware) == (fp['model'], fp['recipe'], fp['hardware'])]
+    same = lambda o: (o.model, o.recipe, o.hardware) == (fp['model'], fp['recipe'], fp['hardware'])
+    mine = [o for o in local_cases(path) if same(o)]
     rows = [(o, predicted(o)) for o in mine]
     rows = [(o, r) for o, r in rows if r['logged_available_kv_gib'] is not None]
     if not rows: return None

@@ -186,7 +186,8 @@ class HfConfig(Schema):
 
 # %% ../../nbs/03_footprint.spec.ipynb #0863d3dd
 def family_defaults(model_type:str) -> dict:
-    "What a `config.json` of family `model_type` leaves out is, as its transformers config class defines it (data/families.yaml)."
+    ("What a `config.json` of family `model_type` leaves out is, as its transformers config class defines it "
+     "(data/families.yaml).")
     return dict(load_yaml('families')['defaults'].get(model_type, {}))
 
 def _flag(rule, cfg, default=False) -> bool:
@@ -198,8 +199,10 @@ def spec_from_config(cfg:dict, name:str='config.json') -> ModelSpec:
     mt = cfg.get('model_type')
     if not isinstance(mt, str) or mt not in FAMILIES: raise invalid(f'{name}: model_type', mt, sorted(FAMILIES))
     fam = FAMILIES[mt]
-    checked(HfConfig, cfg, name)   # what the file says, typed; then what it leaves out, as transformers (and vLLM) fill it in
-    cfg = {**family_defaults(mt), **cfg}   # a field set to null stays null, as in transformers (q_lora_rank: null is no q LoRA)
+    # what the file says, typed; then what it leaves out, as transformers (and vLLM) fill it in
+    checked(HfConfig, cfg, name)
+    # a field set to null stays null, as in transformers (q_lora_rank: null is no q LoRA)
+    cfg = {**family_defaults(mt), **cfg}
     experts = cfg.get('n_routed_experts', cfg.get('num_experts', 0)) or 0
     need = _REQUIRED['common'] + _REQUIRED[fam['attention']] + (_REQUIRED['indexer'] if fam.get('indexer') else []) + (_REQUIRED['moe'] if experts else [])
     for f in need:
@@ -232,10 +235,11 @@ def spec_from_config(cfg:dict, name:str='config.json') -> ModelSpec:
         quantization=_quantization(cfg.get('quantization_config'), name))
 
 def _quantization(q, name:str) -> str:
-    "A checkpoint's `quantization_config` kept as canonical JSON (hashable, like the rest of the spec); '' where it has none."
+    ("A checkpoint's `quantization_config` kept as canonical JSON (hashable, like the rest of the spec); '' where it "
+     "has none.")
     if q is None: return ''
     if not isinstance(q, dict) or not isinstance(q.get('quant_method'), str):
-        raise invalid(f'{name}: quantization_config', q, "an object with a quant_method (a checkpoint's quantization, as transformers writes it)")
+        raise invalid(f'{name}: quantization_config', q, "an object with a quant_method, as transformers writes a checkpoint's")
     return json.dumps(q, sort_keys=True)
 
 @lru_cache(maxsize=None)

@@ -26,7 +26,8 @@ TABLES = {'bench': 'bench.csv', 'paired': 'regression/paired.csv', 'drift': 'reg
           'predictions': 'predictions.csv', 'roofline': 'roofline.csv'}
 
 def _with_setting(df:"pandas.DataFrame", params:dict, table:str) -> "pandas.DataFrame":
-    "A benchmark table with what was served and its load on every row (tables written before they carried them: from the run's parameters)."
+    ("A benchmark table with what was served and its load on every row (tables written before they carried them: from "
+     "the run's parameters).")
     if table != 'bench' or not len(df): return df
     from glmlab.lab.experiment import default_parameters, served_as
     p = {**default_parameters(), **params}
@@ -53,7 +54,7 @@ def load_runs(runs_dir:Path|str|None=None, say=print) -> dict:
         for k, rel in TABLES.items():
             f = mp.parent / rel
             if not (f.exists() and f.stat().st_size): continue
-            try: tables[k].append(_with_setting(pd.read_csv(f), m['parameters'], k).assign(**{c: v for c, v in tag.items()}))
+            try: tables[k].append(_with_setting(pd.read_csv(f), m['parameters'], k).assign(**tag))
             except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as e: say(f"{f}: unreadable table ({type(e).__name__}); left out of the report")
     out = {'manifests': pd.DataFrame(mans)}
     out.update({k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in tables.items()})
@@ -73,24 +74,28 @@ def plot_footprint_by_hardware(fps:list[dict], ax=None):
     return ax
 
 def plot_pareto(bench:"pandas.DataFrame", ax=None):
-    "Node throughput against per-user speed, one line per configuration, what it served and its load, through its concurrency levels: the repeats' means, bars their 95% interval."
+    ("Node throughput against per-user speed, one line per configuration, what it served and its load, through its "
+     "concurrency levels: the repeats' means, bars their 95% interval.")
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     s = summarize_bench(bench, ('output_tok_s', 'tok_s_per_user'))
     err = lambda d, m: [(d[m] - d[f'{m}_lo']).fillna(0), (d[f'{m}_hi'] - d[m]).fillna(0)]
     for _, d in s.groupby(['hardware', 'served_as', 'config_id', 'input_len', 'output_len', 'num_prompts']):
         d, r = d.sort_values('concurrency'), d.iloc[0]
-        ax.errorbar(d.tok_s_per_user, d.output_tok_s, xerr=err(d, 'tok_s_per_user'), yerr=err(d, 'output_tok_s'), marker='o', capsize=2,
+        ax.errorbar(d.tok_s_per_user, d.output_tok_s, xerr=err(d, 'tok_s_per_user'), yerr=err(d, 'output_tok_s'),
+                    marker='o', capsize=2,
                     label=f"{r.hardware} {r.served_as} ({r.config_id}), in {r.input_len}/out {r.output_len}")
         for _, x in d.iterrows(): ax.annotate(str(x.concurrency), (x.tok_s_per_user, x.output_tok_s), fontsize=6, xytext=(3, 3), textcoords='offset points')
     ax.set_xlabel(metric_label('tok_s_per_user')); ax.set_ylabel(metric_label('output_tok_s'))
     n = int(s.repeats.min()) if len(s) else 0
     ax.legend(fontsize=6); ax.set_title(f"throughput vs per-user speed (labels: concurrency; "
-                                        f"{'mean of ' + str(n) + ' runs, bars 95%' if n > 1 else 'single runs, no interval'})", fontsize=9)
+                                        f"{f'mean of {n} runs, bars 95%' if n > 1 else 'single runs, no interval'})", fontsize=9)
     return ax
 
-def bench_rows(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'tok_s_per_user', 'ttft_ms_p50', 'tpot_ms_mean')) -> list[dict]:
-    "The benchmark as a table to read: a row per setting (what was served, its load, the concurrency), each metric's mean [95% interval] and the repeats behind it."
+def bench_rows(bench:"pandas.DataFrame", # `run_bench` rows of any number of runs
+               metrics:tuple=('output_tok_s', 'tok_s_per_user', 'ttft_ms_p50', 'tpot_ms_mean')) -> list[dict]:
+    ("The benchmark as a table to read: a row per setting (what was served, its load, the concurrency), each metric's "
+     "mean [95% interval] and the repeats behind it.")
     import pandas as pd
     fmt = lambda r, m: f"{r[m]:.1f}" + ('' if pd.isna(r[f'{m}_lo']) else f" [{r[f'{m}_lo']:.1f}, {r[f'{m}_hi']:.1f}]")
     return [dict(configuration=r['config_id'], hardware=r['hardware'], served=r['served_as'],
@@ -122,11 +127,12 @@ def plot_predicted_vs_measured(predictions:"pandas.DataFrame", roofline:"pandas.
 
 # %% ../../nbs/27_lab.aggregate.ipynb #e63d79dd
 def not_measured(t:dict) -> list[str]:
-    "One line per thing the runs `t` (`load_runs`) did not measure: each recipe served as another (a BF16 twin on CPU), and the vLLM features this host's CPU cannot serve."
+    ("One line per thing the runs `t` (`load_runs`) did not measure: each recipe served as another (a BF16 twin on "
+     "CPU), and the vLLM features this host's CPU cannot serve.")
     from glmlab.serving.host import not_measurable
     b = t['bench']
     twins = sorted(set(zip(b.recipe, b.served_as))) if len(b) and 'served_as' in b else []
-    return ([f"{r}: its own weight kernels and KV cache were not run; it was served as {s}, so its speed is that of BF16 weights"
+    return ([f"{r}: its own weight kernels and KV cache were not run; served as {s}, its speed is that of BF16 weights"
              for r, s in twins if s != r] + [f"on this host, {line}" for line in not_measurable()])
 
 def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:str|None=None, recipe_name:str|None=None) -> Path:
@@ -152,8 +158,9 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
         cols = ['config_id', 'recipe', 'baseline', 'task', 'items', 'acc_baseline', 'acc_quantized', 'delta', 'ci_low', 'ci_high', 'mcnemar_p']
         md += ['## Accuracy, paired\n', table(t['paired'][cols].round(4).to_dict('records'), markdown=True), '']
     if len(t['bench']):
-        md += ['## Throughput and latency\n', "Each row one setting: what was served (on CPU a quantized recipe is its BF16 twin), "
-               "the load and the concurrency; the mean of its repeated runs with the 95% interval in brackets (none from one run).\n",
+        md += ['## Throughput and latency\n', "Each row one setting: what was served (on CPU a quantized recipe is its BF16 "
+               "twin), the load and the concurrency; the mean of its repeated runs with the 95% interval in brackets "
+               "(none from one run).\n",
                table(bench_rows(t['bench']), markdown=True), '']
     if (gaps := not_measured(t)): md += ['## Not measured here\n'] + [f"- {g}" for g in gaps] + ['']
     md += ['## Published measurements beside their roofline bounds\n', table(published_vs_bound().round(3).to_dict('records'), markdown=True), '']
@@ -170,7 +177,8 @@ def results_by_hardware(runs_dir:Path|str|None=None, say=print) -> dict[str, dic
     return {hw: dict(runs=pick(t['manifests'], hw), bench=pick(t['bench'], hw)) for hw in hardware_names()}
 
 def results_markdown(res:dict[str, dict]) -> str:
-    "`results_by_hardware` as markdown: per profile its runs and, per setting (what was served, load, concurrency), the mean speeds with their intervals."
+    ("`results_by_hardware` as markdown: per profile its runs and, per setting (what was served, load, concurrency), "
+     "the mean speeds with their intervals.")
     out = []
     for hw, r in res.items():
         runs, bench = r['runs'], r['bench']

@@ -80,7 +80,8 @@ def run_bench(server, # a started `VllmServer`
                                        f"{labels.get('label', served)}-c{c}.json"))
         with contextlib.redirect_stdout(io.StringIO()): res = off_event_loop(vbench.main, args)   # vLLM prints its own report; the table is ours
         if res['completed'] == 0: raise RuntimeError(f"vllm bench serve: all {res['failed']} requests failed against {server.url} (model {served})")
-        rows.append({**labels, 'hardware': hardware_name, 'input_len': input_len, 'output_len': output_len, **tidy(res, devices)})   # the load with it
+        load = dict(input_len=input_len, output_len=output_len)   # every row says its load
+        rows.append({**labels, 'hardware': hardware_name, **load, **tidy(res, devices)})
         write_csv(out / 'bench.csv', pd.DataFrame(rows))
     return pd.DataFrame(rows)
 
@@ -88,11 +89,14 @@ def run_bench(server, # a started `VllmServer`
 BENCH_SETTING = ('config_id', 'hardware', 'recipe', 'served_as', 'input_len', 'output_len', 'num_prompts', 'concurrency')   # held fixed
 
 def summarize_bench(bench:"pandas.DataFrame", # `run_bench` rows, several per setting where runs were repeated
-                    metrics:tuple=('output_tok_s', 'tok_s_per_user', 'ttft_ms_p50', 'tpot_ms_mean'), level:float=0.95) -> "pandas.DataFrame":
-    "One row per setting (the columns of `BENCH_SETTING` present): `repeats`, and each metric's mean with its Student-t interval `<m>_lo`, `<m>_hi` (NaN from one run; never below 0: speeds and latencies are not negative)."
+                    metrics:tuple=('output_tok_s', 'tok_s_per_user', 'ttft_ms_p50', 'tpot_ms_mean'), level:float=0.95,
+                    by:tuple=(), # columns that tell settings apart besides `BENCH_SETTING` (a plot's `hue`)
+                   ) -> "pandas.DataFrame":
+    ("One row per setting (the columns of `BENCH_SETTING` present): `repeats`, and each metric's mean with its "
+     "Student-t interval `<m>_lo`, `<m>_hi` (NaN from one run; never below 0: speeds and latencies are not negative).")
     import pandas as pd
     from scipy import stats
-    keys = [k for k in BENCH_SETTING if k in bench]
+    keys = list(dict.fromkeys(k for k in (*BENCH_SETTING, *by) if k in bench))
     rows = []
     for key, d in bench.groupby(keys, sort=True, dropna=False):
         n = len(d)
@@ -124,11 +128,14 @@ def setting_label(row, hue:str, loads:int) -> str:
     "A line's legend entry: its `hue` value, and its load where the plot holds several."
     return str(row[hue]) + (f", in {row['input_len']}/out {row['output_len']}, {row['num_prompts']} req" if loads > 1 else '')
 
-def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms_p50', 'tpot_ms_mean'), hue:str|None=None, axes=None):
-    "One panel per column of `metrics` against the concurrency (log 2 axis), one line per `hue` (default: what was served) and load: the repeats' means, bars their 95% interval; every axis from 0."
+def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms_p50', 'tpot_ms_mean'),
+               hue:str|None=None, # what tells lines apart (default: what was served)
+               axes=None):
+    ("One panel per column of `metrics` against the concurrency (log 2 axis), one line per `hue` (default: what was "
+     "served) and load: the repeats' means, bars their 95% interval; every axis from 0.")
     import matplotlib.pyplot as plt
-    s = summarize_bench(bench, metrics)
-    hue = hue or ('served_as' if 'served_as' in s else 'recipe')
+    hue = hue or ('served_as' if 'served_as' in bench else 'recipe')
+    s = summarize_bench(bench, metrics, by=(hue,))
     load = [k for k in ('input_len', 'output_len', 'num_prompts') if k in s]
     loads = len(s.groupby(load)) if load else 1
     axes = axes if axes is not None else plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), layout='constrained')[1]
@@ -142,5 +149,6 @@ def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms
         ax.set_ylim(0, s[f'{m}_hi'].fillna(s[m]).max() * 1.1 or 1)
         ax.set_xlabel(metric_label('concurrency'), fontsize=8); ax.set_ylabel(metric_label(m), fontsize=8)
     n = int(s.repeats.min())
-    axes[0].legend(fontsize=7, title=f"{hue}; {'mean of ' + str(n) + ' runs, 95% interval' if n > 1 else 'one run each, no interval'}", title_fontsize=7)
+    what = f'mean of {n} runs, 95% interval' if n > 1 else 'one run each, no interval'
+    axes[0].legend(fontsize=7, title=f"{hue}; {what}", title_fontsize=7)
     return axes

@@ -81,7 +81,8 @@ def check_parameters(p:dict) -> Checked:
     if p['hardware'] not in hardware_names(): raise bad('hardware')
     for k in ('recipe', 'baseline_recipe'):
         if p[k] not in recipe_names(): raise bad(k)
-    if p['recipe'] == p['baseline_recipe'] or (p['hardware'] == 'cpu' and p['baseline_recipe'] != 'bf16'): raise bad('baseline_recipe')
+    if p['recipe'] == p['baseline_recipe'] or (p['hardware'] == 'cpu' and p['baseline_recipe'] != 'bf16'):
+        raise bad('baseline_recipe')
     if p['hardware'] == 'cpu' and p['model'] not in CPU_SERVABLE: raise bad('model')
     if p['hardware'] != 'cpu':
         ck = published_recipes(p['model'])
@@ -156,7 +157,8 @@ def checkpoint_hashes(*dirs:Path) -> dict:
 
 # %% ../../nbs/25_lab.experiment.ipynb #2a8a25c4
 def prepared_proxies(models, progress:bool=True) -> dict[str, Path]:
-    "`prepared_proxy` of each of `models` (names of `PROXIES`), one after the other; names are checked before any training."
+    ("`prepared_proxy` of each of `models` (names of `PROXIES`), one after the other; names are checked before any "
+     "training.")
     from glmlab.quant.proxy import PROXIES
     models = list(dict.fromkeys(models))
     for m in models:
@@ -207,22 +209,26 @@ def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) 
     return res
 
 def served_as(p:dict, recipe_name:str) -> str:
-    "What configuration `p` served for `recipe_name`, as every table and plot labels it: on CPU a quantized recipe runs as its BF16 twin."
+    ("What configuration `p` served for `recipe_name`, as every table and plot labels it: on CPU a quantized recipe "
+     "runs as its BF16 twin.")
     return recipe_name if p['hardware'] != 'cpu' or recipe_name == p['baseline_recipe'] else f"{recipe_name} (BF16 twin)"
 
 def bench_once(s, p:dict, recipe_name:str, repeat:int, out:Path, progress:bool=True) -> "pandas.DataFrame":
-    "Benchmark server `s` (serving `recipe_name`) once at configuration `p`'s load; rows labelled with what was served, the load and the repeat."
+    ("Benchmark server `s` (serving `recipe_name`) once at configuration `p`'s load; rows labelled with what was "
+     "served, the load and the repeat.")
     return run_bench(s, p['concurrency'], p['num_prompts'], p['input_len'], p['output_len'], p['seed'], p['hardware'],
                      out / 'bench' / recipe_name, progress, recipe=recipe_name, model=p['model'], served_as=served_as(p, recipe_name),
                      repeat=repeat, label=f"{recipe_name}-r{repeat}")
 
 def gpu_command(p:dict, recipe_name:str) -> dict:
-    "The serve command of GPU configuration `p` for `recipe_name`: `glmlab serve`'s for that deployment (one answer to both)."
+    ("The serve command of GPU configuration `p` for `recipe_name`: `glmlab serve`'s for that deployment (one answer "
+     "to both).")
     p = check_parameters(p)
     cmd = serve_command(p['model'], recipe_name, p['hardware'], max_model_len=p['max_model_len'], nodes=config_nodes(p))
     # Across nodes this node heads a Ray cluster the others have joined (an LWS group's leader, see
     # glmlab.lab.cluster.lws_manifest): each server in turn places its ranks on them, and they outlive it.
-    return dict(cmd, argv=node_commands(cmd, backend='ray')[0]['commands'][-1]) if cmd['footprint']['layout']['nodes'] > 1 else cmd
+    if cmd['footprint']['layout']['nodes'] == 1: return cmd
+    return dict(cmd, argv=node_commands(cmd, backend='ray')[0]['commands'][-1])
 
 def _run_gpu(p:dict, out:Path, progress:bool) -> dict:
     "GPU profile: serve the published checkpoints of `model` one at a time and benchmark each (untested here: no GPU)."

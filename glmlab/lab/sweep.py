@@ -19,7 +19,7 @@ from .experiment import check_parameters
 
 # %% auto #0
 __all__ = ['load_matrix', 'package_versions', 'git_state', 'hardware_fingerprint', 'code_version', 'run_sweep', 'Manifest',
-           'read_manifest', 'Job', 'execute_config', 'LocalBackend', 'set_aside', 'error_line']
+           'read_manifest', 'Job', 'execute_config', 'LocalBackend', 'set_aside', 'error_line', 'finished', 'pending']
 
 # %% ../../nbs/26_lab.sweep.ipynb #90bf9484
 def _slug(d:dict) -> str:
@@ -112,7 +112,8 @@ def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None
     runs = Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
     run_dir = inside(runs / run_id, runs, 'run folder')
     results, code = [], code_version(nb)
-    with exclusive(runs / f'.{run_id}.lock', f"run id {run_id!r} ({run_dir})"):   # a second sweep of it would move this one's attempts aside
+    # a second sweep of it would move this one's attempts aside
+    with exclusive(runs / f'.{run_id}.lock', f"run id {run_id!r} ({run_dir})"):
         ctrl_c, restore = _watch_ctrl_c()
         try: _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results, backend or LocalBackend())
         finally: restore()
@@ -182,7 +183,7 @@ def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, r
     def start(cid, params):
         out = run_dir / cid
         old = read_manifest(out / 'manifest.json', bar.write)
-        if not fresh and old.get('status') == 'done' and old.get('parameters') == params and old.get('code') == code:
+        if not fresh and finished(old, params, code):
             bar.write(f"{cid}: done at {old['ended']}, skipped"); results.append(old); bar.update(); return None
         keep = old.get('status') == 'done'   # a finished record stays until a new run of it finishes
         if out.exists() and not keep and any(out.iterdir()): bar.write(f"{cid}: the unfinished earlier attempt moved to {set_aside(out, old.get('status'))}")
@@ -238,3 +239,18 @@ def _finish(man:dict, out:Path, t0:float, mpath:Path):
         except GlmlabError as e: man['checkpoints_error'] = str(e)   # the run's record is kept; the hashes are not
     man.update(ended=time.strftime('%Y-%m-%dT%H:%M:%S%z'), seconds=round(time.time() - t0, 1))
     write_json(mpath, man)
+
+# %% ../../nbs/26_lab.sweep.ipynb #e5dc1707
+def finished(manifest:dict, params:dict, code:str) -> bool:
+    "Whether a configuration's manifest is a finished run of exactly these parameters and this code (a sweep skips it)."
+    return manifest.get('status') == 'done' and manifest.get('parameters') == params and manifest.get('code') == code
+
+def pending(matrix:Path|str|dict, runs_dir:Path|str|None=None, fresh:bool=False) -> list[str]:
+    ("The configurations of `matrix` a `run_sweep` would run now (not finished with the same parameters and code), by "
+     "id.")
+    m = load_matrix(matrix)
+    root = Path(settings()['root'])
+    nb = (root / m['notebook']) if not Path(m['notebook']).is_absolute() else Path(m['notebook'])
+    run_dir, code = Path(runs_dir or Path(settings()['outputs_path']) / 'runs') / m['run_id'], code_version(nb)
+    done = lambda c, p: finished(read_manifest(run_dir / c / 'manifest.json', lambda s: None), p, code)
+    return [c for c, p in m['configs'].items() if fresh or not done(c, p)]

@@ -23,7 +23,8 @@ DEFAULTS = dict(model='glm-5.2', recipe='nvfp4-glm', hardware='8x-rtx-pro-6000',
                 max_num_batched_tokens=0, max_num_seqs=0, enforce_eager=False)   # 0 and 'auto': the default
 
 def deployment_kwargs(v:dict) -> dict:
-    "`serve_command`'s arguments from the explorer's control values `v` (0 and 'auto' mean the default; `auto` KV: what vLLM runs for the checkpoint)."
+    ("`serve_command`'s arguments from the explorer's control values `v` (0 and 'auto' mean the default; `auto` KV: "
+     "what vLLM runs for the checkpoint).")
     v = {**DEFAULTS, **v}
     kw = {k: (v[k] or None) for k in _INT_KNOBS}
     return dict(model=v['model'], recipe_name=v['recipe'], hardware_name=v['hardware'], dp=v['dp'], dcp=v['dcp'], mtp=v['mtp'],

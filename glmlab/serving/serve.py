@@ -35,9 +35,11 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     "The `vllm serve` argv and environment for a deployment, with each flag's meaning and the footprint's warnings and fixes."
     hw, hs = hardware(hardware_name), load_yaml('serving')['hardware_settings'].get(hardware_name, {})
     ck = dict(repo=checkpoint) if checkpoint else checkpoint_for(model, recipe_name)
-    cfg = Path(checkpoint) / 'config.json' if checkpoint else None       # a folder here: its own config says; else the recipe's
+    # a folder here: its own config says; else the recipe's
+    cfg = Path(checkpoint) / 'config.json' if checkpoint else None
     quant = config_quantization(cfg) if cfg and cfg.is_file() else checkpoint_quantization(model, recipe_name)
-    kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', quant)         # the cache vLLM will run, sized below and written out
+    # the cache vLLM will run, sized below and written out
+    kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', quant)
     kv = kv_flag('bf16') if kv == 'auto' else kv
     util = gpu_memory_utilization if gpu_memory_utilization is not None else hs.get('gpu_memory_utilization')
     fp = footprint(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp, max_model_len=max_model_len,
@@ -83,7 +85,8 @@ def command_line(cmd:dict) -> str:
 
 # %% ../../nbs/19_serving.serve.ipynb #aa50cf38
 def published_command(name:str, host:str|None=None, port:int|None=None) -> dict:
-    "`serve_command` for the published profile `name` (its model, recipe, hardware and settings), at `host`/`port` if given."
+    ("`serve_command` for the published profile `name` (its model, recipe, hardware and settings), at `host`/`port` "
+     "if given.")
     pub = load_yaml('serving')['published']
     if name not in pub: raise invalid('--profile', name, list(pub))
     p = pub[name]

@@ -50,7 +50,8 @@ def _lease_dir() -> Path:
     return make_dir(Path(tempfile.gettempdir()) / f'glmlab-ports-{os.getuid()}')
 
 def lease_port(port:int) -> bool:
-    "Reserve `port` for a server of this process, across every glmlab process on this machine; False if another holds it."
+    ("Reserve `port` for a server of this process, across every glmlab process on this machine; False if another "
+     "holds it.")
     if port in _leases or (f := try_lock(_lease_dir() / f'{port}.lock')) is None: return False
     _leases[port] = f
     return True
@@ -64,7 +65,8 @@ def release_port(port:int|None):
     if (f := _leases.pop(port, None)): f.close()
 
 def free_port(host:str='127.0.0.1') -> int:
-    "The first port of `settings.ini`'s `port_range` on `host` that nothing has bound and no glmlab process has reserved, now reserved for the caller."
+    ("The first port of `settings.ini`'s `port_range` on `host` that nothing has bound and no glmlab process has "
+     "reserved, now reserved for the caller.")
     lo, hi = (int(x) for x in settings()['port_range'].split('-'))
     for p in range(lo, hi + 1):
         if lease_port(p):
@@ -123,7 +125,8 @@ class VllmServer:
         if self.headless: pass   # no API server, no port
         elif self.port is None: self.port = free_port(self.host)
         elif not lease_port(self.port):
-            raise GlmlabError(f"--port={self.port}: reserved by another glmlab server (pid {port_holder(self.port)}); choose another or leave it out for a free one")
+            raise GlmlabError(f"--port={self.port}: reserved by another glmlab server (pid {port_holder(self.port)}); "
+                              "choose another or leave it out for a free one")
         elif not port_free(self.host, self.port):
             release_port(self.port)
             raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a free one")
@@ -159,7 +162,8 @@ class VllmServer:
         return self.tag in _served_names(self.url, self.api_key)
 
     def verify(self):
-        "Raise a one-line `ServerError` unless the server at `url` is this one (call it before measuring); returns self."
+        ("Raise a one-line `ServerError` unless the server at `url` is this one (call it before measuring); returns "
+         "self.")
         if not self.is_ours():
             raise ServerError(f"the server at {self.url} is not the one glmlab started as {self.tag} (it serves "
                               f"{_served_names(self.url, self.api_key) or 'nothing glmlab can read'}): another process holds the port")
@@ -216,7 +220,8 @@ def _new_log(folder:Path) -> Path:
     return Path(path)
 
 def _tagged(args:list, model:str, tag:str) -> list[str]:
-    "`args` with `tag` added to the served-model names (after the given ones, so the first name clients see is unchanged)."
+    ("`args` with `tag` added to the served-model names (after the given ones, so the first name clients see is "
+     "unchanged).")
     args = list(args)
     if '--served-model-name' not in args: return args + ['--served-model-name', model, tag]
     i = args.index('--served-model-name') + 1
@@ -277,11 +282,13 @@ def _reap_group(pgid:int):
     try: os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError): pass
 
-_PREFIX = re.compile(r'^\(\w+ pid=\d+\) \w+ [\d-]+ [\d:]+ \[[^\]]*\] ')   # vLLM's "(Worker pid=1) ERROR 12-07 09:40:21 [f.py:1] "
+# vLLM's "(Worker pid=1) ERROR 12-07 09:40:21 [f.py:1] "
+_PREFIX = re.compile(r'^\(\w+ pid=\d+\) \w+ [\d-]+ [\d:]+ \[[^\]]*\] ')
 _RAISED = re.compile(r'^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Interrupt|Exit)\b:? ?.*')
 
 def _reason(log:str) -> str:
-    "The root cause of a failed start-up: the first exception the log shows raised (vLLM's processes re-raise it wrapped), else its last line."
+    ("The root cause of a failed start-up: the first exception the log shows raised (vLLM's processes re-raise it "
+     "wrapped), else its last line.")
     lines = [_PREFIX.sub('', l).strip() for l in log.splitlines() if l.strip()]
     raised = [l for l in lines if _RAISED.fullmatch(l)]
     if raised: return raised[0][:300]
@@ -383,11 +390,13 @@ def servers_file(path:Path|str|None=None) -> Path|None:
     return Path(f) if f else None
 
 def _entries(path:Path) -> dict:
-    "The servers file's entries that have the fields `shared_server` reads (an edited or foreign file's others are ignored)."
+    ("The servers file's entries that have the fields `shared_server` reads (an edited or foreign file's others are "
+     "ignored).")
     try: d = json.loads(path.read_text())
     except (OSError, ValueError): return {}
     need = {'url': str, 'host': str, 'port': int, 'pid': int, 'owner': int, 'log': str, 'nonce': str}
-    ok = lambda e: isinstance(e, dict) and all(isinstance(e.get(k), t) and not isinstance(e.get(k), bool) for k, t in need.items())
+    typed = lambda v, t: isinstance(v, t) and not isinstance(v, bool)
+    ok = lambda e: isinstance(e, dict) and all(typed(e.get(k), t) for k, t in need.items())
     return {k: e for k, e in d.items() if ok(e)} if isinstance(d, dict) else {}
 
 def pid_alive(pid) -> bool:
@@ -415,12 +424,14 @@ def unshare(srv:VllmServer, path:Path|None=None):
         write_json(f, d)
 
 def shared_server(model:str, args:list, env:dict) -> VllmServer|None:
-    "The running shared server of exactly this command, proven by its identity (`/v1/models` lists the nonce it was started with), as a `VllmServer` that uses it and never stops it; None if there is none."
+    ("The running shared server of exactly this command, proven by its identity (`/v1/models` lists the nonce it was "
+     "started with), as a `VllmServer` that uses it and never stops it; None if there is none.")
     f = servers_file()
     e = _entries(f).get(command_key(model, args, env)) if f and f.is_file() else None
     if not e or not pid_alive(e['pid']): return None
     try: s = VllmServer(model, args, env, host=e['host'], port=e['port'], log_path=e['log'])
     except GlmlabError: return None   # an address or port glmlab would not use: not a server it shared
     s.shared_by, s.started_s, s.nonce = e['owner'], e.get('started_s'), e['nonce']
-    return s if _healthy(s.url) and s.is_ours() else None   # a live pid and /health prove nothing: the port may be another's
+    # a live pid and /health prove nothing: the port may be another's
+    return s if _healthy(s.url) and s.is_ours() else None
 
