@@ -39,8 +39,8 @@ EXPORT_DIRECTIVES = {'export', 'exports', 'exporti', 'exec_doc'}
 
 def log(msg): print(f'[docs] {msg}', flush=True)
 
-def run(*args, **kw):
-    r = subprocess.run([str(a) for a in args], cwd=STAGE, text=True, capture_output=True, **kw)
+def run(*args, cwd:Path|None=None, **kw):
+    r = subprocess.run([str(a) for a in args], cwd=cwd or STAGE, text=True, capture_output=True, **kw)
     if r.returncode: sys.exit(f'[docs] failed: {" ".join(map(str, args))}\n{r.stdout[-3000:]}{r.stderr[-6000:]}')
     return r
 
@@ -50,12 +50,15 @@ def executed_copy(name:str) -> Path|None:
     found = sorted(where.rglob(as_name), key=lambda p: p.stat().st_mtime) if where.exists() else []
     return found[-1] if found else None
 
-def execute(name:str) -> bool:
-    "Execute staged notebook `name` with `nbdev-test --save`, or take its executed copy from an earlier build of the same inputs; True if taken."
-    nb = STAGE / 'nbs' / name
+def execute(name:str, stage:Path|None=None, reuse:bool=True) -> bool:
+    """Execute notebook `name` of the staging project `stage` (default: the build's) with `nbdev-test --save`, or with
+    `reuse` take its executed copy from an earlier execution of the same inputs; True if taken. The test suite executes
+    each notebook through this function (`reuse=False`), so that the site it builds afterwards executes none again."""
+    stage = stage or STAGE
+    nb = stage / 'nbs' / name
     done = EXECUTED / f'{nb.stem}-{code_version(nb)}.ipynb'
-    if done.is_file(): shutil.copy2(done, nb); return True
-    run(BIN / 'nbdev-test', f'nbs/{name}', '--save')
+    if reuse and done.is_file(): shutil.copy2(done, nb); return True
+    run(BIN / 'nbdev-test', f'nbs/{name}', '--save', cwd=stage, env={**os.environ, 'GLMLAB_ROOT': str(ROOT)})   # a stage anywhere
     EXECUTED.mkdir(parents=True, exist_ok=True)
     for old in EXECUTED.glob(f'{nb.stem}-*.ipynb'): old.unlink()   # one executed copy per notebook
     tmp = done.with_suffix('.tmp'); shutil.copy2(nb, tmp); os.replace(tmp, done)

@@ -44,6 +44,10 @@ SERVERS = pytest.mark.xdist_group('servers')
 DOCS = pytest.mark.xdist_group('docs')
 SHOWN = '14_quant.proxy.ipynb'
 
+def pytest_collection_modifyitems(items):
+    "The notebooks first (stable otherwise): the docs site the DOCS worker builds then finds every quick one executed."
+    items.sort(key=lambda it: 0 if it.nodeid.startswith('tests/test_notebooks.py::test_notebook[') else 1)
+
 def pytest_terminal_summary(terminalreporter):
     "After the results: what this host could not measure (vLLM features its CPU lacks), one line each."
     from glmlab.serving.host import not_measurable

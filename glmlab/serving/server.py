@@ -339,7 +339,7 @@ class ServerGroup:
         try:
             for s in self.servers: s.launch()
             t0 = time.time()
-            while not _healthy(self.head.url):
+            while not (_healthy(self.head.url) and self.head.is_ours()):
                 for p, s in zip(self.plan, self.servers):
                     if s.proc.poll() is not None:
                         raise ServerError(f"node {p['node']} ({p['role']}) exited with code {s.proc.returncode} during start-up: {_reason(s.log())} (log: {s.log_path})", s.log_tail())
