@@ -44,9 +44,16 @@ SERVERS = pytest.mark.xdist_group('servers')
 DOCS = pytest.mark.xdist_group('docs')
 SHOWN = '14_quant.proxy.ipynb'
 
+# xdist hands out work units (a group, or one ungrouped test) in collection order, each to the first free worker. The
+# notebooks come first: the docs site the DOCS worker builds then finds every quick one executed, and the two groups
+# start at once; then the longest ungrouped tests, so that none of them runs alone at the end (a two-minute test
+# collected last did, on a slow day).
+FIRST = ('tests/test_notebooks.py::test_notebook[', 'tests/test_sweep.py::test_two_experiments', 'tests/test_server.py::test_owner_killed',
+         'tests/test_server.py::test_ctrl_c', 'tests/test_quantize.py', 'tests/test_jupyter.py')
+
 def pytest_collection_modifyitems(items):
-    "The notebooks first (stable otherwise): the docs site the DOCS worker builds then finds every quick one executed."
-    items.sort(key=lambda it: 0 if it.nodeid.startswith('tests/test_notebooks.py::test_notebook[') else 1)
+    "Items in `FIRST`'s order, then as collected."
+    items.sort(key=lambda it: next((i for i, f in enumerate(FIRST) if it.nodeid.startswith(f)), len(FIRST)))
 
 def pytest_terminal_summary(terminalreporter):
     "After the results: what this host could not measure (vLLM features its CPU lacks), one line each."
