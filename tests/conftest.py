@@ -80,8 +80,13 @@ def proxies():
 
 @pytest.fixture(scope='session')
 def executed(tmp_path_factory):
-    "This worker's folder of executed notebooks (as outputs/notebooks/ of a `glmlab run`); `execute_notebooks` keeps one already done there."
-    return tmp_path_factory.mktemp('notebooks')
+    """The run's folder of executed notebooks (as outputs/notebooks/ of a `glmlab run`), shared by the workers:
+    `execute_notebooks` keeps one already done there, and the docs site built from it shows every notebook executed whole
+    by then instead of executing it again."""
+    base = tmp_path_factory.getbasetemp()
+    d = (base.parent if os.environ.get('PYTEST_XDIST_WORKER') else base) / 'executed-notebooks'
+    d.mkdir(exist_ok=True)
+    return d
 
 class Shared:
     "The running shared servers by recipe, and the environment that lets a subprocess use them."

@@ -59,11 +59,12 @@ def test_a_profile_no_node_offers_stops_before_anything_runs(cluster, tmp_path):
     assert not any((tmp_path / 'runs').rglob('manifest.json')), list((tmp_path / 'runs').rglob('*'))
 
 def test_the_experiment_runs_on_the_cpu_node(cluster, tmp_path):
-    "nbs/30_run.ipynb with the experiment's defaults, executed by the cpu node's worker; its tables come back."
-    mans = run_sweep(dict(run_id='exp', configs=[dict(id='cpu-default', hardware='cpu')]), runs_dir=tmp_path / 'runs', progress=False, backend=RayBackend())
+    "nbs/30_run.ipynb, executed by the cpu node's worker on the shared servers (a light load: the routing is the point); its tables come back."
+    light = dict(id='cpu-light', hardware='cpu', concurrency=[2], num_prompts=4, repeats=1, eval_items=10, logprobs=5)
+    mans = run_sweep(dict(run_id='exp', configs=[light]), runs_dir=tmp_path / 'runs', progress=False, backend=RayBackend())
     m = mans[0]
     assert m['status'] == 'done' and m['ran_on']['hardware'] == 'cpu', (m['status'], m['error'], m.get('ran_on'))
-    run = tmp_path / 'runs/exp/cpu-default'
+    run = tmp_path / 'runs/exp/cpu-light'
     for f in ('run.ipynb', 'bench.csv', 'regression/paired.csv', 'predictions.csv', 'checkpoints.json'):
         assert (run / f).is_file(), (f, sorted(str(p.relative_to(run)) for p in run.rglob('*')))
 

@@ -25,7 +25,7 @@ def outputs(proxies, executed, tmp_path_factory):
     entry = execute_notebooks([SHOWN], out=executed, say=lambda s: None)[SHOWN]
     assert entry['status'] == 'done', f"{SHOWN}: {entry['status']}:\n{entry['error']}"
     out = tmp_path_factory.mktemp('docs-outputs')
-    shutil.copytree(executed, out / 'notebooks', ignore=shutil.ignore_patterns('.stage'))
+    shutil.copytree(executed, out / 'notebooks', ignore=shutil.ignore_patterns('.stage*', '.*.lock'))
     return out
 
 @pytest.fixture(scope='module')

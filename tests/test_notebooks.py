@@ -54,7 +54,7 @@ def test_docs_pages_show_executed_runs(main_job, executed, monkeypatch, tmp_path
     out, _ = main_job
     outputs = tmp_path / 'outputs'
     for d in ('runs', 'report'): shutil.copytree(out / d, outputs / d)
-    shutil.copytree(executed, outputs / 'notebooks')
+    shutil.copytree(executed, outputs / 'notebooks', ignore=shutil.ignore_patterns('.stage*', '.*.lock'))
     monkeypatch.setenv('GLMLAB_OUTPUTS_PATH', str(outputs))
     docs = docs_script()
     monkeypatch.setattr(docs, 'STAGE', tmp_path / '_docs_build')

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json, os, shutil, subprocess, sys, time
 from pathlib import Path
 from ..core.settings import settings
-from ..core.store import make_dir, write_atomic, write_json
+from ..core.store import locked, make_dir, write_atomic, write_json
 from .sweep import code_version, git_state
 
 # %% auto #0
@@ -52,7 +52,7 @@ def execute_notebooks(names:list[str]|None=None, out:Path|None=None, say=print, 
     todo = [n for n in names if fresh or man.get(n, {}).get('status') != 'done' or man[n].get('code') != code[n] or not (out / n).is_file()]
     for n in sorted(set(names) - set(todo)): say(f"  {n}: done at {man[n]['ended']} with this code; kept")
     if not todo: return man
-    stage = out / '.stage'
+    stage = out / f'.stage-{os.getpid()}'   # several processes may execute into one folder (the test suite's workers)
     shutil.rmtree(stage, ignore_errors=True)
     shutil.copytree(root / 'nbs', stage / 'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints'))
     shutil.copy2(root / 'pyproject.toml', stage)   # [tool.nbdev]: nbdev treats the stage as the project
@@ -65,9 +65,11 @@ def execute_notebooks(names:list[str]|None=None, out:Path|None=None, say=print, 
                 ok, tail = r.returncode == 0 and 'Success.' in r.stdout, (r.stdout + r.stderr)[-3000:]
             except subprocess.TimeoutExpired: ok, tail = False, f'timed out after {timeout:.0f} s'
             if ok: write_atomic(out / name, (stage / 'nbs' / name).read_bytes())
-            man[name] = dict(notebook=name, status='done' if ok else 'failed', seconds=round(time.time() - t0, 1), code=code[name],
-                             ended=time.strftime('%Y-%m-%dT%H:%M:%S%z'), commit=git['commit'], dirty=git['dirty'], error=None if ok else tail)
-            write_json(out / 'manifest.json', man)
+            entry = dict(notebook=name, status='done' if ok else 'failed', seconds=round(time.time() - t0, 1), code=code[name],
+                         ended=time.strftime('%Y-%m-%dT%H:%M:%S%z'), commit=git['commit'], dirty=git['dirty'], error=None if ok else tail)
+            with locked(out / '.manifest.lock'):   # read again: another process may have added its own entries
+                man = {**read_notebooks_manifest(out), name: entry}
+                write_json(out / 'manifest.json', man)
             say(f"  [{i}/{len(todo)}] {name}: {man[name]['status']} in {man[name]['seconds']:.0f} s")
     finally: shutil.rmtree(stage, ignore_errors=True)
     return man
