@@ -156,6 +156,7 @@ class Settings(Schema):
     server_host: Text
     port_range: Annotated[str, Field(pattern=r'^\d{1,5}-\d{1,5}$')]
     server_start_timeout_s: _Seconds
+    server_memory_wait_s: _Seconds
     request_timeout_s: _Seconds
     # '-avx512f +amx_tile': hide or claim CPU flags
     cpu_flags: Annotated[str, Field(max_length=4096, pattern=r'^ *([+-][a-z0-9_]+ *)*$')] = ''

@@ -7,6 +7,7 @@ Docs: https://glmlab.github.io/glmlab/serving.server.html.md"""
 # %% ../../nbs/20_serving.server.ipynb #13ab2f71
 from __future__ import annotations
 import hashlib, ipaddress, json, os, re, secrets, signal, socket, subprocess, sys, tempfile, time
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -15,8 +16,9 @@ from ..core.store import lock_holder, make_dir, try_lock, write_json
 
 # %% auto #0
 __all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder', 'release_port', 'free_port',
-           'VllmServer', 'group_members', 'server_for', 'ServerGroup', 'serving', 'cpu_core_sets', 'command_key',
-           'servers_file', 'pid_alive', 'share', 'unshare', 'shared_server']
+           'VllmServer', 'group_members', 'server_for', 'ServerGroup', 'serving', 'cpu_core_sets', 'pid_alive',
+           'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key', 'servers_file', 'share', 'unshare',
+           'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -99,6 +101,7 @@ class VllmServer:
         self.shared_by = None   # pid of the process that started it, when this object only uses a shared server
         self.headless = headless
         self.nonce = secrets.token_hex(8)   # its identity: a served-model name only this server answers to
+        self.admitted = False   # its memory reserved on this machine (`admit`), by itself or with its group
 
     @property
     def url(self) -> str: return f"http://{self.host}:{self.port}"
@@ -122,6 +125,7 @@ class VllmServer:
         if self.shared_by: return self
         from glmlab.serving.host import cannot_run   # here, not at import: the watchman process imports this module
         if (why := cannot_run(self.model, self.args)): raise ServerError(f"not started on this host: {'; '.join(why)}")
+        if not self.admitted: admit([self])   # waits while other servers starting would leave too little memory
         if self.headless: pass   # no API server, no port
         elif self.port is None: self.port = free_port(self.host)
         elif not lease_port(self.port):
@@ -155,6 +159,7 @@ class VllmServer:
         except BaseException:   # a failed start, a timeout or Ctrl-C: leave nothing behind
             self.stop(); raise
         self.started_s = time.time() - self._t0
+        settle(self)   # up: what it takes is in the machine's account now
         return self
 
     def is_ours(self) -> bool:
@@ -180,6 +185,7 @@ class VllmServer:
 
     def stop(self):
         "SIGTERM to the whole process group, SIGKILL after the grace period; idempotent. A shared server is left to its owner."
+        if self.admitted: settle(self)
         if self.proc is None:
             if not self.shared_by: release_port(self.port)   # reserved, never started
             return
@@ -337,7 +343,8 @@ class ServerGroup:
     def start(self):
         "Start every node's process and wait for the head's `/health`; a rank that exits first stops the group with its log tail."
         try:
-            for s in self.servers: s.launch()
+            admit(self.servers)   # every rank's memory at once: a group never waits half-started
+            for s in self.servers: s.admitted = True; s.launch()
             t0 = time.time()
             while not (_healthy(self.head.url) and self.head.is_ours()):
                 for p, s in zip(self.plan, self.servers):
@@ -347,6 +354,7 @@ class ServerGroup:
                     raise ServerError(f"the head did not answer /health within {self.start_timeout:.0f} s (logs: {', '.join(str(s.log_path) for s in self.servers)})", self.head.log_tail())
                 time.sleep(0.5)
             self.head.started_s = time.time() - t0
+            for s in self.servers: settle(s)
         except BaseException:
             self.stop(); raise
         return self
@@ -364,7 +372,8 @@ def serving(*servers:VllmServer, progress:bool=False):
     "Start `servers` side by side (all launched, then each waited for) and stop every one of them on the way out."
     from tqdm.auto import tqdm
     try:
-        for s in servers: s.launch()
+        admit(servers)   # all of their memory at once: a pair never waits half-started
+        for s in servers: s.admitted = True; s.launch()
         for s in tqdm(servers, desc='starting vLLM servers', disable=not progress): s.wait()
         yield servers
     finally:
@@ -377,6 +386,82 @@ def cpu_core_sets(n:int) -> list[str]:
     k = len(cores) // n
     return [','.join(map(str, cores[i * k:(i + 1) * k])) for i in range(n)]
 
+
+# %% ../../nbs/20_serving.server.ipynb #13da55f4
+def pid_alive(pid) -> bool:
+    "Whether process `pid` (a positive integer) exists on this machine."
+    if not is_whole(pid, 1): return False
+    try: os.kill(pid, 0); return True
+    except ProcessLookupError: return False
+    except PermissionError: return True
+
+def server_memory(model:str|Path, env:dict) -> int|None:
+    ("Host memory (bytes) a CPU server of checkpoint `model` with environment `env` takes once up: vLLM's processes, "
+     "its KV space (`VLLM_CPU_KVCACHE_SPACE`) and its weights; None for a server without a CPU KV space (a GPU one).")
+    if 'VLLM_CPU_KVCACHE_SPACE' not in env: return None
+    from glmlab.core.data import GiB, vllm_params
+    cpu = vllm_params()['cpu']
+    kv = str(env['VLLM_CPU_KVCACHE_SPACE']).strip()
+    kv_gib = int(kv) if kv.isdigit() and int(kv) > 0 else cpu['kv_cache_space_gib']['value']   # vLLM's default then
+    weights = sum(f.stat().st_size for f in Path(model).glob('*.safetensors')) if Path(model).is_dir() else 0
+    return int((cpu['server_process_gib']['value'] + kv_gib) * GiB) + weights
+
+def _reservations() -> Path: return make_dir(_lease_dir() / 'starting')
+
+def reserved_memory() -> int:
+    "Bytes that servers launched by live glmlab processes of this machine will still take (their reservations)."
+    total = 0
+    for f in _reservations().glob('*.json'):
+        try: e = json.loads(f.read_text())
+        except (OSError, ValueError): continue
+        if isinstance(e, dict) and pid_alive(e.get('pid')) and is_whole(e.get('bytes'), 0): total += e['bytes']
+        else: f.unlink(missing_ok=True)   # its process is gone: so is what it reserved
+    return total
+
+@contextmanager
+def _memory_lock():
+    "The machine-wide lock under which reservations are read and written (blocking: admissions are short)."
+    import fcntl
+    with open(_lease_dir() / 'memory.lock', 'a+') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+def admit(servers:list, available:Callable|None=None, wait:float|None=None):
+    ("Reserve the memory of `servers` (about to be launched) on this machine, all at once: wait up to `wait` seconds "
+     "(default `server_memory_wait_s`) while it does not fit beside other servers starting, refuse at once if it "
+     "never could. `available`: bytes free now (default: the machine's available memory).")
+    import psutil
+    from glmlab.core.data import GiB, vllm_params
+    sized = [(s, b) for s in servers if not s.shared_by and (b := server_memory(s.model, s.extra_env)) is not None]
+    if not sized: return
+    need, headroom = sum(b for _, b in sized), int(vllm_params()['cpu']['memory_headroom_gib']['value'] * GiB)
+    available = available or (lambda: psutil.virtual_memory().available)
+    what = f"{len(sized)} CPU server{'s' * (len(sized) > 1)} need {need / GiB:.1f} GiB"
+    if need + headroom > (total := psutil.virtual_memory().total):
+        raise ServerError(f"not started: {what} and {headroom / GiB:.0f} GiB are kept free, but this machine has "
+                          f"{total / GiB:.1f} GiB; lower kv_cache_space_gib or serve a smaller checkpoint")
+    wait = float(settings()['server_memory_wait_s'] if wait is None else wait)
+    deadline, said = time.time() + wait, False
+    while True:
+        with _memory_lock():
+            free = available() - reserved_memory() - headroom
+            if need <= free:
+                for s, b in sized:
+                    write_json(_reservations() / f'{os.getpid()}-{s.nonce}.json',
+                               dict(pid=os.getpid(), bytes=b, model=str(s.model)))
+                return
+        free = max(free, 0) / GiB
+        if time.time() >= deadline:
+            raise ServerError(f"not started: {what}, and in {wait:.0f} s no more than {free:.1f} GiB became free "
+                              f"beside other servers and the {headroom / GiB:.0f} GiB kept free; stop a server or wait "
+                              "for one to end (server_memory_wait_s in settings.ini)")
+        if not said: print(f"glmlab: waiting for memory: {what}, {free:.1f} GiB free", file=sys.stderr, flush=True)
+        said = True
+        time.sleep(1)
+
+def settle(srv):
+    "End `srv`'s memory reservation (it answers, or it stopped): what it takes is in the machine's own account now."
+    (_reservations() / f'{os.getpid()}-{srv.nonce}.json').unlink(missing_ok=True)
 
 # %% ../../nbs/20_serving.server.ipynb #b752cb31
 def command_key(model:str, args:list, env:dict) -> str:
@@ -398,13 +483,6 @@ def _entries(path:Path) -> dict:
     typed = lambda v, t: isinstance(v, t) and not isinstance(v, bool)
     ok = lambda e: isinstance(e, dict) and all(typed(e.get(k), t) for k, t in need.items())
     return {k: e for k, e in d.items() if ok(e)} if isinstance(d, dict) else {}
-
-def pid_alive(pid) -> bool:
-    "Whether process `pid` (a positive integer) exists on this machine."
-    if not is_whole(pid, 1): return False
-    try: os.kill(pid, 0); return True
-    except ProcessLookupError: return False
-    except PermissionError: return True
 
 def share(srv:VllmServer, path:Path|None=None) -> Path:
     "List the started server `srv` in the servers file (`path`, default: settings'), so that `server_for` with the same command uses it."
