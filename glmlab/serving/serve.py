@@ -67,14 +67,16 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(recipe_name)['tag']) if gf else None)
     if name: a += ['--served-model-name', name]
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]
-    if (enforce_eager or hs.get('enforce_eager')) and not (l['pp'] > 1 and hs.get('pp_needs_graphs')): a += ['--enforce-eager']
+    pp_flags = hs.get('pp_instead_of_eager') if l['pp'] > 1 else None   # where eager breaks pipeline stages
+    if pp_flags: a += pp_flags['flags']
+    elif enforce_eager or hs.get('enforce_eager'): a += ['--enforce-eager']
     if host: a += ['--host', host]
     if valid_port(port) is not None: a += ['--port', str(port)]
     env = dict(hs.get('env', {}))
     if fp['knobs']['nvshmem_heap_bytes']: env['NVSHMEM_SYMMETRIC_SIZE'] = f"{fp['knobs']['nvshmem_heap_bytes'] // GiB}G"
     if hw.is_cpu: env['VLLM_CPU_KVCACHE_SPACE'] = str(int(fp['knobs']['cpu_kv_cache_space_bytes'] // GiB))
     flags = load_yaml('serving')['flags']
-    return dict(argv=a, env=env, footprint=fp, hardware_note=hs.get('why') if not (l['pp'] > 1 and hs.get('pp_needs_graphs')) else hs['pp_needs_graphs'],
+    return dict(argv=a, env=env, footprint=fp, hardware_note=pp_flags['why'] if pp_flags else hs.get('why'),
                 explained=[(f, flags[f]['means']) for f in a if f in flags],
                 warnings=[f"{w}" for w in fp['warnings']] + ([] if fp['fits'] else [f"does not fit: {r}" for r in fp['reasons']]),
                 fixes=fp['suggestions'])
