@@ -125,7 +125,7 @@ class VllmServer:
         if self.shared_by: return self
         from glmlab.serving.host import cannot_run   # here, not at import: the watchman process imports this module
         if (why := cannot_run(self.model, self.args)): raise ServerError(f"not started on this host: {'; '.join(why)}")
-        if not self.admitted: admit([self])   # waits while other servers starting would leave too little memory
+        if not self.admitted: admit([self]); self.admitted = True   # waits while servers starting leave too little
         if self.headless: pass   # no API server, no port
         elif self.port is None: self.port = free_port(self.host)
         elif not lease_port(self.port):
