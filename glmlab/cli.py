@@ -56,8 +56,10 @@ def _layout_flags(p):
     p.add_argument('--tp', '--tensor-parallel-size', type=int,
                    help="tensor-parallel size (default: the recipes' layout for the hardware; "
                    "given alone, PP is 1 as in vLLM)")
-    p.add_argument('--pp', '--pipeline-parallel-size', type=int, help='pipeline-parallel size (given alone, TP is 1, as in vLLM)')
-    p.add_argument('--dcp', '--decode-context-parallel-size', type=int, default=1, help='decode-context-parallel size (divides TP)')
+    p.add_argument('--pp', '--pipeline-parallel-size', type=int,
+                   help='pipeline-parallel size (given alone, TP is 1, as in vLLM)')
+    p.add_argument('--dcp', '--decode-context-parallel-size', type=int, default=1,
+                   help='decode-context-parallel size (divides TP)')
     p.add_argument('--ep', '--enable-expert-parallel', action=argparse.BooleanOptionalAction, default=None,
                    help='expert parallelism (default: on for MoE with TP>1)')
     p.add_argument('--mtp', action='store_true', help='load the MTP layer (speculative decoding)')
@@ -174,9 +176,10 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/28_cli.ipynb #f9ef9b0d
-_LAYOUT = ('--model', '--recipe', '--hardware', '--checkpoint', '--tp', '--tensor-parallel-size', '--pp', '--pipeline-parallel-size',
-           '--dcp', '--decode-context-parallel-size', '--ep', '--no-ep', '--enable-expert-parallel', '--no-enable-expert-parallel',
-           '--mtp', '--max-model-len', '--kv-cache-dtype', '--gpu-memory-utilization', '--kv-cache-memory-bytes', '--max-num-batched-tokens',
+_LAYOUT = ('--model', '--recipe', '--hardware', '--checkpoint', '--tp', '--tensor-parallel-size', '--pp',
+           '--pipeline-parallel-size', '--dcp', '--decode-context-parallel-size', '--ep', '--no-ep',
+           '--enable-expert-parallel', '--no-enable-expert-parallel', '--mtp', '--max-model-len', '--kv-cache-dtype',
+           '--gpu-memory-utilization', '--kv-cache-memory-bytes', '--max-num-batched-tokens',
            '--max-num-seqs', '--enforce-eager', '--nodes', '--dp', '--data-parallel-size', '--tp-across-nodes')
 # Per command: flags that do nothing in a combination, the combination, and why. Such a flag is an error, never dropped.
 INERT = {
@@ -192,7 +195,8 @@ INERT = {
               (('--address',), lambda a: a.backend != 'ray', "only --backend ray joins a cluster"),
               (('--run-id', '--fresh', '--any-notebook'), lambda a: a.backend == 'k8s',
                "each --backend k8s workload runs its configuration of the matrix as it stands"),
-              (('--backend', '--run-id', '--fresh', '--any-notebook', '--out', '--queue', '--priority', '--image', '--gpu-product',
+              (('--backend', '--run-id', '--fresh', '--any-notebook', '--out', '--queue', '--priority', '--image',
+                '--gpu-product',
                 '--address'),
                lambda a: a.collect, "--collect only copies finished configurations into the runs folder")],
     'quantize': [(('--out', '--calib-samples', '--dequantize'), lambda a: a.plan,
@@ -239,12 +243,14 @@ def cmd_run(a) -> int:
     # and the notebooks run: none of them starts its own.
     todo = pending(root / a.matrix, fresh=a.fresh)   # a finished experiment needs no servers (the warm run's seconds)
     cpu = names or any(p['hardware'] == 'cpu' for c, p in load_matrix(root / a.matrix)['configs'].items() if c in todo)
-    pair = cpu_server_pair(share=servers_file() is not None, reuse=True, progress=True) if cpu else contextlib.nullcontext()
+    pair = (cpu_server_pair(share=servers_file() is not None, reuse=True, progress=True) if cpu
+            else contextlib.nullcontext())
     with pair:
         runs = run_sweep(root / a.matrix, fresh=a.fresh)
         print(f"[3/4] {len(names)} notebooks whose cells train, quantize or serve, executed whole for their docs pages"
               f" -> {notebooks_dir()}"
-              if names else "[3/4] the notebooks for the docs pages: not executed (glmlab run --notebooks does it)", flush=True)
+              if names else "[3/4] the notebooks for the docs pages: not executed (glmlab run --notebooks does it)",
+              flush=True)
         nbs = execute_notebooks(names, fresh=a.fresh) if names else {}
     print("[4/4] aggregate report of every run under outputs/runs", flush=True)
     nb = write_report_notebook(out)
@@ -378,7 +384,8 @@ def cmd_serve(a) -> int:
     nodes = cmd['footprint']['layout']['nodes']
     if nodes == 1 and (hit := sorted({'--backend', '--head'} & a.named)):
         fp = cmd['footprint']
-        raise GlmlabError(f"{hit[0]} has no effect here (the plan is one node: {fp['layout']['gpus']} GPUs of {fp['hardware']}); "
+        raise GlmlabError(f"{hit[0]} has no effect here (the plan is one node: {fp['layout']['gpus']} GPUs of "
+                          f"{fp['hardware']}); "
                           "leave it out")
     if nodes > 1: return _serve_nodes(a, cmd)
     print(command_line(cmd))

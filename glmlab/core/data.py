@@ -198,11 +198,11 @@ class _KvCache(Schema):
     indexer_divided_by_dcp: bool
     indexer_on_shared_layers: bool
 
-_Flag = Annotated[str, Field(pattern=r'^[a-z0-9_]+$')]   # a CPU flag as /proc/cpuinfo spells it
+_CpuFlag = Annotated[str, Field(pattern=r'^[a-z0-9_]+$')]   # a CPU flag as /proc/cpuinfo spells it
 
 class _CpuNeed(Schema):
     what: Text
-    any_of: Annotated[list[Annotated[list[_Flag], Field(min_length=1)]], Field(min_length=1)]
+    any_of: Annotated[list[Annotated[list[_CpuFlag], Field(min_length=1)]], Field(min_length=1)]
     names: Annotated[list[Text], Field(min_length=1)]
     vllm_says: Text
     source: Text

@@ -68,7 +68,8 @@ def valid_address(field:str, value, placeholders:tuple=()) -> str:
         try: ipaddress.ip_address(value); return value
         except ValueError: pass
         labels = value.rstrip('.').split('.')
-        if len(value) <= 253 and all(_LABEL.fullmatch(l) for l in labels) and not value.replace('.', '').isdigit(): return value
+        if len(value) <= 253 and all(_LABEL.fullmatch(l) for l in labels) and not value.replace('.', '').isdigit():
+            return value
     also = f", or {', '.join(placeholders)}" if placeholders else ''
     raise invalid(field, value, f"an IP address or a hostname (letters, digits, dashes and dots){also}")
 

@@ -78,7 +78,8 @@ def exclusive(path:Path, what:str):
      "holder's pid.")
     f = try_lock(path)
     if f is None:
-        raise GlmlabError(f"{what} is in use by another glmlab process (pid {lock_holder(path)}); wait for it to end, or use another")
+        raise GlmlabError(f"{what} is in use by another glmlab process (pid {lock_holder(path)}); "
+                          "wait for it to end, or use another")
     with f: yield
 
 # %% ../../nbs/02_core.store.ipynb #48ec2613

@@ -15,7 +15,8 @@ from .params import params_by_component, params_total, params_active
 from .formats import human_bytes
 from .recipes import Checkpoint, checkpoint
 from .placement import Layout, default_layout, check_layout, per_gpu_weight_bytes
-from .kvcache import (kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules, kv_flag,
+from .kvcache import (kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules,
+                                      kv_flag,
                                       resolved_kv_cache_dtype)
 from .budget import Budget, GpuMemory
 
@@ -67,13 +68,15 @@ class Deployment:
          "model's context and the KV dtype vLLM runs for the checkpoint where unset.")
         st = settings()
         model, recipe_name, hardware_name = (st[f'default_{k}'] if v is None else v for k, v in (('model', model), ('recipe', recipe_name), ('hardware', hardware_name)))
-        s, hw, r = model_spec(model), hardware(hardware_name), recipe(recipe_name)
+        s, hw = model_spec(model), hardware(hardware_name)
+        recipe(recipe_name)   # an unknown recipe is refused here, in one line
         if max_model_len is None and not s.max_position:
             raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; set one of them")
         # what vLLM would run
         kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', checkpoint_quantization(model, recipe_name))
         return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp, dp, nodes, tp_across_nodes),
-                   max_model_len=s.max_position if max_model_len is None else max_model_len, kv_cache_dtype=kv_dtype_of(kv),
+                   max_model_len=s.max_position if max_model_len is None else max_model_len,
+                   kv_cache_dtype=kv_dtype_of(kv),
                    budget=budget)
 
     @property
@@ -162,13 +165,15 @@ def verdict(d:Deployment) -> Verdict:
     i, short = min(gpus, key=lambda g: g[1].kv_pool_tokens)
     if short.kv_pool_tokens < mml:
         reasons.append(f"GPU {i}: one --max-model-len {mml:,} request needs {human_bytes(mml * short.kv_bytes_per_token)} of KV cache "
-                       f"there, the pool holds {short.kv_pool_tokens:,} tokens" + (f" ({human_bytes(short.kv_budget_bytes)})"
-                       if short.kv_budget_bytes >= 0 else f": the weights and reserves leave no room for it"))
+                       f"there, the pool holds {short.kv_pool_tokens:,} tokens"
+                       + (f" ({human_bytes(short.kv_budget_bytes)})"
+                       if short.kv_budget_bytes >= 0 else ": the weights and reserves leave no room for it"))
     fits = not reasons
     if fits: reasons.append(f"fits: {d.kv_pool_tokens:,} KV tokens per {'DP rank' if lay.dp > 1 else 'replica'} ({human_bytes(short.kv_budget_bytes)} per GPU), "
                             f"{d.max_concurrency:.2f} concurrent --max-model-len {mml:,} requests")
     if (q := s.quantization_config):   # said, never ignored: glmlab sizes weights by recipe
-        warnings.append(f"{s.name} carries a quantization_config (quant_method {q['quant_method']!r}): its weights are sized by "
+        warnings.append(f"{s.name} carries a quantization_config (quant_method {q['quant_method']!r}): "
+                        "its weights are sized by "
                         f"--recipe {d.recipe_name}, not read from it; its KV cache setting is followed")
     if d.kv_cache_dtype == 'nvfp4':   # a cache only some builds have
         builds = sorted({b for v in kv_cache_rules()['dtypes'].values() if v['stores'] == 'nvfp4' for b in v['builds']})
@@ -180,7 +185,8 @@ def verdict(d:Deployment) -> Verdict:
         warnings.append("vLLM has no NVFP4 kernels on CPU: serve the dequantized BF16 twin of the checkpoint here")
     if lay.gpus < hw.gpus_per_node * lay.nodes:   # sized as asked: say which GPUs it takes
         per = lay.gpus // lay.nodes
-        warnings.append(f"the layout uses {lay.gpus} of {hw.gpus_per_node * lay.nodes} GPUs: {per} per node, vLLM's GPUs 0-{per - 1} "
+        warnings.append(f"the layout uses {lay.gpus} of {hw.gpus_per_node * lay.nodes} GPUs: {per} per node, "
+                        f"vLLM's GPUs 0-{per - 1} "
                         f"(CUDA_VISIBLE_DEVICES picks which); the per-GPU rows are those")
     if s.is_mla and lay.tp > 1 and lay.dcp == 1:
         warnings.append(f"MLA's KV cache is replicated on all {lay.tp} TP ranks; --decode-context-parallel-size shards it")
@@ -222,7 +228,8 @@ def _recipe_fix(d:Deployment, rn:str) -> str|None:
     ctx = min(d.max_model_len, f.kv_pool_tokens)
     if not (f := _changed(f, max_model_len=ctx)) or not f.verdict.fits: return None
     flags = ['--recipe', rn, *kv] + ([] if ctx == d.max_model_len else ['--max-model-len', str(ctx)])
-    return f"{' '.join(flags)}: {human_bytes(f.checkpoint.bytes_total)} of weights; the pool holds {f.kv_pool_tokens:,} tokens"
+    return (f"{' '.join(flags)}: {human_bytes(f.checkpoint.bytes_total)} of weights; "
+            f"the pool holds {f.kv_pool_tokens:,} tokens")
 
 def suggestions(d:Deployment) -> list[str]:
     ("Flags that make deployment `d`, which does not fit, fit, as glmlab and vLLM both accept them; each verified by "

@@ -239,7 +239,8 @@ def _quantization(q, name:str) -> str:
      "has none.")
     if q is None: return ''
     if not isinstance(q, dict) or not isinstance(q.get('quant_method'), str):
-        raise invalid(f'{name}: quantization_config', q, "an object with a quant_method, as transformers writes a checkpoint's")
+        raise invalid(f'{name}: quantization_config', q,
+                      "an object with a quant_method, as transformers writes a checkpoint's")
     return json.dumps(q, sort_keys=True)
 
 @lru_cache(maxsize=None)

@@ -88,8 +88,9 @@ def plot_pareto(bench:"pandas.DataFrame", ax=None):
         for _, x in d.iterrows(): ax.annotate(str(x.concurrency), (x.tok_s_per_user, x.output_tok_s), fontsize=6, xytext=(3, 3), textcoords='offset points')
     ax.set_xlabel(metric_label('tok_s_per_user')); ax.set_ylabel(metric_label('output_tok_s'))
     n = int(s.repeats.min()) if len(s) else 0
-    ax.legend(fontsize=6); ax.set_title(f"throughput vs per-user speed (labels: concurrency; "
-                                        f"{f'mean of {n} runs, bars 95%' if n > 1 else 'single runs, no interval'})", fontsize=9)
+    runs_said = f'mean of {n} runs, bars 95%' if n > 1 else 'single runs, no interval'
+    ax.legend(fontsize=6)
+    ax.set_title(f"throughput vs per-user speed (labels: concurrency; {runs_said})", fontsize=9)
     return ax
 
 def bench_rows(bench:"pandas.DataFrame", # `run_bench` rows of any number of runs
@@ -99,7 +100,8 @@ def bench_rows(bench:"pandas.DataFrame", # `run_bench` rows of any number of run
     import pandas as pd
     fmt = lambda r, m: f"{r[m]:.1f}" + ('' if pd.isna(r[f'{m}_lo']) else f" [{r[f'{m}_lo']:.1f}, {r[f'{m}_hi']:.1f}]")
     return [dict(configuration=r['config_id'], hardware=r['hardware'], served=r['served_as'],
-                 load=f"in {r['input_len']}/out {r['output_len']}, {r['num_prompts']} req", concurrency=int(r['concurrency']),
+                 load=f"in {r['input_len']}/out {r['output_len']}, {r['num_prompts']} req",
+                 concurrency=int(r['concurrency']),
                  repeats=int(r['repeats']), **{metric_label(m): fmt(r, m) for m in metrics})
             for _, r in summarize_bench(bench, metrics).iterrows()]
 
@@ -158,7 +160,8 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
         cols = ['config_id', 'recipe', 'baseline', 'task', 'items', 'acc_baseline', 'acc_quantized', 'delta', 'ci_low', 'ci_high', 'mcnemar_p']
         md += ['## Accuracy, paired\n', table(t['paired'][cols].round(4).to_dict('records'), markdown=True), '']
     if len(t['bench']):
-        md += ['## Throughput and latency\n', "Each row one setting: what was served (on CPU a quantized recipe is its BF16 "
+        md += ['## Throughput and latency\n',
+               "Each row one setting: what was served (on CPU a quantized recipe is its BF16 "
                "twin), the load and the concurrency; the mean of its repeated runs with the 95% interval in brackets "
                "(none from one run).\n",
                table(bench_rows(t['bench']), markdown=True), '']

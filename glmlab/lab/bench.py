@@ -86,7 +86,8 @@ def run_bench(server, # a started `VllmServer`
     return pd.DataFrame(rows)
 
 # %% ../../nbs/22_lab.bench.ipynb #0c47eab3
-BENCH_SETTING = ('config_id', 'hardware', 'recipe', 'served_as', 'input_len', 'output_len', 'num_prompts', 'concurrency')   # held fixed
+BENCH_SETTING = ('config_id', 'hardware', 'recipe', 'served_as', 'input_len', 'output_len', 'num_prompts',
+                 'concurrency')   # held fixed
 
 def summarize_bench(bench:"pandas.DataFrame", # `run_bench` rows, several per setting where runs were repeated
                     metrics:tuple=('output_tok_s', 'tok_s_per_user', 'ttft_ms_p50', 'tpot_ms_mean'), level:float=0.95,
@@ -126,7 +127,8 @@ def metric_label(col:str) -> str:
 
 def setting_label(row, hue:str, loads:int) -> str:
     "A line's legend entry: its `hue` value, and its load where the plot holds several."
-    return str(row[hue]) + (f", in {row['input_len']}/out {row['output_len']}, {row['num_prompts']} req" if loads > 1 else '')
+    load = f", in {row['input_len']}/out {row['output_len']}, {row['num_prompts']} req" if loads > 1 else ''
+    return str(row[hue]) + load
 
 def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms_p50', 'tpot_ms_mean'),
                hue:str|None=None, # what tells lines apart (default: what was served)
@@ -144,7 +146,8 @@ def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms
         for _, d in s.groupby([hue, *load], sort=True):
             d = d.sort_values('concurrency')
             err = [(d[m] - d[f'{m}_lo']).fillna(0), (d[f'{m}_hi'] - d[m]).fillna(0)]
-            ax.errorbar(d.concurrency, d[m], yerr=err, marker='o', capsize=3, label=setting_label(d.iloc[0], hue, loads))
+            ax.errorbar(d.concurrency, d[m], yerr=err, marker='o', capsize=3,
+                        label=setting_label(d.iloc[0], hue, loads))
         ax.set_xscale('log', base=2); ax.set_xticks(levels, [str(c) for c in levels]); ax.minorticks_off()
         ax.set_ylim(0, s[f'{m}_hi'].fillna(s[m]).max() * 1.1 or 1)
         ax.set_xlabel(metric_label('concurrency'), fontsize=8); ax.set_ylabel(metric_label(m), fontsize=8)

@@ -49,10 +49,12 @@ PARAMETERS = {
     'hardware': Param(str, 'cpu', 'a hardware profile of data/hardware.yaml'),
     'model': Param(str, 'tiny-glm4', 'a CPU-servable proxy (tiny-glm4) on cpu; a model of data/serving.yaml elsewhere'),
     'recipe': Param(str, 'nvfp4-glm', 'a recipe of data/recipes.yaml'),
-    'baseline_recipe': Param(str, 'bf16', 'a recipe of data/recipes.yaml, other than recipe (bf16 on cpu: the proxy itself)'),
+    'baseline_recipe': Param(str, 'bf16',
+                             'a recipe of data/recipes.yaml, other than recipe (bf16 on cpu: the proxy itself)'),
     'concurrency': Param(list, [1, 4], 'a non-empty list of whole numbers >= 1', lo=1),
     'num_prompts': Param(int, 16, 'a whole number >= the largest concurrency', lo=1),
-    'repeats': Param(int, 3, 'benchmark runs per server and concurrency, 1..20 (two or more give an interval)', lo=1, hi=20),
+    'repeats': Param(int, 3, 'benchmark runs per server and concurrency, 1..20 (two or more give an interval)',
+                     lo=1, hi=20),
     'input_len': Param(int, 64, 'a whole number >= 1', lo=1),
     'output_len': Param(int, 32, 'a whole number >= 2 (TPOT needs two tokens)', lo=2),
     'eval_items': Param(int, 100, 'items per proxy task, a whole number >= 10', lo=10),
@@ -211,13 +213,15 @@ def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) 
 def served_as(p:dict, recipe_name:str) -> str:
     ("What configuration `p` served for `recipe_name`, as every table and plot labels it: on CPU a quantized recipe "
      "runs as its BF16 twin.")
-    return recipe_name if p['hardware'] != 'cpu' or recipe_name == p['baseline_recipe'] else f"{recipe_name} (BF16 twin)"
+    if p['hardware'] != 'cpu' or recipe_name == p['baseline_recipe']: return recipe_name
+    return f"{recipe_name} (BF16 twin)"
 
 def bench_once(s, p:dict, recipe_name:str, repeat:int, out:Path, progress:bool=True) -> "pandas.DataFrame":
     ("Benchmark server `s` (serving `recipe_name`) once at configuration `p`'s load; rows labelled with what was "
      "served, the load and the repeat.")
     return run_bench(s, p['concurrency'], p['num_prompts'], p['input_len'], p['output_len'], p['seed'], p['hardware'],
-                     out / 'bench' / recipe_name, progress, recipe=recipe_name, model=p['model'], served_as=served_as(p, recipe_name),
+                     out / 'bench' / recipe_name, progress, recipe=recipe_name, model=p['model'],
+                     served_as=served_as(p, recipe_name),
                      repeat=repeat, label=f"{recipe_name}-r{repeat}")
 
 def gpu_command(p:dict, recipe_name:str) -> dict:

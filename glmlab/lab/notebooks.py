@@ -65,8 +65,9 @@ def execute_notebooks(names:list[str]|None=None, out:Path|None=None, say=print, 
                 ok, tail = r.returncode == 0 and 'Success.' in r.stdout, (r.stdout + r.stderr)[-3000:]
             except subprocess.TimeoutExpired: ok, tail = False, f'timed out after {timeout:.0f} s'
             if ok: write_atomic(out / name, (stage / 'nbs' / name).read_bytes())
-            entry = dict(notebook=name, status='done' if ok else 'failed', seconds=round(time.time() - t0, 1), code=code[name],
-                         ended=time.strftime('%Y-%m-%dT%H:%M:%S%z'), commit=git['commit'], dirty=git['dirty'], error=None if ok else tail)
+            entry = dict(notebook=name, status='done' if ok else 'failed', seconds=round(time.time() - t0, 1),
+                         code=code[name], ended=time.strftime('%Y-%m-%dT%H:%M:%S%z'), commit=git['commit'],
+                         dirty=git['dirty'], error=None if ok else tail)
             with locked(out / '.manifest.lock'):   # read again: another process may have added its own entries
                 man = {**read_notebooks_manifest(out), name: entry}
                 write_json(out / 'manifest.json', man)

@@ -115,7 +115,8 @@ def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None
     # a second sweep of it would move this one's attempts aside
     with exclusive(runs / f'.{run_id}.lock', f"run id {run_id!r} ({run_dir})"):
         ctrl_c, restore = _watch_ctrl_c()
-        try: _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results, backend or LocalBackend())
+        try: _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results,
+                   backend or LocalBackend())
         finally: restore()
     return results
 

@@ -59,7 +59,8 @@ class CpuNeed:
 
 @lru_cache(maxsize=None)
 def _needs(raw:str) -> dict:
-    return {k: CpuNeed(feature=k, what=v['what'], any_of=tuple(frozenset(s) for s in v['any_of']), names=tuple(v['names']),
+    return {k: CpuNeed(feature=k, what=v['what'], any_of=tuple(frozenset(s) for s in v['any_of']),
+                       names=tuple(v['names']),
                        vllm_says=v['vllm_says'], source=v['source']) for k, v in json.loads(raw).items()}
 
 def cpu_needs() -> dict[str, CpuNeed]:

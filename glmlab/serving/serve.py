@@ -63,7 +63,8 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if gf: a += ['--reasoning-parser', gf['reasoning_parser'], '--tool-call-parser', gf['tool_call_parser'], '--enable-auto-tool-choice']
     auto = kv_dtype_of(resolved_kv_cache_dtype('auto', quant))   # what vLLM would run without the flag
     if fp['kv_cache_dtype'] != 'bf16' or auto != 'bf16':        # written unless both are the model's dtype
-        a += ['--kv-cache-dtype', kv_cache_dtype if kv_cache_dtype not in (None, 'auto') else kv_flag(fp['kv_cache_dtype'])]
+        a += ['--kv-cache-dtype',
+              kv_cache_dtype if kv_cache_dtype not in (None, 'auto') else kv_flag(fp['kv_cache_dtype'])]
     name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(recipe_name)['tag']) if gf else None)
     if name: a += ['--served-model-name', name]
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]

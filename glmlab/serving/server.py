@@ -171,11 +171,13 @@ class VllmServer:
          "self.")
         if not self.is_ours():
             raise ServerError(f"the server at {self.url} is not the one glmlab started as {self.tag} (it serves "
-                              f"{_served_names(self.url, self.api_key) or 'nothing glmlab can read'}): another process holds the port")
+                              f"{_served_names(self.url, self.api_key) or 'nothing glmlab can read'}): "
+                              "another process holds the port")
         return self
 
     @property
-    def api_key(self) -> str|None: return self.args[self.args.index('--api-key') + 1] if '--api-key' in self.args else None
+    def api_key(self) -> str|None:
+        return self.args[self.args.index('--api-key') + 1] if '--api-key' in self.args else None
 
     def start(self):
         "Start the server and wait until `/health` answers; on failure stop it and raise a one-line `ServerError`."
@@ -238,7 +240,8 @@ def _served_names(url:str, api_key:str|None=None) -> list[str]:
     "The model names the server at `url` serves (`/v1/models`), or [] if it does not say."
     import requests
     try:
-        r = requests.get(f"{url}/v1/models", timeout=5, headers={'Authorization': f'Bearer {api_key}'} if api_key else {})
+        r = requests.get(f"{url}/v1/models", timeout=5,
+                         headers={'Authorization': f'Bearer {api_key}'} if api_key else {})
         return [m['id'] for m in r.json()['data']] if r.ok else []
     except (requests.RequestException, ValueError, KeyError, TypeError): return []
 
