@@ -207,6 +207,12 @@ class _CpuNeed(Schema):
     vllm_says: Text
     source: Text
 
+class _GpuNeed(Schema):
+    what: Text
+    majors: Annotated[list[Annotated[int, Field(ge=1, le=99)]], Field(min_length=1)]
+    vllm_says: Text
+    source: Text
+
 class FamiliesFile(Schema):
     ("data/families.yaml: per model_type, the defaults of its transformers config class for the fields a config.json "
      "leaves out.")
@@ -227,6 +233,7 @@ class VllmFile(Schema):
     cpu: dict[str, _Sourced]
     multi_node: dict[str, _Sourced]
     cpu_needs: dict[Literal['fp8_kv_cache'], _CpuNeed]
+    gpu_needs: dict[Literal['sparse_mla'], _GpuNeed]
 
 class _Quantization(Schema):
     quant_method: Text

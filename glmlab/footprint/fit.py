@@ -21,8 +21,8 @@ from .kvcache import (kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_o
 from .budget import Budget, GpuMemory
 
 # %% auto #0
-__all__ = ['checkpoint_quantization', 'Deployment', 'footprint', 'Verdict', 'verdict', 'default_kv', 'smaller_recipes',
-           'more_nodes', 'suggestions']
+__all__ = ['checkpoint_quantization', 'Deployment', 'footprint', 'gpu_features', 'lacking', 'unmet_gpu_needs', 'Verdict',
+           'verdict', 'default_kv', 'smaller_recipes', 'more_nodes', 'suggestions']
 
 # %% ../../nbs/10_footprint.fit.ipynb #884a321c
 def checkpoint_quantization(model:str, recipe_name:str) -> dict|None:
@@ -144,6 +144,24 @@ def footprint(model:str|None=None, # a name in data/models or a path to a config
     return Deployment.of(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp, max_model_len=max_model_len,
                          kv_cache_dtype=kv_cache_dtype, budget=budget, dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes).as_json(suggest)
 
+# %% ../../nbs/10_footprint.fit.ipynb #538c33e3
+def gpu_features(s:ModelSpec) -> list[str]:
+    "The features of `data/vllm.yaml`'s `gpu_needs` that serving model `s` on a GPU uses."
+    return ['sparse_mla'] if s.has_indexer else []
+
+def lacking(s:ModelSpec, capability:str) -> list[str]:
+    "What serving model `s` needs that a GPU of compute capability `capability` ('8.0') lacks, a line each."
+    major, needs = int(capability.split('.')[0]), load_yaml('vllm')['gpu_needs']
+    sms = lambda f: ', '.join(f'{m}.x' for m in needs[f]['majors'])
+    return [f"{needs[f]['what']} needs SM {sms(f)}; {needs[f]['vllm_says']}"
+            for f in gpu_features(s) if major not in needs[f]['majors']]
+
+def unmet_gpu_needs(s:ModelSpec, hw:Hardware) -> list[str]:
+    ("Why vLLM cannot serve model `s` on `hw`'s device at all (a kernel its compute capability lacks), a line each; "
+     "empty on CPU and where it can.")
+    if hw.is_cpu or not hw.compute_capability: return []
+    return [f"{hw.device_name} (SM {hw.compute_capability}): {l}" for l in lacking(s, hw.compute_capability)]
+
 # %% ../../nbs/10_footprint.fit.ipynb #7706d5d4
 @dataclass(frozen=True)
 class Verdict:
@@ -168,6 +186,7 @@ def verdict(d:Deployment) -> Verdict:
                        f"there, the pool holds {short.kv_pool_tokens:,} tokens"
                        + (f" ({human_bytes(short.kv_budget_bytes)})"
                        if short.kv_budget_bytes >= 0 else ": the weights and reserves leave no room for it"))
+    reasons += unmet_gpu_needs(s, hw)   # no kernel for it on this device: no amount of memory helps
     fits = not reasons
     if fits: reasons.append(f"fits: {d.kv_pool_tokens:,} KV tokens per {'DP rank' if lay.dp > 1 else 'replica'} ({human_bytes(short.kv_budget_bytes)} per GPU), "
                             f"{d.max_concurrency:.2f} concurrent --max-model-len {mml:,} requests")

@@ -15,8 +15,8 @@ from ..core.settings import GlmlabError, settings
 from ..core.data import vllm_params
 
 # %% auto #0
-__all__ = ['proc_cpu_flags', 'cpu_flags', 'CpuNeed', 'cpu_needs', 'vllm_build', 'server_features', 'cannot_run', 'runnable',
-           'command_label', 'not_measurable']
+__all__ = ['proc_cpu_flags', 'cpu_flags', 'CpuNeed', 'cpu_needs', 'vllm_build', 'server_features', 'gpu_capability', 'gpu_lacks',
+           'cannot_run', 'runnable', 'command_label', 'not_measurable']
 
 # %% ../../nbs/19a_serving.host.ipynb #809ecd3f
 def proc_cpu_flags(path:Path|str='/proc/cpuinfo') -> frozenset[str]:
@@ -94,8 +94,25 @@ def server_features(model:str|Path, # the checkpoint folder (or hub id) the serv
     return ['fp8_kv_cache'] if kv in vllm_params()['kv_cache']['dtypes'] and kv_dtype_of(kv) == 'fp8' else []
 
 # %% ../../nbs/19a_serving.host.ipynb #d5368e17
+def gpu_capability() -> str|None:
+    "The compute capability of this machine's first CUDA GPU ('9.0'), or None without one (as torch reads it)."
+    try:
+        import torch
+        return '.'.join(map(str, torch.cuda.get_device_capability(0))) if torch.cuda.is_available() else None
+    except Exception: return None   # no torch, or a driver that cannot answer: nothing is refused on its word
+
+def gpu_lacks(model:str|Path, capability:str) -> list[str]:
+    "What the checkpoint `model` needs that a GPU of `capability` lacks (`data/vllm.yaml` `gpu_needs`), a line each."
+    from glmlab.footprint.spec import spec_from_config
+    from glmlab.footprint.fit import lacking
+    cfg = Path(model) / 'config.json'
+    try: s = spec_from_config(json.loads(cfg.read_text()), str(cfg)) if cfg.is_file() else None
+    except (GlmlabError, ValueError): s = None   # a config vLLM cannot read either: the server fails on it
+    return [f"this GPU (SM {capability}): {l}" for l in lacking(s, capability)] if s else []
+
 def cannot_run(model:str|Path, args:list, flags:frozenset|None=None) -> list[str]:
     "Why this host cannot run the server command (`model`, `args`), one line per missing need; empty where it can."
+    if vllm_build() == 'cuda' and (cap := gpu_capability()): return gpu_lacks(model, cap)
     if vllm_build() != 'cpu': return []
     flags = cpu_flags() if flags is None else flags
     needs = cpu_needs()
