@@ -5,6 +5,7 @@ the LeaderWorkerSet against its CRD's schema, kept in tests/data/k8s with its so
 import json, re, shlex, subprocess, sys, time
 import pytest, requests, yaml
 from conftest import ROOT, glmlab, group_members, SERVERS
+from pods import mounts_ok, pod_env, run_pod
 from glmlab.serving.serve import serve_command, node_commands, command_line
 from glmlab.serving.server import ServerGroup, ServerError
 from glmlab.footprint.observed import harvest
@@ -113,29 +114,29 @@ def test_impossible_layouts_are_one_line(args, message):
 K8S_VERSION = '1.33'   # a version kubernetes-validate 1.37.0 bundles
 LWS_SCHEMA = ROOT / 'tests/data/k8s/leaderworkerset-v1.schema.json'
 
-def _expand(line:str, leader:str, index:int) -> list[str]:
-    "A pod's shell line as the shell would run it on worker `index` of a group led by `leader`."
-    line = re.sub(r'\$\(\(LWS_WORKER_INDEX \* (\d+)\)\)', lambda m: str(index * int(m[1])), line)
-    return shlex.split(line.replace('$LWS_LEADER_ADDRESS', leader).replace('$LWS_WORKER_INDEX', str(index)))
-
 PLANS = {'tp8-pp2-bf16': dict(model='glm-5.2', recipe_name='bf16', hardware_name='8x-h200', nodes=2, max_model_len=131072),
-         'dep16-fp8': dict(model='glm-5.2', recipe_name='fp8', hardware_name='8x-h200', nodes=2, dp=16),
+         'dep16-fp8': dict(model='glm-5.2', recipe_name='fp8', hardware_name='8x-h200', nodes=2, dp=16, max_model_len=480256),
          'spark-pp3': dict(model='glm-5.2-reap-469b', recipe_name='nvfp4-glm', hardware_name='3x-dgx-spark', max_model_len=32768),
-         'one-node': dict(model='glm-5.2', recipe_name='nvfp4-glm', hardware_name='8x-b200')}
+         'one-node': dict(model='glm-5.2', recipe_name='nvfp4-glm', hardware_name='8x-b200', max_model_len=131072)}
 
 @pytest.mark.parametrize('name', sorted(PLANS))
-def test_manifests_validate(name):
+def test_manifests_validate(name, tmp_path):
+    """The objects validate, and each pod's container, run as its shell would run it (LWS's variables set), calls
+    `vllm` with exactly the plan's command for its node; every pod has its volumes, its Secrets and the CUDA image."""
     import kubernetes_validate as kv
     from jsonschema import Draft202012Validator
+    from glmlab.core.settings import settings
     kw = PLANS[name]; cmd = serve_command(kw.pop('model'), kw.pop('recipe_name'), kw.pop('hardware_name'), **kw)
-    objs = k8s_manifests(cmd, queue='gpu-team')
-    work, svc = objs
-    kv.validate(svc, K8S_VERSION, strict=True)
-    l = cmd['footprint']['layout']
+    work, svc, claim = k8s_manifests(cmd, queue='gpu-team')
+    for o in (svc, claim): kv.validate(o, K8S_VERSION, strict=True)
+    l, serve = cmd['footprint']['layout'], ['--host', '0.0.0.0', '--port', '8000']
     if work['kind'] == 'Deployment':
         kv.validate(work, K8S_VERSION, strict=True)
         pods = [work['spec']['template']]
         assert l['nodes'] == 1
+        calls = run_pod(pods[0]['spec'], tmp_path)
+        assert [c['argv'] for c in calls] == [cmd['argv'] + serve], calls
+        assert cmd['env'].items() <= calls[0]['env'].items(), (cmd['env'], calls[0]['env'])
     else:
         errors = [f"{'.'.join(map(str, e.path))}: {e.message}" for e in Draft202012Validator(json.loads(LWS_SCHEMA.read_text())).iter_errors(work)]
         assert not errors, errors
@@ -145,19 +146,53 @@ def test_manifests_validate(name):
         assert t['size'] == l['nodes'] and len(work['metadata']['name']) <= 39, (t['size'], work['metadata']['name'])   # Kueue's limit
         assert work['metadata']['labels']['kueue.x-k8s.io/queue-name'] == 'gpu-team'
         plan = node_commands(cmd, head='10.9.8.7')
-        lead = _expand(t['leaderTemplate']['spec']['containers'][0]['args'][0], '10.9.8.7', 0)
-        assert lead[:len(plan[0]['commands'][0])] == plan[0]['commands'][0], (lead, plan[0]['commands'][0])
-        for i in range(1, l['nodes']):   # every worker's command is the plan's command for its node
-            got = _expand(t['workerTemplate']['spec']['containers'][0]['args'][0], '10.9.8.7', i)
-            assert got == plan[i]['commands'][0], (i, got, plan[i]['commands'][0])
+        for i in range(l['nodes']):   # every pod's command is the plan's command for its node
+            pod = (t['leaderTemplate'] if i == 0 else t['workerTemplate'])['spec']
+            calls = run_pod(pod, tmp_path / str(i), LWS_LEADER_ADDRESS='10.9.8.7', LWS_WORKER_INDEX=str(i))
+            want = plan[i]['commands'][0] + (serve if i == 0 else [])
+            assert [c['argv'] for c in calls] == [want], (i, calls, want)
+            assert plan[i]['env'].items() <= calls[0]['env'].items(), (plan[i]['env'], calls[0]['env'])
     for p in pods:
         c = p['spec']['containers'][0]
         gpus = c.get('resources', {}).get('limits', {}).get('nvidia.com/gpu')
-        assert gpus == l['gpus_per_node'], (gpus, l)   # one node's GPUs per pod
-        assert any(v['name'] == 'dshm' and v['emptyDir'] == {'medium': 'Memory'} for v in p['spec']['volumes'])
-        assert any(e['name'] == 'VLLM_API_KEY' and 'secretKeyRef' in e['valueFrom'] for e in c['env'])
+        assert gpus == l['gpus_per_node'] and c['image'] == settings()['k8s_image_cuda'], (gpus, l, c['image'])   # one node's GPUs per pod
+        assert not mounts_ok(p['spec']), mounts_ok(p['spec'])
+        assert {'memory', 'ephemeral-storage'} <= set(c['resources']['requests']), c['resources']
+        assert pod_env(p['spec'])['HF_TOKEN'] == '<secret hf-token/token>'
+    assert pod_env(pods[0]['spec'])['VLLM_API_KEY'] == '<secret vllm-api-key/key>'   # the server that answers clients
+    from glmlab.core.data import GiB, load_yaml
+    k, fp = load_yaml('serving')['kubernetes'], cmd['footprint']
+    load_s = fp['weight_bytes_total'] / l['nodes'] / (k['load_gib_per_s'] * GiB) + k['warmup_s']   # its share, read, then warm-up
+    probe = pods[0]['spec']['containers'][0]['startupProbe']
+    assert probe['failureThreshold'] * probe['periodSeconds'] >= load_s > 600, (probe, load_s)   # not a default budget
     assert svc['spec']['selector'].items() <= (pods[0]['metadata']['labels'] | ({'leaderworkerset.sigs.k8s.io/name': work['metadata']['name']}
                                                                                  if work['kind'] != 'Deployment' else {})).items()
+
+def test_every_manifest_fits_or_is_refused_with_its_fix(tmp_path):
+    """GLM-5.2 under NVFP4, FP8 and BF16 on 8x B200, 8x H200 and 2x 8x H200 at vLLM's default context: the manifests
+    are written only for a deployment the footprint says fits; otherwise the one-line error ends with the fix, and
+    the fix, asked for, writes a deployment that fits."""
+    seen = {}
+    for recipe in ('nvfp4-glm', 'fp8', 'bf16'):
+        for hw, nodes in (('8x-b200', 1), ('8x-h200', 1), ('8x-h200', 2)):
+            out = tmp_path / f'{recipe}-{hw}-{nodes}.yaml'
+            args = ('serve', '--model', 'glm-5.2', '--recipe', recipe, '--hardware', hw, '--nodes', str(nodes), '--k8s', str(out))
+            r = glmlab(*args)
+            key = f"{recipe} {hw} x{nodes}"
+            if r.returncode == 0:
+                assert serve_command('glm-5.2', recipe, hw, nodes=nodes)['footprint']['fits'], (key, r.stdout)
+                seen[key] = 'written'; continue
+            assert r.returncode == 2 and r.stderr.count('\n') == 1 and 'does not fit' in r.stderr and not out.exists(), (key, r.stderr)
+            fix = re.search(r'fix: (--[a-z-]+) ([0-9,]+)', r.stderr)
+            if fix is None: seen[key] = 'refused'; continue   # no flag makes it fit (the weights alone do not)
+            flag, value = fix[1], fix[2].replace(',', '')
+            again = glmlab(*args, flag, value)   # a later flag wins: --nodes 2 after --nodes 1
+            assert again.returncode == 0 and out.is_file(), (key, flag, value, again.stderr)
+            kw = {'nodes': nodes, flag.removeprefix('--').replace('-', '_'): int(value)}
+            assert serve_command('glm-5.2', recipe, hw, **kw)['footprint']['fits'], (key, kw)
+            seen[key] = f'fixed by {flag} {value}'
+    print(seen)
+    assert 'written' in seen.values() and any(v.startswith('fixed') for v in seen.values()), seen
 
 def test_k8s_cli_writes_the_manifests(tmp_path):
     out = tmp_path / 'm.yaml'
@@ -165,4 +200,5 @@ def test_k8s_cli_writes_the_manifests(tmp_path):
                '--k8s', str(out), '--queue', 'team-a')
     assert r.returncode == 0 and out.is_file(), r.stderr
     kinds = [d['kind'] for d in yaml.safe_load_all(out.read_text())]
-    assert kinds == ['LeaderWorkerSet', 'Service'], kinds
+    assert kinds == ['LeaderWorkerSet', 'Service', 'PersistentVolumeClaim'], kinds
+    assert 'wrote 3 objects' in r.stdout, r.stdout

@@ -249,18 +249,26 @@ class _Flag(Schema):
     checked: Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')]
     until: str | None = None
 
+_Positive = Annotated[float, Field(gt=0, le=1e9)]   # a rate, an allowance: above 0
+
 class _Kubernetes(Schema):
-    image: Text
     port: Annotated[int, Field(strict=True, ge=1, le=65535)]
     gpu_resource: Text
     api_key_secret: Annotated[str, Field(pattern=r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')]
-    ready_failure_threshold: PositiveWhole
     lws_name_max_under_kueue: PositiveWhole
-    run_image: Text
     results_claim: Annotated[str, Field(pattern=r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')]
-    job_cpus: PositiveWhole
+    cpus_per_gpu: PositiveWhole
     gpu_product_label: Text
     gpu_products: dict[str, Text]
+    model_cache_path: Annotated[str, Field(pattern=r'^/')]
+    host_memory_per_gpu_gib: _Positive
+    ephemeral_gib: _Positive
+    model_cache_margin: Annotated[float, Field(ge=0, le=10)]
+    download_gib_per_s: _Positive
+    load_gib_per_s: _Positive
+    warmup_s: _Positive
+    probe_period_s: PositiveWhole
+    liveness_failures: PositiveWhole
 
 class ServingFile(Schema):
     "data/serving.yaml: published checkpoints per (model, recipe), GLM's flags and the commands glmlab must reproduce."
@@ -271,6 +279,7 @@ class ServingFile(Schema):
     hardware_settings: dict[str, dict]
     flags: dict[Annotated[str, Field(pattern=r'^--[a-z0-9-]+(\.[a-z_]+)?$')], _Flag]
     kubernetes: _Kubernetes
+    wide_ep: dict[Literal['all2all_backend'], Text]
     multi_node_warnings: list[Text]
     ports: dict[Literal['master', 'data_parallel_rpc', 'ray'], Annotated[int, Field(strict=True, ge=1, le=65535)]]
 

@@ -161,6 +161,11 @@ class Settings(Schema):
     request_timeout_s: _Seconds
     # '-avx512f +amx_tile': hide or claim CPU flags
     cpu_flags: Annotated[str, Field(max_length=4096, pattern=r'^ *([+-][a-z0-9_]+ *)*$')] = ''
+    k8s_image_cpu: Text
+    k8s_image_cuda: Text
+    # pvc:CLAIM (a DNS-1123 name), host:/ABSOLUTE/PATH or none
+    k8s_model_cache: Annotated[str, Field(pattern=r'^(none|pvc:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?|host:/[^\s]*)$')]
+    k8s_hf_token_secret: Annotated[str, Field(pattern=r'^[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?$')]
 
     @field_validator('port_range')
     @classmethod

@@ -104,12 +104,21 @@ def write_csv(path:Path, df) -> Path:
     "The pandas DataFrame `df` as CSV (no index) at `path`, written whole."
     return write_atomic(path, df.to_csv(index=False))
 
+def _alive(pid:str) -> bool:
+    "Whether the process numbered `pid` (text) exists; not a number: taken as alive (not ours to remove)."
+    if not pid.isdigit(): return True
+    try: os.kill(int(pid), 0); return True
+    except ProcessLookupError: return False
+    except (PermissionError, OverflowError): return True
+
 def write_dir(out:Path, write) -> Path:
     "Make folder `out` whole or not at all: `write(tmp)` fills a temporary sibling, which then replaces `out`."
     out = Path(out)
     with writing(out):
         make_dir(out.parent)
-        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.partial-'))
+        for old in out.parent.glob(f'.{out.name}.partial-*-*'):   # left by a writer killed outright (SIGKILL, power)
+            if not _alive(old.name.split('.partial-')[1].split('-')[0]): shutil.rmtree(old, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.partial-{os.getpid()}-'))
         try:
             write(tmp)
             if out.exists():

@@ -8,16 +8,18 @@ Docs: https://glmlab.github.io/glmlab/lab.cluster.html.md"""
 from __future__ import annotations
 import json, os, platform, tempfile
 from pathlib import Path
-from ..core.settings import GlmlabError, invalid, inside, settings
+from ..core.settings import GlmlabError, checked, invalid, inside, settings
 from ..core.data import hardware, hardware_names
 from ..core.store import make_dir, write_atomic, write_dir
-from ..serving.k8s import k8s_name
+from ..serving.k8s import PodSizing, fit_or_refuse, k8s_name, k8s_value, model_cache, pod_spec
+from ..serving.serve import shell_word
 from ..serving.serve import plan_port
 from .sweep import error_line, execute_config, hardware_fingerprint
 
 # %% auto #0
-__all__ = ['HW_LABEL', 'hw_slot', 'node_command', 'cluster_profiles', 'run_on_node', 'write_back', 'RayBackend', 'job_manifest',
-           'lws_name', 'lws_manifest', 'kueue_manifests', 'write_k8s_sweep', 'collect']
+__all__ = ['HW_LABEL', 'hw_slot', 'node_command', 'cluster_profiles', 'run_on_node', 'write_back', 'RayBackend', 'config_pod',
+           'job_manifest', 'job_name', 'group_manifests', 'kueue_manifests', 'write_k8s_sweep', 'finished_config',
+           'collect']
 
 # %% ../../nbs/26a_lab.cluster.ipynb #e67c3b1d
 HW_LABEL = 'glmlab/hw'   # the node label naming the hardware profile a Ray node (or a Kubernetes node) offers
@@ -129,29 +131,42 @@ def _k8s() -> dict:
     from glmlab.core.data import load_yaml
     return load_yaml('serving')['kubernetes']
 
-def _products(gpu_products:dict|None) -> dict: return {**_k8s()['gpu_products'], **(gpu_products or {})}
+def _products(gpu_products:dict|None) -> dict:
+    "Each profile's GPU-product label value: data/serving.yaml's, then `gpu_products`'s, each checked as a label value."
+    return {p: k8s_value(f'--gpu-product {p}', v) for p, v in {**_k8s()['gpu_products'], **(gpu_products or {})}.items()}
 
 def _labels(run_id:str, cid:str, params:dict, queue:str, priority:str|None) -> dict:
+    k8s_value('--queue', queue, name=True)
+    if priority: k8s_value('--priority', priority, name=True)
     return {'kueue.x-k8s.io/queue-name': queue, 'glmlab/run-id': k8s_name(run_id), 'glmlab/config-id': k8s_name(cid), HW_LABEL: params['hardware'],
             **({'kueue.x-k8s.io/priority-class': priority} if priority else {})}
 
-def _sweep_script(run_id:str, cid:str, params:dict, notebook:str) -> str:
-    "The shell lines that run configuration `cid` as the sweep of one configuration, into the results volume."
+def config_pod(cid:str, params:dict) -> tuple[PodSizing, dict[str, int]]:
+    ("What a pod of configuration `cid` needs (its `PodSizing`) and the checkpoints it downloads into the model cache (repo: bytes); "
+     "a GPU configuration whose deployment does not fit is refused with the fix, before anything is written.")
+    from glmlab.lab.experiment import check_parameters, config_nodes, gpu_command
+    from glmlab.core.data import GiB
+    p, hw = check_parameters(params), hardware(params['hardware'])
+    if hw.is_cpu:   # the proxies are made in the pod: a pair of CPU servers, nothing to download
+        return PodSizing(0, 0, host_kv_bytes=2 * p['kv_cache_space_gib'] * GiB, servers=2), {}
+    cmds = [fit_or_refuse(gpu_command(p, r), f"config {cid}") for r in dict.fromkeys((p['baseline_recipe'], p['recipe']))]
+    sizes = {c['argv'][2]: c['footprint']['weight_bytes_total'] for c in cmds}   # checkpoint repo -> bytes
+    return PodSizing(max(sizes.values()), sum(sizes.values()), config_nodes(p), hw.gpus_per_node), sizes
+
+def _sweep_script(run_id:str, cid:str, params:dict, notebook:str, repos:list[str], before:str='') -> str:
+    ("The shell lines that run configuration `cid` as the sweep of one configuration, into the results volume: its "
+     "checkpoints downloaded into the model cache first (a no-op once there), since glmlab's servers run offline.")
     import yaml
     matrix = yaml.safe_dump(dict(run_id=run_id, notebook=notebook, configs=[dict(id=cid, **params)]), sort_keys=False)
-    return f"cat > /tmp/matrix.yaml <<'GLMLAB_MATRIX'\n{matrix}GLMLAB_MATRIX\nglmlab sweep /tmp/matrix.yaml --runs-dir /results"
+    fetch = ''.join(f"hf download {shell_word(r)} --quiet\n" for r in repos)
+    return (f"set -e\n{before}{fetch}M=\"${{TMPDIR:-/tmp}}/matrix.yaml\"\ncat > \"$M\" <<'GLMLAB_MATRIX'\n{matrix}GLMLAB_MATRIX\n"
+            "glmlab sweep \"$M\" --runs-dir /results")
 
-def _sweep_pod(name:str, script:str, params:dict, image:str|None, gpu_products:dict|None, results_claim:str|None, shm:bool=False) -> dict:
-    "A pod spec that runs `script` on one node of the configuration's hardware with all its GPUs (and the results volume when `results_claim`)."
+def _sweep_pod(script:str, params:dict, sizing:PodSizing, image:str|None, gpu_products:dict|None, results_claim:str|None) -> dict:
+    "The pod that runs `script` on a node of the configuration's hardware with all its GPUs, the results volume mounted."
     k8s, hw = _k8s(), hardware(params['hardware'])
-    res = {'cpu': k8s['job_cpus'], **({k8s['gpu_resource']: hw.gpus_per_node} if not hw.is_cpu else {})}
-    c = dict(name=name, image=image or k8s['run_image'], command=['/bin/sh', '-c'], args=[script], resources=dict(requests=res, limits=dict(res)), volumeMounts=[])
-    pod = dict(containers=[c], volumes=[])
-    if results_claim:
-        c['volumeMounts'].append(dict(name='results', mountPath='/results'))
-        pod['volumes'].append(dict(name='results', persistentVolumeClaim=dict(claimName=results_claim)))
-    if shm:   # NCCL and Ray's object store across nodes
-        c['volumeMounts'].append(dict(name='dshm', mountPath='/dev/shm')); pod['volumes'].append(dict(name='dshm', emptyDir=dict(medium='Memory')))
+    results = dict(name='results', persistentVolumeClaim=dict(claimName=results_claim or k8s['results_claim']))
+    pod = dict(restartPolicy='Never', **pod_spec(script, params['hardware'], sizing, image, mounts=((results, '/results'),), name='sweep'))
     if not hw.is_cpu:
         products = _products(gpu_products)
         if params['hardware'] not in products: raise invalid('--gpu-product', params['hardware'], f"a value of {k8s['gpu_product_label']} for it (PROFILE=VALUE)")
@@ -160,89 +175,145 @@ def _sweep_pod(name:str, script:str, params:dict, image:str|None, gpu_products:d
 
 def job_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab', priority:str|None=None,
                  image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None) -> dict:
-    "The `batch/v1` Job that runs configuration `cid` of run `run_id` on a node of its hardware: Kueue's labels, that node type's GPUs, the sweep itself."
-    labels = _labels(run_id, cid, params, queue, priority)
-    pod = dict(restartPolicy='Never', **_sweep_pod('sweep', _sweep_script(run_id, cid, params, notebook), params, image, gpu_products, results_claim or _k8s()['results_claim']))
-    return dict(apiVersion='batch/v1', kind='Job', metadata=dict(name=k8s_name('glmlab', run_id, cid), labels=labels),
+    ("The `batch/v1` Job that runs one-node configuration `cid` of run `run_id` on a node of its hardware: Kueue's "
+     "labels, that node type's GPUs, the sweep itself.")
+    labels, (sizing, repos) = _labels(run_id, cid, params, queue, priority), config_pod(cid, params)
+    pod = _sweep_pod(_sweep_script(run_id, cid, params, notebook, repos), params, sizing, image, gpu_products, results_claim)
+    return dict(apiVersion='batch/v1', kind='Job', metadata=dict(name=job_name(run_id, cid), labels=labels),
                 spec=dict(backoffLimit=0, template=dict(metadata=dict(labels=labels), spec=pod)))
 
+def job_name(run_id:str, cid:str) -> str:
+    "The Job (and Service) of configuration `cid`: a DNS name short enough for its pods' host names (`NAME-INDEX`)."
+    return k8s_name('glmlab', run_id, cid)[:60].rstrip('-')
 
 # %% ../../nbs/26a_lab.cluster.ipynb #03cc2ed9
-def lws_name(run_id:str, cid:str) -> str:
-    "The LeaderWorkerSet of multi-node configuration `cid`: within Kueue's limit on an LWS name."
-    return k8s_name('glmlab', run_id, cid, queue='kueue')
-
-def lws_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab', priority:str|None=None,
-                 image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None) -> dict:
-    "The LeaderWorkerSet that runs multi-node configuration `cid`: one group of its nodes; the leader heads a Ray cluster the workers join and runs the sweep."
+def group_manifests(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab', priority:str|None=None,
+                    image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None) -> list[dict]:
+    ("Multi-node configuration `cid` as one Indexed Job of its nodes and the headless Service that names them: pod 0 "
+     "heads a Ray cluster the others join and runs the sweep; the Job succeeds when pod 0 does, and ends the rest.")
     from glmlab.lab.experiment import config_nodes
-    ray_port, name = plan_port('ray'), lws_name(run_id, cid)
-    labels = _labels(run_id, cid, params, queue, priority)
-    # An LWS restarts a pod whose container ends, and the whole group with it: when the sweep has written its
-    # results (done or failed), the leader stays, holding the group's nodes until the LWS is deleted.
-    lead = (f"ray start --head --port {ray_port} --disable-usage-stats\n{_sweep_script(run_id, cid, params, notebook)}\n"
-            f"echo 'glmlab: configuration {cid} ended; free its nodes with: kubectl delete leaderworkerset {name}'\nexec sleep infinity")
-    follow = f"until ray start --address \"$LWS_LEADER_ADDRESS:{ray_port}\" --disable-usage-stats --block; do sleep 5; done"
-    leader = _sweep_pod('sweep', lead, params, image, gpu_products, results_claim or _k8s()['results_claim'], shm=True)
-    worker = _sweep_pod('ray-worker', follow, params, image, gpu_products, None, shm=True)
-    return dict(apiVersion='leaderworkerset.x-k8s.io/v1', kind='LeaderWorkerSet', metadata=dict(name=name, labels=labels),
-                spec=dict(replicas=1, startupPolicy='LeaderCreated', leaderWorkerTemplate=dict(
-                    size=config_nodes(params), restartPolicy='RecreateGroupOnPodRestart',
-                    leaderTemplate=dict(metadata=dict(labels={**labels, 'role': 'leader'}), spec=leader),
-                    workerTemplate=dict(metadata=dict(labels={**labels, 'role': 'worker'}), spec=worker))))
+    ray_port, name, n = plan_port('ray'), job_name(run_id, cid), config_nodes(params)
+    labels, (sizing, repos) = _labels(run_id, cid, params, queue, priority), config_pod(cid, params)
+    head = f"{name}-0.{name}"   # pod 0's name under the headless Service
+    lead = f"ray start --head --port {ray_port} --disable-usage-stats\n"
+    script = (f'if [ "$JOB_COMPLETION_INDEX" = 0 ]; then\n{_sweep_script(run_id, cid, params, notebook, repos, lead)}\nelse\n'
+              f'until ray start --address "{head}:{ray_port}" --disable-usage-stats --block; do sleep 5; done\nfi')
+    pod = dict(_sweep_pod(script, params, sizing, image, gpu_products, results_claim), subdomain=name)
+    job = dict(apiVersion='batch/v1', kind='Job', metadata=dict(name=name, labels=labels),
+               spec=dict(completionMode='Indexed', completions=n, parallelism=n, backoffLimit=0,
+                         successPolicy=dict(rules=[dict(succeededIndexes='0', succeededCount=1)]),
+                         template=dict(metadata=dict(labels=labels), spec=pod)))
+    svc = dict(apiVersion='v1', kind='Service', metadata=dict(name=name, labels=labels),
+               spec=dict(clusterIP='None', publishNotReadyAddresses=True, selector={'batch.kubernetes.io/job-name': name},
+                         ports=[dict(name='ray', port=ray_port)]))
+    return [svc, job]
 
-def kueue_manifests(profiles:dict[str, int], # {profile: the most nodes of it one configuration needs}
+def _requests(pod:dict, pods:int) -> dict:
+    "What `pods` pods like `pod` ask for together, by resource name (quantities in Gi summed as such)."
+    out = {}
+    for r, v in pod['containers'][0]['resources']['requests'].items():
+        out[r] = f"{int(v[:-2]) * pods}Gi" if isinstance(v, str) and v.endswith('Gi') else v * pods
+    return out
+
+def kueue_manifests(quotas:dict[str, dict], # {profile: what its largest configuration asks for, by resource}
                     queue:str='glmlab', namespace:str='default', gpu_products:dict|None=None) -> list[dict]:
-    "Kueue v1beta2 objects for the profiles a sweep needs: a ResourceFlavor each, one ClusterQueue offering their GPUs, the LocalQueue the Jobs name."
+    ("Kueue v1beta2 objects for the profiles a sweep needs: a ResourceFlavor each, one ClusterQueue covering every "
+     "resource the pods request, the LocalQueue the Jobs name.")
     k8s, products = _k8s(), _products(gpu_products)
+    k8s_value('--queue', queue, name=True)
+    covered = ['cpu', 'memory', 'ephemeral-storage', k8s['gpu_resource']]
     flavors, groups = [], []
-    for p, need in profiles.items():
+    for p, need in quotas.items():
         hw = hardware(p)
-        nodes = hw.max_nodes or need   # a profile of "any" nodes: as many as the largest configuration (edit to the cluster's own)
         flavors.append(dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='ResourceFlavor', metadata=dict(name=k8s_name(p)),
                             spec=dict(nodeLabels={k8s['gpu_product_label']: products[p]} if not hw.is_cpu else {HW_LABEL: p})))
-        groups.append(dict(name=k8s_name(p), resources=[dict(name='cpu', nominalQuota=k8s['job_cpus'] * nodes),
-                                                    dict(name=k8s['gpu_resource'], nominalQuota=0 if hw.is_cpu else hw.gpus_per_node * nodes)]))
+        groups.append(dict(name=k8s_name(p), resources=[dict(name=r, nominalQuota=need.get(r, 0)) for r in covered]))
     cq = dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='ClusterQueue', metadata=dict(name=queue),
-              spec=dict(namespaceSelector={}, resourceGroups=[dict(coveredResources=['cpu', k8s['gpu_resource']], flavors=groups)]))
+              spec=dict(namespaceSelector={}, resourceGroups=[dict(coveredResources=covered, flavors=groups)]))
     lq = dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='LocalQueue', metadata=dict(name=queue, namespace=namespace), spec=dict(clusterQueue=queue))
     return flavors + [cq, lq]
 
 def write_k8s_sweep(matrix, out:Path|str, **kw) -> list[Path]:
-    "Every workload of `matrix` (checked first: a Job per one-node configuration, an LWS per multi-node one) and the Kueue objects, one file each under `out`: `kubectl apply -f out` runs the sweep."
+    ("Every workload of `matrix` (checked first: a Job per one-node configuration, an Indexed Job per multi-node one), "
+     "the model cache's claim and the Kueue objects, one file each under `out`: `kubectl apply -f out` runs the sweep. "
+     "Nothing is written unless every configuration can be.")
     import yaml
     from glmlab.lab.sweep import load_matrix
     from glmlab.lab.experiment import config_nodes
-    m, out = load_matrix(matrix), make_dir(out)
-    paths, need = [], {}
+    m, root = load_matrix(matrix), Path(settings()['root'])
+    nb = root / m['notebook']
+    if Path(m['notebook']).is_absolute() or not nb.is_file() or not nb.resolve().is_relative_to(root.resolve()):
+        raise invalid('notebook', m['notebook'], "a notebook of the project (the image holds the project, nothing else)")
+    files, owner, quotas, fetch = {}, {}, {}, {}
     for cid, p in m['configs'].items():
-        n = config_nodes(p)
-        need[p['hardware']] = max(need.get(p['hardware'], 1), n)
-        kind, make = ('lws', lws_manifest) if n > 1 else ('job', job_manifest)
-        obj = make(m['run_id'], cid, dict(p), m['notebook'], **kw)
-        paths.append(write_atomic(out / f"{kind}-{k8s_name(m['run_id'], cid)}.yaml", yaml.safe_dump(obj, sort_keys=False)))
-    objs = kueue_manifests(dict(sorted(need.items())), kw.get('queue', 'glmlab'), gpu_products=kw.get('gpu_products'))
-    return [write_atomic(out / 'kueue.yaml', '---\n'.join(yaml.safe_dump(o, sort_keys=False) for o in objs))] + paths
-
+        name, n = job_name(m['run_id'], cid), config_nodes(p)
+        if name in owner: raise GlmlabError(f"configs {owner[name]} and {cid} would be one Kubernetes Job ({name}); rename one")
+        owner[name] = cid
+        objs = group_manifests(m['run_id'], cid, dict(p), m['notebook'], **kw) if n > 1 else [job_manifest(m['run_id'], cid, dict(p), m['notebook'], **kw)]
+        pod = objs[-1]['spec']['template']['spec']
+        need, have = _requests(pod, n), quotas.get(p['hardware'], {})
+        quotas[p['hardware']] = {r: max(v, have.get(r, v), key=lambda x: int(str(x).removesuffix('Gi'))) for r, v in need.items()}
+        fetch.update(config_pod(cid, dict(p))[1])
+        files[f"job-{name}.yaml"] = '---\n'.join(yaml.safe_dump(o, sort_keys=False) for o in objs)
+    objs = kueue_manifests(dict(sorted(quotas.items())), kw.get('queue', 'glmlab'), gpu_products=kw.get('gpu_products'))
+    cache = PodSizing(0, sum(fetch.values()))   # every checkpoint of the sweep, once
+    files['kueue.yaml'] = '---\n'.join(yaml.safe_dump(o, sort_keys=False) for o in objs + model_cache(cache)[1])
+    out = make_dir(out)
+    return [write_atomic(out / f, text) for f, text in files.items()]
 
 # %% ../../nbs/26a_lab.cluster.ipynb #dd61778d
+def _folders(d:Path) -> list[Path]:
+    "The real sub-folders of `d` (no links, nothing hidden: attempts set aside, a run in progress), by name."
+    return sorted(Path(e.path) for e in os.scandir(d) if e.is_dir(follow_symlinks=False) and not e.name.startswith('.'))
+
+def _copy_files(src:Path, dst:Path) -> int:
+    "Copy the regular files under `src` into `dst` (links, devices and pipes are left); returns how many were left."
+    import shutil, stat
+    left = 0
+    for here, dirs, files in os.walk(src):   # os.walk does not enter linked folders
+        left += sum(os.path.islink(os.path.join(here, x)) for x in dirs)
+        for f in files:
+            p = Path(here) / f
+            if not stat.S_ISREG(p.lstat().st_mode): left += 1; continue
+            to = dst / p.relative_to(src); to.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, to)
+    return left
+
+def finished_config(folder:Path) -> dict:
+    ("The manifest of a configuration's folder from a results volume, if it may be collected: a regular file, valid, "
+     "naming this run and configuration, done (with its benchmark table) or failed. Read only: nothing is written "
+     "there. Raises `GlmlabError` saying why not; returns `{}` while it has not finished.")
+    from glmlab.lab.sweep import Manifest
+    mp = folder / 'manifest.json'
+    if not mp.is_file() or mp.is_symlink(): raise GlmlabError('no manifest.json (a regular file)')
+    try: m = json.loads(mp.read_text()); checked(Manifest, m, 'manifest.json')
+    except (ValueError, GlmlabError) as e: raise GlmlabError(f"corrupt manifest ({str(e)[:200]})") from None
+    if (m['run_id'], m['config_id']) != (folder.parent.name, folder.name):
+        raise GlmlabError(f"its manifest names {m['run_id']}/{m['config_id']}")
+    if m['status'] not in ('done', 'failed'): return {}
+    table = folder / 'bench.csv'
+    if m['status'] == 'done' and (not table.is_file() or table.is_symlink()): raise GlmlabError('done, but without its bench.csv')
+    return m
+
 def collect(results:Path|str, runs_dir:Path|str|None=None, say=print) -> list[str]:
-    "Copy finished configurations (done or failed, by a valid manifest) from a copy of the results volume into the runs folder; corrupt ones are said by name and left."
-    import shutil
+    ("Copy finished configurations from a copy of the results volume (`<run-id>/<config-id>/`) into the runs folder, "
+     "each through a temporary folder: only regular files inside `results`, only folders whose manifest checks out "
+     "(`finished_config`); a bad one is named and the rest go on. `results` is only read.")
     from glmlab.lab.sweep import read_manifest
-    from glmlab.lab.experiment import config_nodes
     results, runs = Path(results), Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
     if not results.is_dir(): raise invalid('--collect', str(results), 'a folder: a copy of the Jobs\' results volume (<run-id>/<config-id>/manifest.json)')
     got = []
-    for mp in sorted(results.glob('*/*/manifest.json')):
-        rel = mp.parent.relative_to(results)
-        if any(p.startswith('.') for p in rel.parts): continue   # attempts set aside, a run in progress
-        m = read_manifest(mp, say)
-        if m.get('status') not in ('done', 'failed'): continue
-        dest = inside(runs / rel, runs, 'a collected configuration')
-        here = read_manifest(dest / 'manifest.json', say)
-        if here.get('ended') and here['ended'] >= (m.get('ended') or ''): continue   # what is here is as new
-        write_dir(dest, lambda tmp, src=mp.parent: shutil.copytree(src, tmp, dirs_exist_ok=True)); got.append(str(rel))
-        if config_nodes(m['parameters']) > 1:   # its group waits, holding its nodes
-            say(f"{rel}: collected; free its nodes with: kubectl delete leaderworkerset {lws_name(*rel.parts)}")
+    for run in _folders(results):
+        for folder in _folders(run):
+            rel = f"{run.name}/{folder.name}"
+            try: m = finished_config(folder)
+            except GlmlabError as e: say(f"{rel}: not collected: {e}"); continue
+            if not m: continue
+            dest = inside(runs / run.name / folder.name, runs, 'a collected configuration')
+            here = read_manifest(dest / 'manifest.json', say)
+            if here.get('ended') and here['ended'] >= (m.get('ended') or ''): continue   # what is here is as new
+            left = []
+            write_dir(dest, lambda tmp: left.append(_copy_files(folder, tmp)))
+            if left[0]: say(f"{rel}: {left[0]} link(s) or special file(s) left behind")
+            got.append(rel)
     return got

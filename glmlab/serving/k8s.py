@@ -6,79 +6,200 @@ Docs: https://glmlab.github.io/glmlab/serving.k8s.html.md"""
 
 # %% ../../nbs/21a_serving.k8s.ipynb #75668f95
 from __future__ import annotations
-import re, shlex
+import math, re
+from dataclasses import dataclass
 from pathlib import Path
-from ..core.settings import invalid
-from ..core.data import load_yaml, hardware
+from ..core.settings import GlmlabError, invalid, settings
+from ..core.data import GiB, load_yaml, hardware, vllm_params
 from ..core.store import write_atomic
-from .serve import node_commands
+from .serve import node_commands, shell_word
 
 # %% auto #0
-__all__ = ['k8s_name', 'k8s_manifests', 'write_manifests']
+__all__ = ['k8s_name', 'k8s_value', 'image_kind', 'k8s_image', 'PodSizing', 'quantity', 'model_cache', 'pod_spec',
+           'fit_or_refuse', 'k8s_manifests', 'write_manifests']
 
 # %% ../../nbs/21a_serving.k8s.ipynb #19e849f8
+_DNS_LABEL = r'[a-z0-9]([-a-z0-9]*[a-z0-9])?'               # a Kubernetes object name (RFC 1123 label)
+_LABEL_VALUE = r'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?'   # a label's value
+
 def k8s_name(*parts:str, queue:str|None=None) -> str:
-    "A DNS-1123 name from `parts` (lowercase letters, digits and dashes, at most 63), within Kueue's limit for a LeaderWorkerSet when `queue` is given."
+    ("A DNS-1123 name from `parts` (lowercase letters, digits and dashes, at most 63), within Kueue's limit for a "
+     "LeaderWorkerSet when `queue` is given. Different parts may give one name: callers check that theirs differ.")
     name = re.sub(r'[^a-z0-9]+', '-', '-'.join(parts).lower()).strip('-')
     top = load_yaml('serving')['kubernetes']['lws_name_max_under_kueue'] if queue else 63
     return name[:top].rstrip('-')
 
-def _shell(argv:list[str], raw:tuple=()) -> str:
-    "`argv` as one shell line; tokens in `raw` are left for the shell to expand (`$LWS_WORKER_INDEX`)."
-    return ' '.join(a if a in raw else shlex.quote(a) for a in argv)
+def k8s_value(field:str, value:str, name:bool=False) -> str:
+    ("`value` if Kubernetes accepts it as a label value (or, with `name`, as an object name), else the one-line "
+     "error naming `field`: checked before anything is written.")
+    ok = len(value) <= 63 and re.fullmatch(_DNS_LABEL if name else _LABEL_VALUE, value)
+    if not ok: raise invalid(field, value, 'a Kubernetes name: at most 63 lowercase letters, digits or "-", a letter or '
+                             'digit at both ends' if name else 'a Kubernetes label value: at most 63 letters, digits, '
+                             '"-", "_" or ".", a letter or digit at both ends')
+    return value
 
-# %% ../../nbs/21a_serving.k8s.ipynb #b019e548
-def _pod(cmdline:str, env:dict, k8s:dict, gpus:int, leader:bool) -> dict:
-    "The pod spec that runs `cmdline` (vLLM, through a shell, so the LWS variables expand) with one node's GPUs."
-    port = k8s['port']
-    c = dict(name='vllm', image=k8s['image'], command=['/bin/sh', '-c'], args=[cmdline],
-             env=[dict(name=k, value=str(v)) for k, v in env.items()] +
-                 [dict(name='VLLM_API_KEY', valueFrom=dict(secretKeyRef=dict(name=k8s['api_key_secret'], key='key')))],
-             volumeMounts=[dict(name='dshm', mountPath='/dev/shm')])
-    if gpus: c['resources'] = dict(limits={k8s['gpu_resource']: gpus}, requests={k8s['gpu_resource']: gpus})
-    if leader:
-        c['ports'] = [dict(name='http', containerPort=port)]
-        c['readinessProbe'] = dict(httpGet=dict(path='/health', port=port), periodSeconds=10, failureThreshold=k8s['ready_failure_threshold'])
-    return dict(containers=[c], volumes=[dict(name='dshm', emptyDir=dict(medium='Memory'))])
+def _shell(argv:list[str], raw:tuple=()) -> str:
+    "`argv` as one shell line; the LWS variables and tokens in `raw` are left for the shell to expand."
+    return ' '.join(shell_word(a, raw) for a in argv)
+
+# %% ../../nbs/21a_serving.k8s.ipynb #4d36ba27
+def image_kind(image:str) -> str|None:
+    "'cpu' or 'cuda' where an image says which vLLM it holds (settings' own images, or the word in its name), else None."
+    s = settings()
+    for k in ('cpu', 'cuda'):
+        if image == s[f'k8s_image_{k}']: return k
+    said = [k for k in ('cpu', 'cuda') if k in re.split(r'[^a-z0-9]+', image.lower())]
+    return said[0] if len(said) == 1 else None
+
+def k8s_image(hardware_name:str, image:str|None=None) -> str:
+    ("The image a pod of profile `hardware_name` runs: settings' CUDA image for a GPU profile, its CPU image for "
+     "`cpu`; `image` overrides it, and one built for the other kind is an error.")
+    want = 'cpu' if hardware(hardware_name).is_cpu else 'cuda'
+    default = settings()[f'k8s_image_{want}']
+    if image is None: return default
+    if image_kind(image) not in (None, want):
+        raise invalid('--image', image, f"a {want.upper()} image for {hardware_name} (default {default}); this one holds "
+                      f"the {image_kind(image).upper()} build of vLLM")
+    return image
+
+# %% ../../nbs/21a_serving.k8s.ipynb #72240631
+@dataclass(frozen=True)
+class PodSizing:
+    ("What one pod asks of its node besides GPUs: memory, disk and a start-up budget, each by a formula over the "
+     "checkpoint and data/serving.yaml's `kubernetes` allowances (said there to be allowances, not measurements).")
+    load_bytes: int        # the checkpoint one server of the pod loads (the largest, when it serves several in turn)
+    fetch_bytes: int       # every checkpoint the pod needs in its model cache
+    nodes: int = 1         # the nodes one server spans: each reads its share of the checkpoint
+    gpus: int = 0          # GPUs of the pod (0: a CPU pod)
+    cached: bool = True    # a model cache volume holds the checkpoints; else the pod's own disk
+    host_kv_bytes: int = 0 # a CPU pod's KV space (VLLM_CPU_KVCACHE_SPACE of each server, together)
+    servers: int = 1       # vLLM servers running at once in the pod (a CPU experiment's pair)
+
+    @property
+    def _k(self) -> dict: return load_yaml('serving')['kubernetes']
+    @property
+    def share_bytes(self) -> int: return -(-self.load_bytes // self.nodes)   # what one node reads of the checkpoint
+    @property
+    def process_bytes(self) -> int:
+        "vLLM's own processes: an allowance per GPU worker, or the measured size of a CPU server."
+        if self.gpus: return int(self.gpus * self._k['host_memory_per_gpu_gib'] * GiB)
+        return int(self.servers * vllm_params()['cpu']['server_process_gib']['value'] * GiB)
+    @property
+    def memory_bytes(self) -> int: return self.share_bytes + self.process_bytes + self.host_kv_bytes
+    @property
+    def ephemeral_bytes(self) -> int: return int(self._k['ephemeral_gib'] * GiB) + (0 if self.cached else self.fetch_bytes)
+    @property
+    def cache_bytes(self) -> int: return int(self.fetch_bytes * (1 + self._k['model_cache_margin']))
+    @property
+    def startup_s(self) -> float:
+        "Download the checkpoints once, read this node's share, then compile and warm up."
+        k = self._k
+        return self.fetch_bytes / (k['download_gib_per_s'] * GiB) + self.share_bytes / (k['load_gib_per_s'] * GiB) + k['warmup_s']
+    @property
+    def startup_failures(self) -> int: return math.ceil(self.startup_s / self._k['probe_period_s'])
+
+    @classmethod
+    def of(cls, fp:dict, cached:bool=True) -> PodSizing:
+        "The pod of one node of footprint `fp`'s deployment."
+        l, cpu = fp['layout'], hardware(fp['hardware']).is_cpu
+        return cls(fp['weight_bytes_total'], fp['weight_bytes_total'], l['nodes'], 0 if cpu else l['gpus_per_node'], cached,
+                   fp['knobs']['cpu_kv_cache_space_bytes'] if cpu else 0)
+
+def quantity(n:int) -> str:
+    "Bytes as a Kubernetes quantity, rounded up to whole GiB."
+    return f"{max(1, math.ceil(n / GiB))}Gi"
+
+# %% ../../nbs/21a_serving.k8s.ipynb #98f239a5
+def model_cache(sizing:PodSizing|None=None, claim:str|None=None) -> tuple[dict, list[dict]]:
+    ("The model cache of settings' `k8s_model_cache` as a pod volume, and the objects it needs (a PersistentVolumeClaim "
+     "sized for `sizing`'s checkpoints when it is `pvc:NAME`). `none`: the pod's own disk (an emptyDir).")
+    kind, _, where = settings()['k8s_model_cache'].partition(':')
+    if kind == 'host': return dict(name='model-cache', hostPath=dict(path=where, type='DirectoryOrCreate')), []
+    if kind == 'none': return dict(name='model-cache', emptyDir={}), []
+    vol = dict(name='model-cache', persistentVolumeClaim=dict(claimName=claim or where))
+    if sizing is None: return vol, []
+    pvc = dict(apiVersion='v1', kind='PersistentVolumeClaim', metadata=dict(name=claim or where),
+               spec=dict(accessModes=['ReadWriteMany'], resources=dict(requests=dict(storage=quantity(sizing.cache_bytes)))))
+    return vol, [pvc]
+
+def pod_spec(script:str, # the shell lines the container runs (`sh -c`: LWS and Job variables expand)
+             hardware_name:str, sizing:PodSizing, image:str|None=None,
+             env:dict|None=None, # plain variables of the command
+             http_port:int|None=None, # a server's API port: probes on /health sized to `sizing`'s start-up
+             api_key:bool=False, # VLLM_API_KEY from the API key's Secret
+             mounts:tuple=(), # more (volume, mountPath) pairs, e.g. the results volume
+             name:str='vllm') -> dict:
+    ("The one pod spec every glmlab manifest runs: the hardware's image and GPUs, memory and disk from `sizing`, "
+     "the model cache where Hugging Face and vLLM look, the token and key from Secrets, a memory-backed /dev/shm.")
+    k, hw = load_yaml('serving')['kubernetes'], hardware(hardware_name)
+    home = k['model_cache_path']
+    plain = {**(env or {}), 'HF_HOME': f'{home}/huggingface', 'VLLM_CACHE_ROOT': f'{home}/vllm'}
+    secret = lambda var, name, key, optional: dict(name=var, valueFrom=dict(secretKeyRef=dict(name=name, key=key, optional=optional)))
+    envs = [dict(name=n, value=str(v)) for n, v in plain.items()] + [secret('HF_TOKEN', settings()['k8s_hf_token_secret'], 'token', True)]
+    if api_key: envs.append(secret('VLLM_API_KEY', k['api_key_secret'], 'key', False))
+    cache, _ = model_cache()
+    vols = [dict(name='dshm', emptyDir=dict(medium='Memory')), cache] + [v for v, _ in mounts]
+    gpus = {k['gpu_resource']: sizing.gpus} if sizing.gpus else {}
+    req = dict(cpu=k['cpus_per_gpu'] * max(sizing.gpus, 1), memory=quantity(sizing.memory_bytes),
+               **{'ephemeral-storage': quantity(sizing.ephemeral_bytes)}, **gpus)
+    c = dict(name=name, image=k8s_image(hardware_name, image), command=['/bin/sh', '-c'], args=[script], env=envs,
+             resources=dict(requests=req, limits=dict(memory=req['memory'], **gpus)),
+             volumeMounts=[dict(name='dshm', mountPath='/dev/shm'), dict(name='model-cache', mountPath=home)] +
+                          [dict(name=v['name'], mountPath=p) for v, p in mounts])
+    if http_port:
+        probe = lambda n: dict(httpGet=dict(path='/health', port=http_port), periodSeconds=k['probe_period_s'], failureThreshold=n)
+        c.update(ports=[dict(name='http', containerPort=http_port)], startupProbe=probe(sizing.startup_failures),
+                 readinessProbe=probe(1), livenessProbe=probe(k['liveness_failures']))
+    return dict(containers=[c], volumes=vols)
+
+# %% ../../nbs/21a_serving.k8s.ipynb #d7261561
+def fit_or_refuse(cmd:dict, what:str='not written'):
+    ("Raise the one-line reason and fix when `cmd`'s own footprint says its deployment would not start: no manifest "
+     "is written for a pod that would restart forever holding its GPUs.")
+    fp = cmd['footprint']
+    if fp['fits']: return cmd
+    fix = f"; fix: {fp['suggestions'][0]}" if fp['suggestions'] else ''
+    raise GlmlabError(f"{what}: {fp['model']} / {fp['recipe']} on {fp['hardware']} does not fit: {'; '.join(fp['reasons'])}{fix}")
 
 def k8s_manifests(cmd:dict, # a `serve_command` result
                   name:str|None=None, # the objects' name (default: from the model and recipe)
                   queue:str|None=None, # a Kueue LocalQueue: adds `kueue.x-k8s.io/queue-name`
-                  image:str|None=None, # the vLLM image (default: data/serving.yaml's)
+                  image:str|None=None, # the image (default: settings' k8s_image_cuda, or k8s_image_cpu on cpu)
                   node_selector:dict|None=None, # e.g. {'nvidia.com/gpu.product': 'NVIDIA-H200'}: a value of the cluster, not a constant
                  ) -> list[dict]:
-    "The Kubernetes objects that run `cmd`'s plan: a LeaderWorkerSet for several nodes (a Deployment for one) and a Service for the API."
-    k8s, fp = dict(load_yaml('serving')['kubernetes']), cmd['footprint']
-    if image: k8s['image'] = image
-    l, hw = fp['layout'], hardware(fp['hardware'])
+    ("The Kubernetes objects that run `cmd`'s plan: a LeaderWorkerSet for several nodes (a Deployment for one), a "
+     "Service for the API and the model cache's claim; refused when the footprint says the plan does not fit.")
+    fit_or_refuse(cmd)
+    k8s, fp = load_yaml('serving')['kubernetes'], cmd['footprint']
+    l, hwn = fp['layout'], fp['hardware']
+    if queue: k8s_value('--queue', queue, name=True)
     name = k8s_name(name or f"glmlab-{fp['model']}-{fp['recipe']}", queue=queue)
-    if queue and not re.fullmatch(r'[a-z0-9]([-a-z0-9]*[a-z0-9])?', queue): raise invalid('--queue', queue, 'a LocalQueue name (lowercase letters, digits, dashes)')
     labels = {'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'glmlab'}
     meta = dict(name=name, labels={**labels, **({'kueue.x-k8s.io/queue-name': queue} if queue else {})})
-    gpus = 0 if hw.is_cpu else l['gpus_per_node']
     serve = ['--host', '0.0.0.0', '--port', str(k8s['port'])]   # the pod's address; the Secret's key guards it
-    sel = dict(nodeSelector=dict(node_selector)) if node_selector else {}
+    sizing, sel = PodSizing.of(fp), (dict(nodeSelector=dict(node_selector)) if node_selector else {})
+    pod = lambda argv, env, raw=(), lead=True: {**pod_spec(_shell(argv, raw), hwn, sizing, image, env, k8s['port'] if lead else None,
+                                                           api_key=lead), **sel}
     if l['nodes'] == 1:
-        pod = {**_pod(_shell(cmd['argv'] + serve), cmd['env'], k8s, gpus, True), **sel}
         work = dict(apiVersion='apps/v1', kind='Deployment', metadata=meta,
-                    spec=dict(replicas=1, selector=dict(matchLabels=labels), template=dict(metadata=dict(labels=labels), spec=pod)))
+                    spec=dict(replicas=1, selector=dict(matchLabels=labels),
+                              template=dict(metadata=dict(labels=labels), spec=pod(cmd['argv'] + serve, cmd['env']))))
         target = labels
     else:
         plan = node_commands(cmd, head='$LWS_LEADER_ADDRESS')
         lead, follow = plan[0]['commands'][0] + serve, list(plan[1]['commands'][0])
-        for flag, expr in (('--node-rank', '$LWS_WORKER_INDEX'), ('--data-parallel-start-rank', f"$((LWS_WORKER_INDEX * {l['dp'] // l['nodes']}))")):
+        start = f"$((LWS_WORKER_INDEX * {max(l['dp'] // l['nodes'], 1)}))"
+        for flag, expr in (('--node-rank', '$LWS_WORKER_INDEX'), ('--data-parallel-start-rank', start)):
             if flag in follow: follow[follow.index(flag) + 1] = expr
-        raw = ('$LWS_LEADER_ADDRESS', '$LWS_WORKER_INDEX', f"$((LWS_WORKER_INDEX * {max(l['dp'] // l['nodes'], 1)}))")
         work = dict(apiVersion='leaderworkerset.x-k8s.io/v1', kind='LeaderWorkerSet', metadata=meta,
                     spec=dict(replicas=1, startupPolicy='LeaderCreated', leaderWorkerTemplate=dict(
                         size=l['nodes'], restartPolicy='RecreateGroupOnPodRestart',
-                        leaderTemplate=dict(metadata=dict(labels=labels), spec={**_pod(_shell(lead, raw), plan[0]['env'], k8s, gpus, True), **sel}),
-                        workerTemplate=dict(metadata=dict(labels=labels), spec={**_pod(_shell(follow, raw), plan[1]['env'], k8s, gpus, False), **sel}))))
+                        leaderTemplate=dict(metadata=dict(labels={**labels, 'role': 'leader'}), spec=pod(lead, plan[0]['env'], (start,))),
+                        workerTemplate=dict(metadata=dict(labels=labels), spec=pod(follow, plan[1]['env'], (start,), False)))))
         target = {'leaderworkerset.sigs.k8s.io/name': name, 'role': 'leader'}
-        work['spec']['leaderWorkerTemplate']['leaderTemplate']['metadata']['labels'] = {**labels, 'role': 'leader'}
     svc = dict(apiVersion='v1', kind='Service', metadata=dict(name=name, labels=labels),
                spec=dict(type='ClusterIP', selector=target, ports=[dict(name='http', port=k8s['port'], targetPort='http')]))
-    return [work, svc]
+    return [work, svc] + model_cache(sizing)[1]
 
 def write_manifests(objs:list[dict], out:Path|str) -> Path:
     "The objects as one multi-document YAML file (`kubectl apply -f`), written whole."

@@ -6,7 +6,7 @@ Docs: https://glmlab.github.io/glmlab/serving.serve.html.md"""
 
 # %% ../../nbs/19_serving.serve.ipynb #3719db19
 from __future__ import annotations
-import json, shlex
+import json, re, shlex
 from pathlib import Path
 from ..core.settings import invalid, valid_port
 from ..core.data import GiB, load_yaml, hardware, recipe
@@ -15,7 +15,7 @@ from ..footprint.kvcache import config_quantization, kv_dtype_of, kv_flag, resol
 from ..footprint.fit import checkpoint_quantization, footprint
 
 # %% auto #0
-__all__ = ['checkpoint_for', 'serve_command', 'command_line', 'published_command', 'plan_port', 'node_commands']
+__all__ = ['checkpoint_for', 'serve_command', 'shell_word', 'command_line', 'published_command', 'plan_port', 'node_commands']
 
 # %% ../../nbs/19_serving.serve.ipynb #ff4be37d
 def checkpoint_for(model:str, recipe_name:str) -> dict:
@@ -52,6 +52,8 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if l['pp'] > 1: a += ['--pipeline-parallel-size', str(l['pp'])]
     if l['dp'] > 1: a += ['--data-parallel-size', str(l['dp'])]
     if l['ep']: a += ['--enable-expert-parallel']
+    deepep = fp['knobs']['nvshmem_heap_bytes'] > 0   # the footprint subtracted DeepEP's heap: choose that backend, and only here
+    if deepep: a += ['--all2all-backend', load_yaml('serving')['wide_ep']['all2all_backend']]
     if l['dcp'] > 1: a += ['--decode-context-parallel-size', str(l['dcp'])]
     if l['mtp']: a += ['--speculative-config', json.dumps(dict(method='mtp', num_speculative_tokens=load_yaml('serving')['mtp_draft_tokens']))]
     if max_model_len is not None: a += ['--max-model-len', str(max_model_len)]
@@ -74,7 +76,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if host: a += ['--host', host]
     if valid_port(port) is not None: a += ['--port', str(port)]
     env = dict(hs.get('env', {}))
-    if fp['knobs']['nvshmem_heap_bytes']: env['NVSHMEM_SYMMETRIC_SIZE'] = f"{fp['knobs']['nvshmem_heap_bytes'] // GiB}G"
+    if deepep: env['NVSHMEM_SYMMETRIC_SIZE'] = f"{fp['knobs']['nvshmem_heap_bytes'] // GiB}G"
     if hw.is_cpu: env['VLLM_CPU_KVCACHE_SPACE'] = str(int(fp['knobs']['cpu_kv_cache_space_bytes'] // GiB))
     flags = load_yaml('serving')['flags']
     return dict(argv=a, env=env, footprint=fp, hardware_note=pp_flags['why'] if pp_flags else hs.get('why'),
@@ -82,9 +84,17 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
                 warnings=[f"{w}" for w in fp['warnings']] + ([] if fp['fits'] else [f"does not fit: {r}" for r in fp['reasons']]),
                 fixes=fp['suggestions'])
 
+_VAR = re.compile(r'\$[A-Za-z_][A-Za-z0-9_]*')
+
+def shell_word(s:str, raw:tuple=()) -> str:
+    ("`s` as one shell word that a pasted line expands as meant: `$HEAD_IP` (or `$HEAD_IP:6379`) is left for the "
+     "shell, tokens in `raw` (`$((...))`) too; anything else is quoted where it must be.")
+    if s in raw or (_VAR.search(s) and re.fullmatch(r'[\w@%+=:,./-]*', _VAR.sub('', s))): return s
+    return shlex.quote(s)
+
 def command_line(cmd:dict) -> str:
     "The command as one shell line, environment first."
-    return ' '.join([f'{k}={shlex.quote(v)}' for k, v in cmd['env'].items()] + [shlex.quote(x) for x in cmd['argv']])
+    return ' '.join([f'{k}={shell_word(v)}' for k, v in cmd['env'].items()] + [shell_word(x) for x in cmd['argv']])
 
 # %% ../../nbs/19_serving.serve.ipynb #aa50cf38
 def published_command(name:str, host:str|None=None, port:int|None=None) -> dict:

@@ -93,7 +93,10 @@ class VllmServer:
         if self.extra_env.get('VLLM_SERVER_DEV_MODE', '0') not in ('', '0'):
             raise invalid('env VLLM_SERVER_DEV_MODE', self.extra_env['VLLM_SERVER_DEV_MODE'], "0 or unset: dev mode runs any worker method for anyone who reaches the port")
         self.host, self.port = bind_host(host or s['server_host'], allow_remote), valid_port(port)
-        if not is_loopback(self.host) and '--api-key' not in self.args: self.args += ['--api-key', secrets.token_urlsafe(24)]
+        # the key reaches vLLM as VLLM_API_KEY, never on its command line (which any local user reads with ps)
+        self.api_key = self.args.pop(self.args.index('--api-key') + 1) if '--api-key' in self.args else None
+        if '--api-key' in self.args: self.args.remove('--api-key')
+        if not is_loopback(self.host) and self.api_key is None: self.api_key = secrets.token_urlsafe(24)
         self.start_timeout = float(start_timeout or s['server_start_timeout_s'])
         logs = make_dir(Path(s['outputs_path']) / 'logs')
         self.log_path = Path(log_path) if log_path else _new_log(logs)
@@ -136,6 +139,8 @@ class VllmServer:
             raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a free one")
         env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'VLLM_HOST_IP': self.host if self.host.startswith('127.') else os.environ.get('VLLM_HOST_IP', ''),
                **self.extra_env, 'VLLM_SERVER_DEV_MODE': '0'}   # never dev mode, whatever the caller's shell says
+        env.pop('VLLM_API_KEY', None)   # this server's key, or none: not one the caller's shell happens to hold
+        if self.api_key: env['VLLM_API_KEY'] = self.api_key
         with open(self.log_path, 'w') as log:   # the child keeps its own copy; this process must not hold the log open
             self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True, env=env, preexec_fn=partial(_die_with_parent, os.getpid()))
@@ -175,9 +180,7 @@ class VllmServer:
                               "another process holds the port")
         return self
 
-    @property
-    def api_key(self) -> str|None:
-        return self.args[self.args.index('--api-key') + 1] if '--api-key' in self.args else None
+
 
     def start(self):
         "Start the server and wait until `/health` answers; on failure stop it and raise a one-line `ServerError`."
