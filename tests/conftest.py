@@ -105,6 +105,22 @@ def shared_servers(proxies, tmp_path_factory):
     left = [s.pgid for s in servers.values() if group_members(s.pgid)]
     assert not left, f"process groups {left} of the shared servers outlived stop()"
 
+def beyond_loopback(pids) -> list[str]:
+    """The TCP sockets that processes `pids`, and their children, listen on beyond the loopback ('ADDRESS:PORT
+    name'): what another machine on the network could reach."""
+    import psutil
+    tree = set()
+    for pid in pids:
+        try: p = psutil.Process(pid); tree |= {p.pid, *(c.pid for c in p.children(recursive=True))}
+        except psutil.NoSuchProcess: pass
+    names = {}
+    for pid in tree:
+        try: names[pid] = psutil.Process(pid).name()
+        except psutil.NoSuchProcess: pass
+    loop = lambda ip: ip.startswith('127.') or ip in ('::1', '::ffff:127.0.0.1') or ip.startswith('::ffff:127.')
+    return [f"{c.laddr.ip}:{c.laddr.port} {names.get(c.pid)}" for c in psutil.net_connections(kind='tcp')
+            if c.status == psutil.CONN_LISTEN and c.pid in names and not loop(c.laddr.ip)]
+
 def holding(path:Path) -> list:
     "Live processes with a file at or under `path` open (a server and its workers hold their log as stdout)."
     import psutil

@@ -7,9 +7,10 @@ import json, os, time, threading
 from pathlib import Path
 # A cluster of this machine only: Ray otherwise resolves 127.0.0.1 to the machine's network address (services.
 # resolve_ip_for_localhost) and binds there. Read when ray is first imported, so before anything imports it.
-os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')
+from glmlab.lab.cluster import LOCAL_ONLY
+os.environ.update(LOCAL_ONLY)
 import pytest
-from conftest import SERVERS
+from conftest import SERVERS, beyond_loopback
 from glmlab.core.settings import GlmlabError
 from glmlab.lab.cluster import HW_LABEL, hw_slot, RayBackend
 from glmlab.lab.sweep import run_sweep, read_manifest
@@ -40,6 +41,15 @@ def _notebook(path:Path, slow_flag:Path) -> Path:
 
 CONFIGS = [dict(id='c', hardware='cpu'), dict(id='h', hardware='8x-h200', model='glm-5.2', recipe='fp8'),
            dict(id='b', hardware='8x-b200', model='glm-5.2', recipe='nvfp4-glm')]
+
+def test_nothing_listens_beyond_loopback(cluster, shared_servers):
+    """While the three-node cluster and the suite's shared vLLM servers run: every socket their processes (GCS,
+    raylets, monitor, agents, workers; API servers, engines) listen on is on 127.0.0.1."""
+    c, nodes = cluster
+    ray_pids = [i.process.pid for n in [c.head_node, *nodes.values()] for infos in n.all_processes.values() for i in infos]
+    vllm_pids = [s.proc.pid for s in shared_servers.servers.values() if s.proc]
+    assert len(ray_pids) >= 8 and len(vllm_pids) == 2, (ray_pids, vllm_pids)
+    assert beyond_loopback(ray_pids) == [] and beyond_loopback(vllm_pids) == [], (beyond_loopback(ray_pids), beyond_loopback(vllm_pids))
 
 def test_configurations_land_on_the_nodes_they_name(cluster, tmp_path):
     nb = _notebook(tmp_path / 'where.ipynb', tmp_path / 'no-flag')

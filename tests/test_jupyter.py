@@ -4,7 +4,7 @@ JupyterLab works on a copy of `nbs/` (it autosaves what it runs, and the checkou
 with its own settings and workspace, so a developer's JupyterLab state changes nothing here."""
 import json, os, shutil, signal, subprocess, time, secrets
 import pytest, requests
-from conftest import ROOT, exe, clean_env
+from conftest import ROOT, beyond_loopback, exe, clean_env
 
 @pytest.fixture
 def lab(tmp_path):
@@ -30,7 +30,7 @@ def lab(tmp_path):
             time.sleep(0.5)
         else: pytest.fail('jupyter lab did not answer in 60 s:\n' + (tmp_path / 'lab.log').read_text()[-3000:])
         assert p.poll() is None, (tmp_path / 'lab.log').read_text()[-3000:]
-        yield base, token, tmp_path / 'lab.log'
+        yield base, token, tmp_path / 'lab.log', p.pid
     finally:
         os.killpg(p.pid, signal.SIGTERM)
         try: p.wait(10)
@@ -38,7 +38,7 @@ def lab(tmp_path):
         release_port(port)
 
 def test_lab_lists_notebooks_and_the_project_kernel(lab):
-    base, token, _ = lab
+    base, token, _, _ = lab
     nbs = requests.get(f'{base}/api/contents/nbs', params=dict(token=token), timeout=10).json()
     names = {c['name'] for c in nbs['content']}
     assert {'04_footprint.params.ipynb', '10_footprint.fit.ipynb', '12_footprint.audit.ipynb'} <= names
@@ -79,7 +79,7 @@ def test_explorer_follows_its_controls_in_a_browser(lab):
     from playwright.sync_api import sync_playwright
     from test_docs import CHROMIUM, ARTIFACTS
     from glmlab.serving.explore import DEFAULTS, view, dropped_config
-    base, token, log = lab
+    base, token, log, pid = lab
     want = {hw: f"{view({**DEFAULTS, 'hardware': hw})['footprint']['kv_pool_tokens']:,} KV tokens" for hw in ('8x-rtx-pro-6000', '8x-b200')}
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox'])
@@ -114,5 +114,6 @@ def test_explorer_follows_its_controls_in_a_browser(lab):
             page.wait_for_function(f"(() => {{ const i = document.querySelector('.jp-OutputArea-output img'); return i && i.src !== {before!r}; }})()", timeout=60_000)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / 'explorer.png'), full_page=True)
+            assert beyond_loopback([pid]) == [], beyond_loopback([pid])   # JupyterLab and the kernel it runs: loopback only
         except Exception as e: raise AssertionError(f"{type(e).__name__}: {str(e)[:1500]}\n{_what_the_page_shows(page, base, token, log)}") from None
         finally: b.close()

@@ -2,9 +2,9 @@
 here (the tiny-glm4 proxy with PP=2 as two "nodes": two processes on 127.0.0.1, one core each), the group's failure
 paths, and the Kubernetes manifests of the same plans validated offline (core kinds with kubernetes-validate,
 the LeaderWorkerSet against its CRD's schema, kept in tests/data/k8s with its source)."""
-import json, re, shlex, subprocess, sys, time
+import json, os, re, shlex, subprocess, sys, time
 import pytest, requests, yaml
-from conftest import ROOT, glmlab, group_members, SERVERS
+from conftest import ROOT, glmlab, group_members, beyond_loopback, SERVERS
 from pods import mounts_ok, pod_env, run_pod
 from glmlab.serving.serve import serve_command, node_commands, command_line
 from glmlab.serving.server import ServerGroup, ServerError
@@ -39,6 +39,8 @@ def test_pp2_over_two_local_nodes(proxies):
         chat = requests.post(f"{g.url}/v1/chat/completions", json=dict(model=model, messages=[dict(role='user', content='copy wxyz:')],
                                                                         max_tokens=8, temperature=0), timeout=120).json()
         assert 'content' in chat['choices'][0]['message'], chat
+        # nothing of the group beyond the loopback: not rank 0's torch.distributed store either (glmlab's holds it)
+        assert beyond_loopback([s.proc.pid for s in g.servers] + [os.getpid()]) == [], beyond_loopback([s.proc.pid for s in g.servers])
         facts = [harvest(s.log()) for s in g.servers]
         predicted = cmd['footprint']['per_gpu']
         assert [p['stage'] for p in predicted] == [0, 1] and [p['node'] for p in predicted] == [0, 1], predicted

@@ -12,14 +12,14 @@ from ..core.settings import GlmlabError, checked, invalid, inside, settings
 from ..core.data import hardware, hardware_names
 from ..core.store import make_dir, write_atomic, write_dir
 from ..serving.k8s import PodSizing, fit_or_refuse, k8s_name, k8s_value, model_cache, pod_spec
-from ..serving.serve import shell_word
-from ..serving.serve import plan_port
+from ..serving.serve import plan_port, shell_word
+from ..serving.server import is_loopback
 from .sweep import error_line, execute_config, hardware_fingerprint
 
 # %% auto #0
-__all__ = ['HW_LABEL', 'hw_slot', 'node_command', 'cluster_profiles', 'run_on_node', 'write_back', 'RayBackend', 'config_pod',
-           'job_manifest', 'job_name', 'group_manifests', 'kueue_manifests', 'write_k8s_sweep', 'finished_config',
-           'collect']
+__all__ = ['HW_LABEL', 'LOCAL_ONLY', 'hw_slot', 'node_command', 'cluster_profiles', 'run_on_node', 'write_back', 'RayBackend',
+           'config_pod', 'job_manifest', 'job_name', 'group_manifests', 'kueue_manifests', 'write_k8s_sweep',
+           'finished_config', 'collect']
 
 # %% ../../nbs/26a_lab.cluster.ipynb #e67c3b1d
 HW_LABEL = 'glmlab/hw'   # the node label naming the hardware profile a Ray node (or a Kubernetes node) offers
@@ -28,11 +28,18 @@ def hw_slot(profile:str) -> str:
     "The resource a node of `profile` offers once: one configuration at a time per node."
     return f'glmlab-hw/{profile}'
 
+# Ray resolves 127.0.0.1 to the machine's network address (ray._private.services.resolve_ip_for_localhost) and its
+# GCS, raylets, monitor and agents then listen there or on every interface, unless its local-only mode is on (the one
+# it runs on macOS and Windows: ray_constants.ENABLE_RAY_CLUSTER). A cluster of this machine only runs in that mode.
+LOCAL_ONLY = {'RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER': '0'}
+
 def node_command(hardware_name:str, address:str|None=None, node_ip:str='127.0.0.1') -> list[str]:
-    "The `ray start` line for a node of profile `hardware_name`: the head's when `address` is None, else a worker joining it."
+    ("The `ray start` line for a node of profile `hardware_name`: the head's when `address` is None, else a worker "
+     "joining it; on a loopback `node_ip`, in Ray's local-only mode, so that nothing listens beyond it.")
     if hardware_name not in hardware_names(): raise invalid('--hardware', hardware_name, hardware_names())
-    base = ['ray', 'start', '--node-ip-address', node_ip, '--labels', f'{HW_LABEL}={hardware_name}',
-            '--resources', json.dumps({hw_slot(hardware_name): 1})]
+    local = ['env', *(f'{k}={v}' for k, v in LOCAL_ONLY.items())] if is_loopback(node_ip) else []
+    base = local + ['ray', 'start', '--node-ip-address', node_ip, '--labels', f'{HW_LABEL}={hardware_name}',
+                    '--resources', json.dumps({hw_slot(hardware_name): 1})]
     return base + (['--address', address] if address else ['--head', '--port', str(plan_port('ray')), '--include-dashboard', 'false'])
 
 def cluster_profiles() -> dict[str, int]:
@@ -77,7 +84,7 @@ class RayBackend:
     def connect(self):
         # A cluster of this machine only: Ray otherwise resolves 127.0.0.1 to the machine's network address
         # (ray._private.services.resolve_ip_for_localhost) and binds there. Ray reads this when it is first imported.
-        if not self.address: os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')
+        if not self.address: os.environ.update(LOCAL_ONLY)
         import ray
         if ray.is_initialized(): return
         if self.address: ray.init(address=self.address, log_to_driver=False)   # its nodes keep their own settings
@@ -91,7 +98,7 @@ class RayBackend:
         from glmlab.lab.experiment import config_nodes
         for cid, p in items:
             if (n := config_nodes(p)) > 1:
-                raise GlmlabError(f"config {cid}: nodes={n}: the Ray backend runs a configuration on one node; --backend k8s runs it as a LeaderWorkerSet group")
+                raise GlmlabError(f"config {cid}: nodes={n}: the Ray backend runs a configuration on one node; --backend k8s runs it as one Job of its nodes")
         have = cluster_profiles()
         missing = sorted({p['hardware'] for _, p in items} - set(have))
         if missing:

@@ -229,8 +229,8 @@ def gpu_command(p:dict, recipe_name:str) -> dict:
      "to both).")
     p = check_parameters(p)
     cmd = serve_command(p['model'], recipe_name, p['hardware'], max_model_len=p['max_model_len'], nodes=config_nodes(p))
-    # Across nodes this node heads a Ray cluster the others have joined (an LWS group's leader, see
-    # glmlab.lab.cluster.lws_manifest): each server in turn places its ranks on them, and they outlive it.
+    # Across nodes this node heads a Ray cluster the others have joined (pod 0 of the configuration's Job, see
+    # glmlab.lab.cluster.group_manifests): each server in turn places its ranks on them, and they outlive it.
     if cmd['footprint']['layout']['nodes'] == 1: return cmd
     return dict(cmd, argv=node_commands(cmd, backend='ray')[0]['commands'][-1])
 

@@ -16,9 +16,9 @@ from ..core.store import lock_holder, make_dir, try_lock, write_json
 
 # %% auto #0
 __all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder', 'release_port', 'free_port',
-           'VllmServer', 'group_members', 'server_for', 'ServerGroup', 'serving', 'cpu_core_sets', 'pid_alive',
-           'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key', 'servers_file', 'share', 'unshare',
-           'shared_server']
+           'VllmServer', 'group_members', 'server_for', 'loopback_store', 'ServerGroup', 'serving', 'cpu_core_sets',
+           'pid_alive', 'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key', 'servers_file', 'share',
+           'unshare', 'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -324,6 +324,19 @@ def server_for(cmd:dict, shared:bool=True, **kw) -> VllmServer:
 
 
 # %% ../../nbs/20_serving.server.ipynb #515f0cf5
+def loopback_store(port:int) -> tuple:
+    ("A torch.distributed store listening on 127.0.0.1:`port` only, for ranks that all run on this machine (with "
+     "`TORCHELASTIC_USE_AGENT_STORE=True` they are its clients). Rank 0's own store would listen on every interface: "
+     "torch's TCPStore takes no address to bind, only a socket already bound. Returns (store, socket): keep both.")
+    import socket
+    import torch.distributed as dist
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try: s.bind(('127.0.0.1', port)); s.listen(128)
+    except OSError as e: s.close(); raise GlmlabError(f"--master-port={port}: cannot listen there ({e.strerror})") from None
+    store = dist.TCPStore('127.0.0.1', port, is_master=True, master_listen_fd=s.fileno(), wait_for_workers=False, use_libuv=True)
+    return store, s
+
 class ServerGroup:
     "The nodes of one multi-node plan as local processes: a context manager that starts every rank, waits for the head, and always stops them all."
     def __init__(self, plan:list[dict], # `node_commands(...)` with backend 'mp'
@@ -331,9 +344,13 @@ class ServerGroup:
                  start_timeout:float|None=None, **kw):
         if any(len(p['commands']) != 1 for p in plan): raise GlmlabError("ServerGroup runs vLLM's multiprocessing plans (backend 'mp'): one command per node")
         env = env or [{}] * len(plan)
-        self.plan = plan
-        self.servers = [server_for({'argv': p['commands'][0], 'env': {**p['env'], **e}}, shared=False, headless=p['role'] == 'worker', **kw)
-                        for p, e in zip(plan, env)]
+        self.plan, self.store = plan, None
+        argv = plan[0]['commands'][0]
+        self.master = (argv[argv.index('--master-addr') + 1], int(argv[argv.index('--master-port') + 1])) if '--master-addr' in argv else None
+        # a group on this machine: its ranks find each other through glmlab's store on the loopback (see `loopback_store`)
+        local = {'TORCHELASTIC_USE_AGENT_STORE': 'True'} if self.master and is_loopback(self.master[0]) else {}
+        self.servers = [server_for({'argv': p['commands'][0], 'env': {**p['env'], **e, **local}}, shared=False,
+                                   headless=p['role'] == 'worker', **kw) for p, e in zip(plan, env)]
         self.start_timeout = float(start_timeout or settings()['server_start_timeout_s'])
 
     @staticmethod
@@ -350,6 +367,7 @@ class ServerGroup:
         "Start every node's process and wait for the head's `/health`; a rank that exits first stops the group with its log tail."
         try:
             admit(self.servers)   # every rank's memory at once: a group never waits half-started
+            if self.master and is_loopback(self.master[0]): self.store = loopback_store(self.master[1])
             for s in self.servers: s.admitted = True; s.launch()
             t0 = time.time()
             while not (_healthy(self.head.url) and self.head.is_ours()):
@@ -366,8 +384,9 @@ class ServerGroup:
         return self
 
     def stop(self):
-        "Stop every node's process group, the workers first; idempotent."
+        "Stop every node's process group, the workers first, then the group's store; idempotent."
         for s in reversed(self.servers): s.stop()
+        if self.store: self.store[1].close(); self.store = None
 
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
