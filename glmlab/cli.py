@@ -116,10 +116,12 @@ def _sweep_parser(sub, s):
     p.add_argument('--fresh', action='store_true', help='rerun configurations that are already done')
     p.add_argument('--backend', choices=['local', 'ray', 'k8s'], default='local', help='where configurations run: here (default), on a Ray cluster, or as Kubernetes Jobs')
     p.add_argument('--address', help='the Ray cluster to join (default: RAY_ADDRESS; none: one on this machine, as the cpu profile)')
-    p.add_argument('--out', help='--backend k8s: the folder the Jobs and Kueue objects are written to (kubectl apply -f OUT)')
+    p.add_argument('--out', help='--backend k8s: the folder the Jobs and Kueue objects are written to '
+                                 '(kubectl apply -f OUT)')
     p.add_argument('--queue', default='glmlab', help='--backend k8s: the Kueue LocalQueue (and ClusterQueue) name')
     p.add_argument('--priority', help='--backend k8s: a Kueue WorkloadPriorityClass for the workloads')
-    p.add_argument('--image', help="--backend k8s: the image (default: settings' k8s_image_cuda on GPU profiles, k8s_image_cpu on cpu; see Dockerfile)")
+    p.add_argument('--image', help="--backend k8s: the image (default: settings' k8s_image_cuda on GPU profiles, "
+                                   "k8s_image_cpu on cpu; see Dockerfile)")
     p.add_argument('--gpu-product', action='append', default=[], metavar='PROFILE=VALUE', help="--backend k8s: the cluster's nvidia.com/gpu.product value for a profile")
     p.add_argument('--collect', metavar='DIR', help="read finished configurations from a copy of the Jobs' results volume into the runs folder")
 
@@ -148,7 +150,9 @@ def _serve_parser(sub, s):
     _layout_flags(p)
     _memory_flags(p)
     p.add_argument('--host', default=None, help="bind address (default: settings.ini's server_host, 127.0.0.1)")
-    p.add_argument('--allow-remote', action='store_true', help="allow a non-loopback --host; the server then requires an API key, made and printed here (vLLM reads it from its environment, not its command line)")
+    p.add_argument('--allow-remote', action='store_true',
+                   help="allow a non-loopback --host; the server then requires an API key, made and printed here "
+                        "(vLLM reads it from its environment, not its command line)")
     p.add_argument('--dry-run', action='store_true', help='print the command, its environment, flags and warnings; start nothing')
     p.add_argument('--experiment', action='store_true', help="start the experiment's two CPU servers (the BF16 proxy and its "
                                                              "quantized twin, glmlab.lab.experiment.cpu_servers) side by side")
@@ -157,9 +161,12 @@ def _serve_parser(sub, s):
     _nodes_flags(p)
     p.add_argument('--backend', choices=['mp', 'ray'], default='mp', help="across nodes: vLLM's multiprocessing mode (default) or a Ray cluster")
     p.add_argument('--head', help='the head node\'s address in the per-node commands (default: $HEAD_IP; 127.0.0.1 when run here)')
-    p.add_argument('--k8s', metavar='FILE', help='write the Kubernetes manifests of the plan (LeaderWorkerSet or Deployment, Service, the model cache) to FILE; refused if it does not fit')
+    p.add_argument('--k8s', metavar='FILE', help='write the Kubernetes manifests of the plan (LeaderWorkerSet or '
+                                                 'Deployment, Service, the model cache) to FILE; refused if it '
+                                                 'does not fit')
     p.add_argument('--queue', help='a Kueue LocalQueue for the manifests (label kueue.x-k8s.io/queue-name)')
-    p.add_argument('--image', help="the manifests' image (default: settings' k8s_image_cuda on GPU profiles, k8s_image_cpu on cpu)")
+    p.add_argument('--image', help="the manifests' image (default: settings' k8s_image_cuda on GPU profiles, "
+                                   "k8s_image_cpu on cpu)")
 
 class _Parser(argparse.ArgumentParser):
     ("argparse, whose mistakes (an unknown flag, `--tp abc`) are glmlab's one-line error instead of a usage block; no "
@@ -382,8 +389,9 @@ def cmd_serve(a) -> int:
                             dp=a.dp, nodes=a.nodes, tp_across_nodes=a.tp_across_nodes, **at)
     if a.k8s:
         objs = k8s_manifests(cmd, queue=a.queue, image=a.image)
-        print(f"wrote {len(objs)} objects ({', '.join(o['kind'] for o in objs)}) to {write_manifests(objs, a.k8s)}; first: kubectl "
-              f"create secret generic {load_yaml('serving')['kubernetes']['api_key_secret']} --from-literal=key=... (the API key), "
+        kinds, path = ', '.join(o['kind'] for o in objs), write_manifests(objs, a.k8s)
+        print(f"wrote {len(objs)} objects ({kinds}) to {path}; first: kubectl create secret generic "
+              f"{load_yaml('serving')['kubernetes']['api_key_secret']} --from-literal=key=... (the API key), "
               f"and {settings()['k8s_hf_token_secret']} --from-literal=token=... if the checkpoint needs a token")
         return 0
     nodes = cmd['footprint']['layout']['nodes']
@@ -404,7 +412,8 @@ def cmd_serve(a) -> int:
     if a.share: _check_sharing()
     srv = server_for(cmd, shared=False, host=a.host, port=a.port, allow_remote=a.allow_remote)
     if srv.api_key:
-        print(f"warning: {srv.host} is reachable from the network; clients must send Authorization: Bearer {srv.api_key}", flush=True)
+        print(f"warning: {srv.host} is reachable from the network; clients must send Authorization: Bearer "
+              f"{srv.api_key}", flush=True)
     with srv:
         print(f"serving at {srv.url}/v1 ({srv.facts()}); Ctrl-C stops it", flush=True)
         if a.share: print(f"shared in {share(srv)}: a server_for with this exact command uses it while it runs", flush=True)

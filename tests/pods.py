@@ -1,7 +1,7 @@
 """A Kubernetes pod's container run as its shell would run it, here: every program the command calls (vllm, ray,
 glmlab, hf) is replaced by one that records its argv and environment, so a test reads the command line after the
 shell expanded the variables (LWS's, the Job's index, $TMPDIR), and the files the script itself writes."""
-import json, os, stat, subprocess, sys
+import json, stat, subprocess, sys
 from pathlib import Path
 
 PROGRAMS = ('vllm', 'ray', 'glmlab', 'hf')

@@ -2,7 +2,7 @@
 here (the tiny-glm4 proxy with PP=2 as two "nodes": two processes on 127.0.0.1, one core each), the group's failure
 paths, and the Kubernetes manifests of the same plans validated offline (core kinds with kubernetes-validate,
 the LeaderWorkerSet against its CRD's schema, kept in tests/data/k8s with its source)."""
-import json, os, re, shlex, subprocess, sys, time
+import json, os, re, subprocess, sys, time
 import pytest, requests, yaml
 from conftest import ROOT, glmlab, group_members, beyond_loopback, SERVERS
 from pods import mounts_ok, pod_env, run_pod

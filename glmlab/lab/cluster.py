@@ -98,7 +98,8 @@ class RayBackend:
         from glmlab.lab.experiment import config_nodes
         for cid, p in items:
             if (n := config_nodes(p)) > 1:
-                raise GlmlabError(f"config {cid}: nodes={n}: the Ray backend runs a configuration on one node; --backend k8s runs it as one Job of its nodes")
+                raise GlmlabError(f"config {cid}: nodes={n}: the Ray backend runs a configuration on one node; "
+                                  "--backend k8s runs it as one Job of its nodes")
         have = cluster_profiles()
         missing = sorted({p['hardware'] for _, p in items} - set(have))
         if missing:
@@ -140,7 +141,8 @@ def _k8s() -> dict:
 
 def _products(gpu_products:dict|None) -> dict:
     "Each profile's GPU-product label value: data/serving.yaml's, then `gpu_products`'s, each checked as a label value."
-    return {p: k8s_value(f'--gpu-product {p}', v) for p, v in {**_k8s()['gpu_products'], **(gpu_products or {})}.items()}
+    given = {**_k8s()['gpu_products'], **(gpu_products or {})}
+    return {p: k8s_value(f'--gpu-product {p}', v) for p, v in given.items()}
 
 def _labels(run_id:str, cid:str, params:dict, queue:str, priority:str|None) -> dict:
     k8s_value('--queue', queue, name=True)
@@ -149,14 +151,15 @@ def _labels(run_id:str, cid:str, params:dict, queue:str, priority:str|None) -> d
             **({'kueue.x-k8s.io/priority-class': priority} if priority else {})}
 
 def config_pod(cid:str, params:dict) -> tuple[PodSizing, dict[str, int]]:
-    ("What a pod of configuration `cid` needs (its `PodSizing`) and the checkpoints it downloads into the model cache (repo: bytes); "
-     "a GPU configuration whose deployment does not fit is refused with the fix, before anything is written.")
+    ("What a pod of configuration `cid` needs (its `PodSizing`) and the checkpoints it downloads into the model cache "
+     "(repo: bytes); a GPU configuration whose deployment does not fit is refused with the fix, before any writing.")
     from glmlab.lab.experiment import check_parameters, config_nodes, gpu_command
     from glmlab.core.data import GiB
     p, hw = check_parameters(params), hardware(params['hardware'])
     if hw.is_cpu:   # the proxies are made in the pod: a pair of CPU servers, nothing to download
         return PodSizing(0, 0, host_kv_bytes=2 * p['kv_cache_space_gib'] * GiB, servers=2), {}
-    cmds = [fit_or_refuse(gpu_command(p, r), f"config {cid}") for r in dict.fromkeys((p['baseline_recipe'], p['recipe']))]
+    recipes = dict.fromkeys((p['baseline_recipe'], p['recipe']))
+    cmds = [fit_or_refuse(gpu_command(p, r), f"config {cid}") for r in recipes]
     sizes = {c['argv'][2]: c['footprint']['weight_bytes_total'] for c in cmds}   # checkpoint repo -> bytes
     return PodSizing(max(sizes.values()), sum(sizes.values()), config_nodes(p), hw.gpus_per_node), sizes
 
@@ -166,14 +169,16 @@ def _sweep_script(run_id:str, cid:str, params:dict, notebook:str, repos:list[str
     import yaml
     matrix = yaml.safe_dump(dict(run_id=run_id, notebook=notebook, configs=[dict(id=cid, **params)]), sort_keys=False)
     fetch = ''.join(f"hf download {shell_word(r)} --quiet\n" for r in repos)
-    return (f"set -e\n{before}{fetch}M=\"${{TMPDIR:-/tmp}}/matrix.yaml\"\ncat > \"$M\" <<'GLMLAB_MATRIX'\n{matrix}GLMLAB_MATRIX\n"
-            "glmlab sweep \"$M\" --runs-dir /results")
+    return (f"set -e\n{before}{fetch}M=\"${{TMPDIR:-/tmp}}/matrix.yaml\"\n"
+            f"cat > \"$M\" <<'GLMLAB_MATRIX'\n{matrix}GLMLAB_MATRIX\nglmlab sweep \"$M\" --runs-dir /results")
 
-def _sweep_pod(script:str, params:dict, sizing:PodSizing, image:str|None, gpu_products:dict|None, results_claim:str|None) -> dict:
-    "The pod that runs `script` on a node of the configuration's hardware with all its GPUs, the results volume mounted."
+def _sweep_pod(script:str, params:dict, sizing:PodSizing, image:str|None, gpu_products:dict|None,
+               results_claim:str|None) -> dict:
+    "The pod that runs `script` on a node of the configuration's hardware with all its GPUs, the results volume in."
     k8s, hw = _k8s(), hardware(params['hardware'])
     results = dict(name='results', persistentVolumeClaim=dict(claimName=results_claim or k8s['results_claim']))
-    pod = dict(restartPolicy='Never', **pod_spec(script, params['hardware'], sizing, image, mounts=((results, '/results'),), name='sweep'))
+    spec = pod_spec(script, params['hardware'], sizing, image, mounts=((results, '/results'),), name='sweep')
+    pod = dict(restartPolicy='Never', **spec)
     if not hw.is_cpu:
         products = _products(gpu_products)
         if params['hardware'] not in products: raise invalid('--gpu-product', params['hardware'], f"a value of {k8s['gpu_product_label']} for it (PROFILE=VALUE)")
@@ -185,7 +190,8 @@ def job_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipyn
     ("The `batch/v1` Job that runs one-node configuration `cid` of run `run_id` on a node of its hardware: Kueue's "
      "labels, that node type's GPUs, the sweep itself.")
     labels, (sizing, repos) = _labels(run_id, cid, params, queue, priority), config_pod(cid, params)
-    pod = _sweep_pod(_sweep_script(run_id, cid, params, notebook, repos), params, sizing, image, gpu_products, results_claim)
+    script = _sweep_script(run_id, cid, params, notebook, repos)
+    pod = _sweep_pod(script, params, sizing, image, gpu_products, results_claim)
     return dict(apiVersion='batch/v1', kind='Job', metadata=dict(name=job_name(run_id, cid), labels=labels),
                 spec=dict(backoffLimit=0, template=dict(metadata=dict(labels=labels), spec=pod)))
 
@@ -194,8 +200,9 @@ def job_name(run_id:str, cid:str) -> str:
     return k8s_name('glmlab', run_id, cid)[:60].rstrip('-')
 
 # %% ../../nbs/26a_lab.cluster.ipynb #03cc2ed9
-def group_manifests(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab', priority:str|None=None,
-                    image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None) -> list[dict]:
+def group_manifests(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab',
+                    priority:str|None=None, image:str|None=None, gpu_products:dict|None=None,
+                    results_claim:str|None=None) -> list[dict]:
     ("Multi-node configuration `cid` as one Indexed Job of its nodes and the headless Service that names them: pod 0 "
      "heads a Ray cluster the others join and runs the sweep; the Job succeeds when pod 0 does, and ends the rest.")
     from glmlab.lab.experiment import config_nodes
@@ -203,7 +210,8 @@ def group_manifests(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.i
     labels, (sizing, repos) = _labels(run_id, cid, params, queue, priority), config_pod(cid, params)
     head = f"{name}-0.{name}"   # pod 0's name under the headless Service
     lead = f"ray start --head --port {ray_port} --disable-usage-stats\n"
-    script = (f'if [ "$JOB_COMPLETION_INDEX" = 0 ]; then\n{_sweep_script(run_id, cid, params, notebook, repos, lead)}\nelse\n'
+    sweep = _sweep_script(run_id, cid, params, notebook, repos, lead)
+    script = (f'if [ "$JOB_COMPLETION_INDEX" = 0 ]; then\n{sweep}\nelse\n'
               f'until ray start --address "{head}:{ray_port}" --disable-usage-stats --block; do sleep 5; done\nfi')
     pod = dict(_sweep_pod(script, params, sizing, image, gpu_products, results_claim), subdomain=name)
     job = dict(apiVersion='batch/v1', kind='Job', metadata=dict(name=name, labels=labels),
@@ -211,8 +219,8 @@ def group_manifests(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.i
                          successPolicy=dict(rules=[dict(succeededIndexes='0', succeededCount=1)]),
                          template=dict(metadata=dict(labels=labels), spec=pod)))
     svc = dict(apiVersion='v1', kind='Service', metadata=dict(name=name, labels=labels),
-               spec=dict(clusterIP='None', publishNotReadyAddresses=True, selector={'batch.kubernetes.io/job-name': name},
-                         ports=[dict(name='ray', port=ray_port)]))
+               spec=dict(clusterIP='None', publishNotReadyAddresses=True,
+                         selector={'batch.kubernetes.io/job-name': name}, ports=[dict(name='ray', port=ray_port)]))
     return [svc, job]
 
 def _requests(pod:dict, pods:int) -> dict:
@@ -250,16 +258,19 @@ def write_k8s_sweep(matrix, out:Path|str, **kw) -> list[Path]:
     m, root = load_matrix(matrix), Path(settings()['root'])
     nb = root / m['notebook']
     if Path(m['notebook']).is_absolute() or not nb.is_file() or not nb.resolve().is_relative_to(root.resolve()):
-        raise invalid('notebook', m['notebook'], "a notebook of the project (the image holds the project, nothing else)")
+        raise invalid('notebook', m['notebook'], "a notebook of the project (the image holds the project only)")
     files, owner, quotas, fetch = {}, {}, {}, {}
     for cid, p in m['configs'].items():
         name, n = job_name(m['run_id'], cid), config_nodes(p)
-        if name in owner: raise GlmlabError(f"configs {owner[name]} and {cid} would be one Kubernetes Job ({name}); rename one")
+        if name in owner:
+            raise GlmlabError(f"configs {owner[name]} and {cid} would be one Kubernetes Job ({name}); rename one")
         owner[name] = cid
-        objs = group_manifests(m['run_id'], cid, dict(p), m['notebook'], **kw) if n > 1 else [job_manifest(m['run_id'], cid, dict(p), m['notebook'], **kw)]
+        args = (m['run_id'], cid, dict(p), m['notebook'])
+        objs = group_manifests(*args, **kw) if n > 1 else [job_manifest(*args, **kw)]
         pod = objs[-1]['spec']['template']['spec']
         need, have = _requests(pod, n), quotas.get(p['hardware'], {})
-        quotas[p['hardware']] = {r: max(v, have.get(r, v), key=lambda x: int(str(x).removesuffix('Gi'))) for r, v in need.items()}
+        size = lambda x: int(str(x).removesuffix('Gi'))   # a count, or a quantity in Gi
+        quotas[p['hardware']] = {r: max(v, have.get(r, v), key=size) for r, v in need.items()}
         fetch.update(config_pod(cid, dict(p))[1])
         files[f"job-{name}.yaml"] = '---\n'.join(yaml.safe_dump(o, sort_keys=False) for o in objs)
     objs = kueue_manifests(dict(sorted(quotas.items())), kw.get('queue', 'glmlab'), gpu_products=kw.get('gpu_products'))
@@ -299,7 +310,8 @@ def finished_config(folder:Path) -> dict:
         raise GlmlabError(f"its manifest names {m['run_id']}/{m['config_id']}")
     if m['status'] not in ('done', 'failed'): return {}
     table = folder / 'bench.csv'
-    if m['status'] == 'done' and (not table.is_file() or table.is_symlink()): raise GlmlabError('done, but without its bench.csv')
+    if m['status'] == 'done' and (not table.is_file() or table.is_symlink()):
+        raise GlmlabError('done, but without its bench.csv')
     return m
 
 def collect(results:Path|str, runs_dir:Path|str|None=None, say=print) -> list[str]:

@@ -33,9 +33,9 @@ def k8s_value(field:str, value:str, name:bool=False) -> str:
     ("`value` if Kubernetes accepts it as a label value (or, with `name`, as an object name), else the one-line "
      "error naming `field`: checked before anything is written.")
     ok = len(value) <= 63 and re.fullmatch(_DNS_LABEL if name else _LABEL_VALUE, value)
-    if not ok: raise invalid(field, value, 'a Kubernetes name: at most 63 lowercase letters, digits or "-", a letter or '
-                             'digit at both ends' if name else 'a Kubernetes label value: at most 63 letters, digits, '
-                             '"-", "_" or ".", a letter or digit at both ends')
+    rule = ('a Kubernetes name: at most 63 lowercase letters, digits or "-"' if name else
+            'a Kubernetes label value: at most 63 letters, digits, "-", "_" or "."') + ', a letter or digit at each end'
+    if not ok: raise invalid(field, value, rule)
     return value
 
 def _shell(argv:list[str], raw:tuple=()) -> str:
@@ -44,7 +44,7 @@ def _shell(argv:list[str], raw:tuple=()) -> str:
 
 # %% ../../nbs/21a_serving.k8s.ipynb #4d36ba27
 def image_kind(image:str) -> str|None:
-    "'cpu' or 'cuda' where an image says which vLLM it holds (settings' own images, or the word in its name), else None."
+    "'cpu' or 'cuda' where an image says which vLLM it holds (settings' images, or the word in its name), else None."
     s = settings()
     for k in ('cpu', 'cuda'):
         if image == s[f'k8s_image_{k}']: return k
@@ -58,8 +58,8 @@ def k8s_image(hardware_name:str, image:str|None=None) -> str:
     default = settings()[f'k8s_image_{want}']
     if image is None: return default
     if image_kind(image) not in (None, want):
-        raise invalid('--image', image, f"a {want.upper()} image for {hardware_name} (default {default}); this one holds "
-                      f"the {image_kind(image).upper()} build of vLLM")
+        raise invalid('--image', image, f"a {want.upper()} image for {hardware_name} (default {default}); this one "
+                      f"holds the {image_kind(image).upper()} build of vLLM")
     return image
 
 # %% ../../nbs/21a_serving.k8s.ipynb #72240631
@@ -87,14 +87,16 @@ class PodSizing:
     @property
     def memory_bytes(self) -> int: return self.share_bytes + self.process_bytes + self.host_kv_bytes
     @property
-    def ephemeral_bytes(self) -> int: return int(self._k['ephemeral_gib'] * GiB) + (0 if self.cached else self.fetch_bytes)
+    def ephemeral_bytes(self) -> int:
+        return int(self._k['ephemeral_gib'] * GiB) + (0 if self.cached else self.fetch_bytes)
     @property
     def cache_bytes(self) -> int: return int(self.fetch_bytes * (1 + self._k['model_cache_margin']))
     @property
     def startup_s(self) -> float:
         "Download the checkpoints once, read this node's share, then compile and warm up."
         k = self._k
-        return self.fetch_bytes / (k['download_gib_per_s'] * GiB) + self.share_bytes / (k['load_gib_per_s'] * GiB) + k['warmup_s']
+        download = self.fetch_bytes / (k['download_gib_per_s'] * GiB)
+        return download + self.share_bytes / (k['load_gib_per_s'] * GiB) + k['warmup_s']
     @property
     def startup_failures(self) -> int: return math.ceil(self.startup_s / self._k['probe_period_s'])
 
@@ -102,8 +104,9 @@ class PodSizing:
     def of(cls, fp:dict, cached:bool=True) -> PodSizing:
         "The pod of one node of footprint `fp`'s deployment."
         l, cpu = fp['layout'], hardware(fp['hardware']).is_cpu
-        return cls(fp['weight_bytes_total'], fp['weight_bytes_total'], l['nodes'], 0 if cpu else l['gpus_per_node'], cached,
-                   fp['knobs']['cpu_kv_cache_space_bytes'] if cpu else 0)
+        w = fp['weight_bytes_total']
+        kv = fp['knobs']['cpu_kv_cache_space_bytes'] if cpu else 0
+        return cls(w, w, l['nodes'], 0 if cpu else l['gpus_per_node'], cached, kv)
 
 def quantity(n:int) -> str:
     "Bytes as a Kubernetes quantity, rounded up to whole GiB."
@@ -111,15 +114,16 @@ def quantity(n:int) -> str:
 
 # %% ../../nbs/21a_serving.k8s.ipynb #98f239a5
 def model_cache(sizing:PodSizing|None=None, claim:str|None=None) -> tuple[dict, list[dict]]:
-    ("The model cache of settings' `k8s_model_cache` as a pod volume, and the objects it needs (a PersistentVolumeClaim "
-     "sized for `sizing`'s checkpoints when it is `pvc:NAME`). `none`: the pod's own disk (an emptyDir).")
+    ("The model cache of settings' `k8s_model_cache` as a pod volume, and the objects it needs (a "
+     "PersistentVolumeClaim sized for `sizing`'s checkpoints when it is `pvc:NAME`). `none`: the pod's own disk.")
     kind, _, where = settings()['k8s_model_cache'].partition(':')
     if kind == 'host': return dict(name='model-cache', hostPath=dict(path=where, type='DirectoryOrCreate')), []
     if kind == 'none': return dict(name='model-cache', emptyDir={}), []
     vol = dict(name='model-cache', persistentVolumeClaim=dict(claimName=claim or where))
     if sizing is None: return vol, []
+    size = dict(requests=dict(storage=quantity(sizing.cache_bytes)))
     pvc = dict(apiVersion='v1', kind='PersistentVolumeClaim', metadata=dict(name=claim or where),
-               spec=dict(accessModes=['ReadWriteMany'], resources=dict(requests=dict(storage=quantity(sizing.cache_bytes)))))
+               spec=dict(accessModes=['ReadWriteMany'], resources=size))
     return vol, [pvc]
 
 def pod_spec(script:str, # the shell lines the container runs (`sh -c`: LWS and Job variables expand)
@@ -131,11 +135,13 @@ def pod_spec(script:str, # the shell lines the container runs (`sh -c`: LWS and 
              name:str='vllm') -> dict:
     ("The one pod spec every glmlab manifest runs: the hardware's image and GPUs, memory and disk from `sizing`, "
      "the model cache where Hugging Face and vLLM look, the token and key from Secrets, a memory-backed /dev/shm.")
-    k, hw = load_yaml('serving')['kubernetes'], hardware(hardware_name)
+    k = load_yaml('serving')['kubernetes']
     home = k['model_cache_path']
     plain = {**(env or {}), 'HF_HOME': f'{home}/huggingface', 'VLLM_CACHE_ROOT': f'{home}/vllm'}
-    secret = lambda var, name, key, optional: dict(name=var, valueFrom=dict(secretKeyRef=dict(name=name, key=key, optional=optional)))
-    envs = [dict(name=n, value=str(v)) for n, v in plain.items()] + [secret('HF_TOKEN', settings()['k8s_hf_token_secret'], 'token', True)]
+    secret = lambda var, name, key, optional: dict(name=var, valueFrom=dict(secretKeyRef=dict(name=name, key=key,
+                                                                                              optional=optional)))
+    envs = [dict(name=n, value=str(v)) for n, v in plain.items()]
+    envs.append(secret('HF_TOKEN', settings()['k8s_hf_token_secret'], 'token', True))
     if api_key: envs.append(secret('VLLM_API_KEY', k['api_key_secret'], 'key', False))
     cache, _ = model_cache()
     vols = [dict(name='dshm', emptyDir=dict(medium='Memory')), cache] + [v for v, _ in mounts]
@@ -147,7 +153,8 @@ def pod_spec(script:str, # the shell lines the container runs (`sh -c`: LWS and 
              volumeMounts=[dict(name='dshm', mountPath='/dev/shm'), dict(name='model-cache', mountPath=home)] +
                           [dict(name=v['name'], mountPath=p) for v, p in mounts])
     if http_port:
-        probe = lambda n: dict(httpGet=dict(path='/health', port=http_port), periodSeconds=k['probe_period_s'], failureThreshold=n)
+        probe = lambda n: dict(httpGet=dict(path='/health', port=http_port), periodSeconds=k['probe_period_s'],
+                               failureThreshold=n)
         c.update(ports=[dict(name='http', containerPort=http_port)], startupProbe=probe(sizing.startup_failures),
                  readinessProbe=probe(1), livenessProbe=probe(k['liveness_failures']))
     return dict(containers=[c], volumes=vols)
@@ -159,7 +166,8 @@ def fit_or_refuse(cmd:dict, what:str='not written'):
     fp = cmd['footprint']
     if fp['fits']: return cmd
     fix = f"; fix: {fp['suggestions'][0]}" if fp['suggestions'] else ''
-    raise GlmlabError(f"{what}: {fp['model']} / {fp['recipe']} on {fp['hardware']} does not fit: {'; '.join(fp['reasons'])}{fix}")
+    raise GlmlabError(f"{what}: {fp['model']} / {fp['recipe']} on {fp['hardware']} does not fit: "
+                      f"{'; '.join(fp['reasons'])}{fix}")
 
 def k8s_manifests(cmd:dict, # a `serve_command` result
                   name:str|None=None, # the objects' name (default: from the model and recipe)
@@ -178,8 +186,9 @@ def k8s_manifests(cmd:dict, # a `serve_command` result
     meta = dict(name=name, labels={**labels, **({'kueue.x-k8s.io/queue-name': queue} if queue else {})})
     serve = ['--host', '0.0.0.0', '--port', str(k8s['port'])]   # the pod's address; the Secret's key guards it
     sizing, sel = PodSizing.of(fp), (dict(nodeSelector=dict(node_selector)) if node_selector else {})
-    pod = lambda argv, env, raw=(), lead=True: {**pod_spec(_shell(argv, raw), hwn, sizing, image, env, k8s['port'] if lead else None,
-                                                           api_key=lead), **sel}
+    def pod(argv, env, raw=(), lead=True):
+        port = k8s['port'] if lead else None
+        return {**pod_spec(_shell(argv, raw), hwn, sizing, image, env, port, api_key=lead), **sel}
     if l['nodes'] == 1:
         work = dict(apiVersion='apps/v1', kind='Deployment', metadata=meta,
                     spec=dict(replicas=1, selector=dict(matchLabels=labels),
@@ -194,8 +203,10 @@ def k8s_manifests(cmd:dict, # a `serve_command` result
         work = dict(apiVersion='leaderworkerset.x-k8s.io/v1', kind='LeaderWorkerSet', metadata=meta,
                     spec=dict(replicas=1, startupPolicy='LeaderCreated', leaderWorkerTemplate=dict(
                         size=l['nodes'], restartPolicy='RecreateGroupOnPodRestart',
-                        leaderTemplate=dict(metadata=dict(labels={**labels, 'role': 'leader'}), spec=pod(lead, plan[0]['env'], (start,))),
-                        workerTemplate=dict(metadata=dict(labels=labels), spec=pod(follow, plan[1]['env'], (start,), False)))))
+                        leaderTemplate=dict(metadata=dict(labels={**labels, 'role': 'leader'}),
+                                            spec=pod(lead, plan[0]['env'], (start,))),
+                        workerTemplate=dict(metadata=dict(labels=labels),
+                                            spec=pod(follow, plan[1]['env'], (start,), False)))))
         target = {'leaderworkerset.sigs.k8s.io/name': name, 'role': 'leader'}
     svc = dict(apiVersion='v1', kind='Service', metadata=dict(name=name, labels=labels),
                spec=dict(type='ClusterIP', selector=target, ports=[dict(name='http', port=k8s['port'], targetPort='http')]))

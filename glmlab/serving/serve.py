@@ -52,7 +52,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if l['pp'] > 1: a += ['--pipeline-parallel-size', str(l['pp'])]
     if l['dp'] > 1: a += ['--data-parallel-size', str(l['dp'])]
     if l['ep']: a += ['--enable-expert-parallel']
-    deepep = fp['knobs']['nvshmem_heap_bytes'] > 0   # the footprint subtracted DeepEP's heap: choose that backend, and only here
+    deepep = fp['knobs']['nvshmem_heap_bytes'] > 0   # the footprint subtracted DeepEP's heap: its backend, here only
     if deepep: a += ['--all2all-backend', load_yaml('serving')['wide_ep']['all2all_backend']]
     if l['dcp'] > 1: a += ['--decode-context-parallel-size', str(l['dcp'])]
     if l['mtp']: a += ['--speculative-config', json.dumps(dict(method='mtp', num_speculative_tokens=load_yaml('serving')['mtp_draft_tokens']))]

@@ -333,8 +333,10 @@ def loopback_store(port:int) -> tuple:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try: s.bind(('127.0.0.1', port)); s.listen(128)
-    except OSError as e: s.close(); raise GlmlabError(f"--master-port={port}: cannot listen there ({e.strerror})") from None
-    store = dist.TCPStore('127.0.0.1', port, is_master=True, master_listen_fd=s.fileno(), wait_for_workers=False, use_libuv=True)
+    except OSError as e:
+        s.close(); raise GlmlabError(f"--master-port={port}: cannot listen there ({e.strerror})") from None
+    store = dist.TCPStore('127.0.0.1', port, is_master=True, master_listen_fd=s.fileno(), wait_for_workers=False,
+                          use_libuv=True)
     return store, s
 
 class ServerGroup:
@@ -346,8 +348,9 @@ class ServerGroup:
         env = env or [{}] * len(plan)
         self.plan, self.store = plan, None
         argv = plan[0]['commands'][0]
-        self.master = (argv[argv.index('--master-addr') + 1], int(argv[argv.index('--master-port') + 1])) if '--master-addr' in argv else None
-        # a group on this machine: its ranks find each other through glmlab's store on the loopback (see `loopback_store`)
+        at = lambda flag: argv[argv.index(flag) + 1]
+        self.master = (at('--master-addr'), int(at('--master-port'))) if '--master-addr' in argv else None
+        # a group on this machine: its ranks find each other through glmlab's store on the loopback (`loopback_store`)
         local = {'TORCHELASTIC_USE_AGENT_STORE': 'True'} if self.master and is_loopback(self.master[0]) else {}
         self.servers = [server_for({'argv': p['commands'][0], 'env': {**p['env'], **e, **local}}, shared=False,
                                    headless=p['role'] == 'worker', **kw) for p, e in zip(plan, env)]
