@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from math import prod
+from ..core.settings import GlmlabError
 from .spec import ModelSpec
 
 # %% auto #0
@@ -67,7 +68,7 @@ def component_of(name:str, layers:int) -> str:
     if '.mlp.gate.' in name: return 'router'
     if '.mlp.' in name: return 'dense_mlp'
     if '.self_attn.' in name: return 'attention'
-    raise ValueError(f"no component for tensor {name!r}")
+    raise GlmlabError(f"tensor {name!r}: its name places it in no component of glmlab's ({', '.join(COMPONENTS)})")
 
 # %% ../../nbs/04_footprint.params.ipynb #3d76925e
 def _linear(groups, module, out, inp, shard, bias=False, bias_shard=None, **kw):

@@ -8,7 +8,7 @@ Docs: https://glmlab.github.io/glmlab/lab.bench.html.md"""
 from __future__ import annotations
 import shlex
 from pathlib import Path
-from ..core.settings import settings, invalid
+from ..core.settings import GlmlabError, settings, invalid
 from ..core.data import load_yaml, hardware
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
@@ -79,7 +79,9 @@ def run_bench(server, # a started `VllmServer`
         args = p.parse_args(bench_args(server.url, served, server.model, c, max(num_prompts, c), input_len, output_len, seed, out / 'raw',
                                        f"{labels.get('label', served)}-c{c}.json"))
         with contextlib.redirect_stdout(io.StringIO()): res = off_event_loop(vbench.main, args)   # vLLM prints its own report; the table is ours
-        if res['completed'] == 0: raise RuntimeError(f"vllm bench serve: all {res['failed']} requests failed against {server.url} (model {served})")
+        if res['completed'] == 0:
+            raise GlmlabError(f"vllm bench serve: all {res['failed']} requests failed against {server.url} "
+                              f"(model {served})")
         load = dict(input_len=input_len, output_len=output_len)   # every row says its load
         rows.append({**labels, 'hardware': hardware_name, **load, **tidy(res, devices)})
         write_csv(out / 'bench.csv', pd.DataFrame(rows))

@@ -8,7 +8,7 @@ Docs: https://glmlab.github.io/glmlab/lab.regression.html.md"""
 from __future__ import annotations
 import json, math, random, shlex
 from pathlib import Path
-from ..core.settings import settings, invalid
+from ..core.settings import GlmlabError, settings, invalid
 from ..core.data import load_yaml
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
@@ -30,7 +30,8 @@ def completions(url:str, model:str, prompts:list[str], max_tokens:int=8, logprob
     def one(p):
         body = dict(model=model, prompt=p, max_tokens=max_tokens, temperature=0, stop=list(stop or []), logprobs=logprobs)
         r = requests.post(f"{url}/v1/completions", json=body, timeout=timeout)
-        if not r.ok: raise RuntimeError(f"{url}/v1/completions answered {r.status_code}: {r.text[:200]}")
+        if not r.ok:
+            raise GlmlabError(f"{url}/v1/completions answered {r.status_code}: {' '.join(r.text[:200].split())}")
         c = r.json()['choices'][0]
         return dict(text=c['text'], top=(c['logprobs']['top_logprobs'][0] if logprobs else None))
     with ThreadPoolExecutor(concurrency) as ex: return list(ex.map(one, prompts))

@@ -7,6 +7,7 @@ Docs: https://glmlab.github.io/glmlab/quant.tasks.html.md"""
 # %% ../../nbs/13_quant.tasks.ipynb #848e022f
 from __future__ import annotations
 import random, string
+from ..core.settings import GlmlabError, invalid
 from ..core.data import load_yaml
 
 # %% auto #0
@@ -19,7 +20,8 @@ _VERB = 'sees follows finds carries paints meets hears lifts'.split()
 
 def task_item(task:str, rng:random.Random) -> tuple[str, str]:
     "One `(prompt, answer)` of `task` drawn with `rng`."
-    p = load_yaml('proxy')['tasks'][task]
+    if task not in (known := load_yaml('proxy')['tasks']): raise invalid('task', task, list(known))
+    p = known[task]
     if task == 'add':
         a, b = rng.randint(p['low'], p['high']), rng.randint(p['low'], p['high'])
         return f"{a}+{b}=", str(a + b)
@@ -34,7 +36,7 @@ def task_item(task:str, rng:random.Random) -> tuple[str, str]:
     if task == 'text':
         c = rng.choice
         return f"the {c(_ADJ)} {c(_NOUN)} {c(_VERB)} the {c(_ADJ)} {c(_NOUN)}.", ''
-    raise ValueError(f"unknown task {task!r}")
+    raise GlmlabError(f"task {task!r}: data/proxy.yaml names it, but glmlab draws only add, copy, recall and text")
 
 def task_names() -> list[str]: return [t for t in load_yaml('proxy')['tasks'] if t != 'text']
 

@@ -313,7 +313,7 @@ def _reason(log:str) -> str:
 def server_for(cmd:dict, shared:bool=True, **kw) -> VllmServer:
     "A `VllmServer` for a `serve_command` result (its checkpoint, flags and environment); with `shared`, the running shared server of that exact command if there is one."
     argv = cmd['argv']
-    assert argv[:2] == ['vllm', 'serve'], argv
+    if argv[:2] != ['vllm', 'serve']: raise invalid('command', ' '.join(argv[:3]), "`vllm serve CHECKPOINT ...`")
     args, skip = [], False
     for i, a in enumerate(argv[3:]):   # host/port are the server object's
         if skip: skip = False; continue
