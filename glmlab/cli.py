@@ -92,6 +92,7 @@ def _cluster_parser(sub, s):
     p.add_argument('--address', help="the head to join (host:port); absent: this node is the head")
     p.add_argument('--node-ip', default='127.0.0.1', help='the address this node binds and is reached at (default: 127.0.0.1, this machine only)')
 
+# %% ../nbs/28_cli.ipynb #ba9e4ae3
 def _run_parser(sub, s):
     p = sub.add_parser('run', help="the main job: footprint report, then the experiment on this machine (quantize, serve, "
                                    "benchmark, accuracy), then the aggregate report")
@@ -140,6 +141,7 @@ def _validate_parser(sub, s):
     p.add_argument('--recipe', help='the recipe it should follow (default: the one in its glmlab.json)')
     p.add_argument('--json', action='store_true')
 
+# %% ../nbs/28_cli.ipynb #1475ef5d
 def _serve_parser(sub, s):
     p = sub.add_parser('serve', help="the vllm serve command for a deployment (--dry-run), or start it")
     p.add_argument('--model', default=s['default_model']); p.add_argument('--recipe', default=s['default_recipe'])
@@ -283,6 +285,7 @@ def prepare_proxies(matrix, notebooks:bool):
     prepared_proxies([p['model'] for p in cpu] + (list(PROXIES) if notebooks else []), progress=True)
     for p in cpu: quantized_twin(p['model'], p['recipe'], progress=True)
 
+# %% ../nbs/28_cli.ipynb #fca169ed
 def write_report_notebook(out):
     "Execute the report notebook (nbs/31_results.ipynb) with papermill into `out`/report.ipynb; it writes report.md and the figures."
     import papermill as pm
@@ -341,6 +344,7 @@ def cmd_cluster(a) -> int:
     print(f"# then, from the driver: glmlab sweep MATRIX --backend ray --address {head}", file=sys.stderr)
     return 0
 
+# %% ../nbs/28_cli.ipynb #e2988768
 def cmd_quantize(a) -> int:
     if a.plan:
         p = plan(a.model, a.recipe)
@@ -374,6 +378,7 @@ def cmd_validate(a) -> int:
     print('OK: every tensor matches the recipe' if v['ok'] else f"{len(v['problems'])} problems:\n" + '\n'.join(f"  - {p}" for p in v['problems']))
     return 0 if v['ok'] else 1
 
+# %% ../nbs/28_cli.ipynb #781b24cf
 def cmd_serve(a) -> int:
     valid_port(a.port); bind_host(a.host or settings()['server_host'], a.allow_remote)   # before anything is printed or started
     if a.head is not None: valid_address('--head', a.head, placeholders=('$HEAD_IP',))
@@ -424,6 +429,7 @@ def cmd_serve(a) -> int:
             if a.share: unshare(srv)
     return 0
 
+# %% ../nbs/28_cli.ipynb #2bbab790
 def _serve_nodes(a, cmd) -> int:
     "A plan across nodes: each node's commands (--dry-run or another profile than cpu), or on cpu its nodes as local processes until Ctrl-C."
     here = cmd['footprint']['hardware'] == 'cpu' and not a.dry_run

@@ -107,6 +107,7 @@ class _Rule(Schema):
     pattern: Text
     format: Text
 
+# %% ../../nbs/01_core.data.ipynb #29f5a459
 class _Recipe(Schema):
     description: Text
     tag: Annotated[str, Field(pattern=r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')] | None = None
@@ -162,6 +163,7 @@ class _BlockSize(Schema):
 
 _Version = Annotated[str, Field(pattern=r'^\d+\.\d+\.\d+$')]
 
+# %% ../../nbs/01_core.data.ipynb #8a9e7fd4
 class _SchedulerRow(Schema):
     min_total_gib: _Amount
     except_name: str|None = None
@@ -220,6 +222,7 @@ class FamiliesFile(Schema):
     defaults: dict[Annotated[str, Field(pattern=r'^[a-z0-9_]+$')],
                    dict[Annotated[str, Field(pattern=r'^[a-z_]+$')], int | bool | list]]
 
+# %% ../../nbs/01_core.data.ipynb #02713ff0
 class VllmFile(Schema):
     "data/vllm.yaml: vLLM's budget parameters, each with its source."
     gpu_memory_utilization_default: Annotated[list[_UtilizationDefault], Field(min_length=1)]
@@ -270,6 +273,7 @@ class _Kubernetes(Schema):
     probe_period_s: PositiveWhole
     liveness_failures: PositiveWhole
 
+# %% ../../nbs/01_core.data.ipynb #c3184a44
 class ServingFile(Schema):
     "data/serving.yaml: published checkpoints per (model, recipe), GLM's flags and the commands glmlab must reproduce."
     checkpoints: dict[str, dict[str, _Published]]

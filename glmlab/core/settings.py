@@ -30,6 +30,9 @@ def invalid(field:str, # what was wrong, e.g. `--hardware` or `config.json: hidd
     return GlmlabError(f"{field}={short_repr(value)} is not valid; expected {valid}")
 
 _REPR = reprlib.Repr()
+
+
+
 _REPR.maxstring = _REPR.maxother = 80; _REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 6; _REPR.maxlevel = 2
 
 def short_repr(value) -> str:
@@ -73,6 +76,7 @@ def valid_address(field:str, value, placeholders:tuple=()) -> str:
     also = f", or {', '.join(placeholders)}" if placeholders else ''
     raise invalid(field, value, f"an IP address or a hostname (letters, digits, dashes and dots){also}")
 
+# %% ../../nbs/00_core.settings.ipynb #87628e77
 def valid_host_port(field:str, value) -> str:
     ("`value` if it is `host:port` (an address as `valid_address` takes it, IPv6 in brackets, and a port 1..65535); "
      "else a one-line error.")

@@ -24,19 +24,11 @@ def naive_value(c:dict) -> float:
     "The post's own arithmetic for a claim that shows it: parameters x bytes per parameter, in GB."
     return c['naive']['params'] * c['naive']['bytes_per_param'] / 1e9
 
-def audit_rows() -> list[dict]:
-    "Every audited claim: what was said, the naive recomputation, glmlab's exact figure, and why they differ."
-    post = claims()['post']
-    g, reap = model_spec(post['model']), model_spec(claims()['reap-card']['model'])
-    size = lambda r, mtp=True: sum(weight_bytes_by_component(g, r, mtp).values()) / 1e9
-    mixed_recipe, node_hw = _claim('post', 'nvfp4_mixed_gb')['recipe'], _claim('post', 'node_gb')['hardware']
-    node = footprint(post['model'], mixed_recipe, node_hw, suggest=False)
-    hw = hardware(node_hw)
-    full_indexers = sum(t == 'full' for t in g.indexer_types)
+# %% ../../nbs/12_footprint.audit.ipynb #027cf5d6
+def _param_rows(g, reap) -> list[dict]:
+    "The audit's rows on parameter counts: the post's 469B (the REAP cut) and NVIDIA's active count."
     pc = params_by_component(g)
-    kv_total = sum(max(x['kv_budget_bytes'], 0) for x in node['per_gpu']) / 1e9
-    w_gpu = max(x['weight_bytes'] for x in node['per_gpu'])
-    rows = [
+    return [
         dict(claim='GLM-5.2 parameters', source='post', said=_claim('post', 'params_total')['value'] / 1e9, naive=None,
              exact=params_total(g) / 1e9, unit='B params',
              why=f"469B is the REAP cut (156 of 256 experts per MoE layer: {params_total(reap) / 1e9:.1f}B by the formula, "
@@ -49,6 +41,21 @@ def audit_rows() -> list[dict]:
                  f"{(params_active(g) - pc['embeddings']) / 1e9:.2f}B (card: {_claim('nvidia-card', 'params_active')['value'] / 1e9:.0f}B), "
                  f"without embedding and lm_head {(params_active(g) - pc['embeddings'] - pc['lm_head']) / 1e9:.2f}B "
                  f"(vLLM recipe: {_claim('vllm-recipe', 'params_active_without_mtp')['value'] / 1e9:.0f}B)")]
+
+
+# %% ../../nbs/12_footprint.audit.ipynb #411fe303
+def audit_rows() -> list[dict]:
+    "Every audited claim: what was said, the naive recomputation, glmlab's exact figure, and why they differ."
+    post = claims()['post']
+    g, reap = model_spec(post['model']), model_spec(claims()['reap-card']['model'])
+    size = lambda r, mtp=True: sum(weight_bytes_by_component(g, r, mtp).values()) / 1e9
+    mixed_recipe, node_hw = _claim('post', 'nvfp4_mixed_gb')['recipe'], _claim('post', 'node_gb')['hardware']
+    node = footprint(post['model'], mixed_recipe, node_hw, suggest=False)
+    hw = hardware(node_hw)
+    full_indexers = sum(t == 'full' for t in g.indexer_types)
+    kv_total = sum(max(x['kv_budget_bytes'], 0) for x in node['per_gpu']) / 1e9
+    w_gpu = max(x['weight_bytes'] for x in node['per_gpu'])
+    rows = _param_rows(g, reap)
     for key, recipe_name, why in (
             ('bf16_gb', 'bf16', "753B parameters, not 469B, at 2 bytes (plus the FP32 router biases)"),
             ('fp8_gb', 'fp8', "753B parameters; FP8 per-tensor adds two FP32 scales per tensor and modelopt keeps embeddings, "

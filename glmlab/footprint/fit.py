@@ -8,6 +8,7 @@ Docs: https://glmlab.github.io/glmlab/footprint.fit.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
+from fastcore.basics import patch
 from ..core.settings import GlmlabError, invalid, is_whole, settings
 from ..core.data import Hardware, hardware, load_yaml, recipe, recipe_names, published_recipes
 from .spec import ModelSpec, model_spec
@@ -44,6 +45,7 @@ def _layout(s, hw, tp, pp, dcp, ep, mtp, dp=1, nodes=None, tp_across_nodes=False
     return Layout(tp=base.tp, pp=base.pp, dcp=dcp, ep=s.is_moe and base.tp * dp > 1 if ep is None else ep, mtp=mtp, dp=dp, nodes=nodes,
                   tp_across_nodes=tp_across_nodes)
 
+# %% ../../nbs/10_footprint.fit.ipynb #33b1d081
 @dataclass(frozen=True, kw_only=True)
 class Deployment:
     "One deployment to size: `model` quantized by `recipe_name`, on `hardware_name`, in `layout`, with vLLM's knobs."
@@ -58,26 +60,6 @@ class Deployment:
     def __post_init__(self):
         check_layout(self.spec, self.layout, self.hw)
         if not is_whole(self.max_model_len, 1): raise invalid('--max-model-len', self.max_model_len, 'a positive number of tokens')
-
-    @classmethod
-    def of(cls, model:str|None=None, recipe_name:str|None=None, hardware_name:str|None=None,
-           tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
-           max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget(),
-           dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> Deployment:
-        ("The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the "
-         "model's context and the KV dtype vLLM runs for the checkpoint where unset.")
-        st = settings()
-        model, recipe_name, hardware_name = (st[f'default_{k}'] if v is None else v for k, v in (('model', model), ('recipe', recipe_name), ('hardware', hardware_name)))
-        s, hw = model_spec(model), hardware(hardware_name)
-        recipe(recipe_name)   # an unknown recipe is refused here, in one line
-        if max_model_len is None and not s.max_position:
-            raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; set one of them")
-        # what vLLM would run
-        kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', checkpoint_quantization(model, recipe_name))
-        return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp, dp, nodes, tp_across_nodes),
-                   max_model_len=s.max_position if max_model_len is None else max_model_len,
-                   kv_cache_dtype=kv_dtype_of(kv),
-                   budget=budget)
 
     @property
     def spec(self) -> ModelSpec: return model_spec(self.model)
@@ -110,26 +92,50 @@ class Deployment:
     @cached_property
     def verdict(self) -> Verdict: return verdict(self)
 
-    def as_json(self, suggest:bool=True) -> dict:
-        "The footprint as `glmlab footprint --json` prints it: the one place its keys are written."
-        s, lay, hw, ck, v = self.spec, self.layout, self.hw, self.checkpoint, self.verdict
-        pool = self.kv_pool_tokens
-        return dict(model=self.model, recipe=self.recipe_name, hardware=self.hardware_name, device=hw.device_name, gpus_in_profile=hw.count,
-                    layout=dict(tp=lay.tp, pp=lay.pp, dcp=lay.dcp, ep=lay.ep, mtp=lay.mtp, gpus=lay.gpus, dp=lay.dp, nodes=lay.nodes,
-                                gpus_per_node=lay.gpus_per_node, tp_across_nodes=lay.tp_across_nodes),
-                    max_model_len=self.max_model_len, kv_cache_dtype=self.kv_cache_dtype, knobs=dict(self.knobs),
-                    params_total=params_total(s), params_total_without_mtp=params_total(s, mtp=False),
-                    params_active=params_active(s), params_by_component=params_by_component(s),
-                    badge_params=ck.badge_params, badge_params_by_component=dict(ck.badge_params_by_component),
-                    weight_bytes_total=ck.bytes_total, weight_bytes_by_component=dict(ck.bytes_by_component),
-                    weight_bytes_by_format={f: dict(d) for f, d in ck.bytes_by_format.items()},
-                    weight_bytes_loaded=self.weight_bytes_loaded,
-                    kv_bytes_per_token=kv_bytes_per_token(s, self.kv_cache_dtype, mtp=lay.mtp),
-                    per_gpu=[dict(gpu=i, **lay.position(i), **g.as_dict()) for i, g in enumerate(self.gpus)],
-                    kv_pool_tokens=pool, longest_context_tokens=min(pool, s.max_position or pool), max_concurrency=self.max_concurrency,
-                    fits=v.fits, reasons=list(v.reasons), warnings=list(v.warnings),
-                    suggestions=suggestions(self) if suggest and not v.fits else [])
+# %% ../../nbs/10_footprint.fit.ipynb #0cfcb67b
+@patch(cls_method=True)
+def of(cls:Deployment, model:str|None=None, recipe_name:str|None=None, hardware_name:str|None=None,
+       tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
+       max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget(),
+       dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> Deployment:
+    ("The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the "
+     "model's context and the KV dtype vLLM runs for the checkpoint where unset.")
+    st = settings()
+    model, recipe_name, hardware_name = (st[f'default_{k}'] if v is None else v for k, v in (('model', model), ('recipe', recipe_name), ('hardware', hardware_name)))
+    s, hw = model_spec(model), hardware(hardware_name)
+    recipe(recipe_name)   # an unknown recipe is refused here, in one line
+    if max_model_len is None and not s.max_position:
+        raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; set one of them")
+    # what vLLM would run
+    kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', checkpoint_quantization(model, recipe_name))
+    return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp, dp, nodes, tp_across_nodes),
+               max_model_len=s.max_position if max_model_len is None else max_model_len,
+               kv_cache_dtype=kv_dtype_of(kv),
+               budget=budget)
 
+# %% ../../nbs/10_footprint.fit.ipynb #11f4d3f8
+@patch
+def as_json(self:Deployment, suggest:bool=True) -> dict:
+    "The footprint as `glmlab footprint --json` prints it: the one place its keys are written."
+    s, lay, hw, ck, v = self.spec, self.layout, self.hw, self.checkpoint, self.verdict
+    pool = self.kv_pool_tokens
+    return dict(model=self.model, recipe=self.recipe_name, hardware=self.hardware_name, device=hw.device_name, gpus_in_profile=hw.count,
+                layout=dict(tp=lay.tp, pp=lay.pp, dcp=lay.dcp, ep=lay.ep, mtp=lay.mtp, gpus=lay.gpus, dp=lay.dp, nodes=lay.nodes,
+                            gpus_per_node=lay.gpus_per_node, tp_across_nodes=lay.tp_across_nodes),
+                max_model_len=self.max_model_len, kv_cache_dtype=self.kv_cache_dtype, knobs=dict(self.knobs),
+                params_total=params_total(s), params_total_without_mtp=params_total(s, mtp=False),
+                params_active=params_active(s), params_by_component=params_by_component(s),
+                badge_params=ck.badge_params, badge_params_by_component=dict(ck.badge_params_by_component),
+                weight_bytes_total=ck.bytes_total, weight_bytes_by_component=dict(ck.bytes_by_component),
+                weight_bytes_by_format={f: dict(d) for f, d in ck.bytes_by_format.items()},
+                weight_bytes_loaded=self.weight_bytes_loaded,
+                kv_bytes_per_token=kv_bytes_per_token(s, self.kv_cache_dtype, mtp=lay.mtp),
+                per_gpu=[dict(gpu=i, **lay.position(i), **g.as_dict()) for i, g in enumerate(self.gpus)],
+                kv_pool_tokens=pool, longest_context_tokens=min(pool, s.max_position or pool), max_concurrency=self.max_concurrency,
+                fits=v.fits, reasons=list(v.reasons), warnings=list(v.warnings),
+                suggestions=suggestions(self) if suggest and not v.fits else [])
+
+# %% ../../nbs/10_footprint.fit.ipynb #6437529a
 def footprint(model:str|None=None, # a name in data/models or a path to a config.json; None: settings.ini's default_model
               recipe_name:str|None=None, # a recipe in data/recipes.yaml; None: settings.ini's default_recipe
               hardware_name:str|None=None, # a profile in data/hardware.yaml; None: settings.ini's default_hardware

@@ -123,6 +123,7 @@ def plot_components(fps:list[dict], ax=None):
     ax.set_ylabel('checkpoint size (GB, 10^9 bytes)'); ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1)); ax.tick_params(axis='x', labelsize=7)
     return ax
 
+# %% ../../nbs/11_footprint.report.ipynb #b3e30baa
 def plot_fit_matrix(fps:list[dict], ax=None):
     "Hardware x recipe grid: how many --max-model-len requests the KV pool holds (red: does not fit)."
     import matplotlib.pyplot as plt

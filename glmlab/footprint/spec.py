@@ -80,7 +80,6 @@ class ModelSpec:
 
     @property
     def quantization_config(self) -> dict|None: return json.loads(self.quantization) if self.quantization else None
-
     @property
     def qk_head_dim(self) -> int: return self.qk_nope_head_dim + self.qk_rope_head_dim
     @property
@@ -95,7 +94,6 @@ class ModelSpec:
     def moe_layers(self) -> int: return self.mlp_types.count('sparse')
     @property
     def dense_layers(self) -> int: return self.mlp_types.count('dense')
-
     def _repr_markdown_(self):
         rows = [f"| {k} | {v} |" for k, v in self.__dict__.items() if k not in ('indexer_types', 'mlp_types')]
         rows += [f"| dense / MoE layers | {self.dense_layers} / {self.moe_layers} |"]
@@ -124,6 +122,8 @@ def _mlp_types(cfg:dict, model_type:str, layers:int) -> tuple:
 
 # %% ../../nbs/03_footprint.spec.ipynb #cd8724c0
 _Size = PositiveWhole | None
+
+# %% ../../nbs/03_footprint.spec.ipynb #32c99d40
 class HfConfig(Schema):
     "The fields of a Hugging Face `config.json` that decide sizes, typed; absent or null means 'not set'."
     model_type: str
@@ -243,6 +243,7 @@ def _quantization(q, name:str) -> str:
                       "an object with a quant_method, as transformers writes a checkpoint's")
     return json.dumps(q, sort_keys=True)
 
+# %% ../../nbs/03_footprint.spec.ipynb #d77634ba
 @lru_cache(maxsize=None)
 def model_spec(model:str) -> ModelSpec:
     "The `ModelSpec` of a model name in `data/models/` or a path to a `config.json`."

