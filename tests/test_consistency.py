@@ -46,15 +46,20 @@ def test_every_surface_sizes_the_same_pool(recipe, hw, ctx, vllm_args, capsys, t
     fp = json.loads(_cli(capsys, 'footprint', *flags, '--json'))
     want = (fp['kv_pool_tokens'], fp['kv_cache_dtype'])
     dry = shlex.split(_cli(capsys, 'serve', *flags, '--dry-run').splitlines()[0])
-    _cli(capsys, 'serve', *flags, '--k8s', str(tmp_path / 'k8s.yaml'))
-    deploy = next(d for d in yaml.safe_load_all((tmp_path / 'k8s.yaml').read_text()) if d['kind'] == 'Deployment')
-    pod = shlex.split(deploy['spec']['template']['spec']['containers'][0]['args'][0])
+    rc = main(['serve', *flags, '--k8s', str(tmp_path / 'k8s.yaml')]); out = capsys.readouterr()
+    surfaces = [('serve --dry-run', dry)]
+    if fp['fits']:   # a manifest is written only for a deployment that fits; else refused with the fix, as serve says it
+        assert rc == 0, out.err
+        deploy = next(d for d in yaml.safe_load_all((tmp_path / 'k8s.yaml').read_text()) if d['kind'] == 'Deployment')
+        surfaces.append(('--k8s', shlex.split(deploy['spec']['template']['spec']['containers'][0]['args'][0])))
+    else:
+        assert rc == 2 and 'does not fit' in out.err and not (tmp_path / 'k8s.yaml').exists(), (rc, out.err)
+        assert not fp['suggestions'] or f"fix: {fp['suggestions'][0]}" in out.err, (fp['suggestions'], out.err)
     shown = view({**DEFAULTS, 'model': 'glm-5.2', 'recipe': recipe, 'hardware': hw, 'max_model_len': ctx})
     explorer = shlex.split(shown['command'][0])
     sweep = gpu_command(dict(hardware=hw, model='glm-5.2', recipe=recipe, baseline_recipe='bf16' if recipe != 'bf16' else 'fp8',
                              max_model_len=ctx), recipe)['argv']
-    got = {name: _pool(argv, vllm_args, recipe, hw) for name, argv in
-           [('serve --dry-run', dry), ('--k8s', pod), ('explorer', explorer), ('sweep', sweep)]}
+    got = {name: _pool(argv, vllm_args, recipe, hw) for name, argv in surfaces + [('explorer', explorer), ('sweep', sweep)]}
     got['explorer, as shown'] = (shown['footprint']['kv_pool_tokens'], shown['footprint']['kv_cache_dtype'])
     assert all(v == want for v in got.values()), (want, got)
     kv = vllm_args(dry).get('kv_cache_dtype')   # the cache sized is written out where vLLM's `auto` would run another
