@@ -23,7 +23,7 @@ from .budget import Budget, GpuMemory
 
 # %% auto #0
 __all__ = ['checkpoint_quantization', 'Deployment', 'footprint', 'gpu_features', 'lacking', 'unmet_gpu_needs', 'Verdict',
-           'verdict', 'default_kv', 'smaller_recipes', 'more_nodes', 'suggestions']
+           'verdict', 'Fix', 'default_kv', 'smaller_recipes', 'more_nodes', 'suggestions']
 
 # %% ../../nbs/10_footprint.fit.ipynb #884a321c
 def checkpoint_quantization(model:str, recipe_name:str) -> dict|None:
@@ -115,8 +115,9 @@ def of(cls:Deployment, model:str|None=None, recipe_name:str|None=None, hardware_
 
 # %% ../../nbs/10_footprint.fit.ipynb #11f4d3f8
 @patch
-def as_json(self:Deployment, suggest:bool=True) -> dict:
-    "The footprint as `glmlab footprint --json` prints it: the one place its keys are written."
+def as_json(self:Deployment, suggest:bool=True, fixes:list|None=None) -> dict:
+    ("The footprint as `glmlab footprint --json` prints it: the one place its keys are written (`fixes`: its "
+     "`suggestions`, when the caller has them already).")
     s, lay, hw, ck, v = self.spec, self.layout, self.hw, self.checkpoint, self.verdict
     pool = self.kv_pool_tokens
     return dict(model=self.model, recipe=self.recipe_name, hardware=self.hardware_name, device=hw.device_name, gpus_in_profile=hw.count,
@@ -133,7 +134,8 @@ def as_json(self:Deployment, suggest:bool=True) -> dict:
                 per_gpu=[dict(gpu=i, **lay.position(i), **g.as_dict()) for i, g in enumerate(self.gpus)],
                 kv_pool_tokens=pool, longest_context_tokens=min(pool, s.max_position or pool), max_concurrency=self.max_concurrency,
                 fits=v.fits, reasons=list(v.reasons), warnings=list(v.warnings),
-                suggestions=suggestions(self) if suggest and not v.fits else [])
+                suggestions=[str(f) for f in (fixes if fixes is not None else
+                                              suggestions(self) if suggest and not v.fits else [])])
 
 # %% ../../nbs/10_footprint.fit.ipynb #6437529a
 def footprint(model:str|None=None, # a name in data/models or a path to a config.json; None: settings.ini's default_model
@@ -217,6 +219,18 @@ def verdict(d:Deployment) -> Verdict:
         warnings.append(f"MLA's KV cache is replicated on all {lay.tp} TP ranks; --decode-context-parallel-size shards it")
     return Verdict(fits, tuple(reasons), tuple(warnings))
 
+# %% ../../nbs/10_footprint.fit.ipynb #2d236b10
+@dataclass(frozen=True)
+class Fix:
+    ("A change that makes a deployment fit: its flags (as glmlab and vLLM both accept them), why, and the deployment "
+     "it leads to, sized. It prints as the sentence the CLI shows; the explorer applies its flags.")
+    flags: tuple[tuple[str, str], ...]   # (('--max-model-len', '480256'),)
+    why: str
+    then: Deployment | None = None
+    @property
+    def command(self) -> str: return ' '.join(f"{f} {v}" for f, v in self.flags)
+    def __str__(self) -> str: return f"{self.command}: {self.why}"
+
 # %% ../../nbs/10_footprint.fit.ipynb #c3200d62
 def _changed(d:Deployment, **kw) -> Deployment|None:
     "`d` with the fields `kw` changed (a `layout` field by its own name), or None if vLLM could not run that."
@@ -233,42 +247,46 @@ def smaller_recipes(d:Deployment) -> list[str]:
     size, published = lambda rn: checkpoint(d.spec, rn).bytes_total, published_recipes(d.model)
     return sorted((rn for rn in recipe_names() if size(rn) < d.checkpoint.bytes_total), key=lambda rn: (rn not in published, -size(rn)))
 
-def more_nodes(d:Deployment, most:int=8) -> list[str]:
+def more_nodes(d:Deployment, most:int=8) -> list[Fix]:
     "The fewest nodes of `d`'s profile (up to `most`, or what it has) on which `d` fits in vLLM's recommended layout: TP inside a node, PP across."
     top = min(most, d.hw.max_nodes or most)
     for n in range(d.layout.nodes + 1, top + 1):
         lay = default_layout(d.spec, d.hw, nodes=n)
         f = _changed(d, tp=lay.tp, pp=lay.pp, dp=1, nodes=n)
         if f and f.verdict.fits:
-            return [f"--nodes {n} --tp {lay.tp} --pp {lay.pp}: {n} x {d.hw.gpus_per_node} GPUs, {f.kv_pool_tokens:,} KV tokens per replica"]
+            return [Fix((('--nodes', str(n)), ('--tp', str(lay.tp)), ('--pp', str(lay.pp))),
+                        f"{n} x {d.hw.gpus_per_node} GPUs, {f.kv_pool_tokens:,} KV tokens per replica", f)]
     return []
 
-def _recipe_fix(d:Deployment, rn:str) -> str|None:
+def _recipe_fix(d:Deployment, rn:str) -> Fix|None:
     "Recipe `rn` for `d` as flags and why, at the longest context its pool holds (up to `d`'s), if that fits."
     # a cache asked for is kept
     cache = default_kv(d.model, rn) if d.kv_cache_dtype == default_kv(d.model, d.recipe_name) else d.kv_cache_dtype
-    kv = [] if cache == default_kv(d.model, rn) else ['--kv-cache-dtype', kv_flag(cache)]   # ...and then stated
+    kv = [] if cache == default_kv(d.model, rn) else [('--kv-cache-dtype', kv_flag(cache))]   # ...and then stated
     f = _changed(d, recipe_name=rn, kv_cache_dtype=cache)
     if not f or not f.weights_fit or f.kv_pool_tokens <= 0: return None
     ctx = min(d.max_model_len, f.kv_pool_tokens)
     if not (f := _changed(f, max_model_len=ctx)) or not f.verdict.fits: return None
-    flags = ['--recipe', rn, *kv] + ([] if ctx == d.max_model_len else ['--max-model-len', str(ctx)])
-    return (f"{' '.join(flags)}: {human_bytes(f.checkpoint.bytes_total)} of weights; "
-            f"the pool holds {f.kv_pool_tokens:,} tokens")
+    flags = [('--recipe', rn), *kv] + ([] if ctx == d.max_model_len else [('--max-model-len', str(ctx))])
+    why = f"{human_bytes(f.checkpoint.bytes_total)} of weights; the pool holds {f.kv_pool_tokens:,} tokens"
+    return Fix(tuple(flags), why, f)
 
-def suggestions(d:Deployment) -> list[str]:
+def suggestions(d:Deployment) -> list[Fix]:
     ("Flags that make deployment `d`, which does not fit, fit, as glmlab and vLLM both accept them; each verified by "
      "sizing the changed deployment.")
     out, pool, tp = [], d.kv_pool_tokens, d.layout.tp
-    if pool > 0 and d.weights_fit:
-        out.append(f"--max-model-len {pool}: the longest context the pool holds ({pool:,} tokens)")
+    if pool > 0 and d.weights_fit and (f := _changed(d, max_model_len=pool)):
+        out.append(Fix((('--max-model-len', str(pool)),), f"the longest context the pool holds ({pool:,} tokens)", f))
     for dcp in (x for x in range(2, tp + 1) if tp % x == 0 and x > d.layout.dcp):
         f = _changed(d, dcp=dcp)
         if f and f.verdict.fits:
-            out.append(f"--decode-context-parallel-size {dcp}: shards the KV cache {dcp} ways; {f.kv_pool_tokens:,} tokens"); break
+            why = f"shards the KV cache {dcp} ways; {f.kv_pool_tokens:,} tokens"
+            out.append(Fix((('--decode-context-parallel-size', str(dcp)),), why, f))
+            break
     if d.kv_cache_dtype == 'bf16':
         f = _changed(d, kv_cache_dtype='fp8')
-        if f and f.verdict.fits: out.append(f"--kv-cache-dtype {kv_flag('fp8')}: {f.kv_pool_tokens:,} tokens")
+        if f and f.verdict.fits:
+            out.append(Fix((('--kv-cache-dtype', kv_flag('fp8')),), f"{f.kv_pool_tokens:,} tokens", f))
     if not d.verdict.fits and not out: out += more_nodes(d)[:1]
     if not d.weights_fit:
         out += [fix for rn in smaller_recipes(d) if (fix := _recipe_fix(d, rn))][:1]

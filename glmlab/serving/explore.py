@@ -6,12 +6,13 @@ Docs: https://glmlab.github.io/glmlab/serving.explore.html.md"""
 
 # %% ../../nbs/21b_serving.explore.ipynb #dd03df95
 from __future__ import annotations
-import hashlib, html, re
+import hashlib, html
 from pathlib import Path
 from ..core.settings import GlmlabError, settings
 from ..core.store import make_dir, write_atomic
 from ..core.data import hardware_names, model_names, recipe_names
 from ..footprint.kvcache import kv_dtypes
+from ..footprint.fit import Fix
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'deployment_kwargs', 'apply_fix', 'view', 'dropped_config', 'explore']
@@ -34,13 +35,15 @@ def deployment_kwargs(v:dict) -> dict:
 _FIX_KNOBS = {'--max-model-len': 'max_model_len', '--decode-context-parallel-size': 'dcp', '--kv-cache-dtype': 'kv_cache_dtype',
               '--nodes': 'nodes', '--tp': 'tp', '--pp': 'pp', '--recipe': 'recipe'}
 
-def apply_fix(v:dict, fix:str) -> dict:
-    "Control values `v` with suggestion `fix` (`--flag value ...: why`) applied."
+def apply_fix(v:dict, fix:Fix) -> dict:
+    "Control values `v` with `fix`'s flags applied (a `Fix` of the footprint: its flags, not its sentence)."
     out = dict(v)
-    for flag, val in re.findall(r'(--[\w-]+) ([^\s:]+)', fix.split(':', 1)[0]):
-        if flag not in _FIX_KNOBS: raise GlmlabError(f"fix {fix!r}: {flag} is not a control of the explorer; expected one of {', '.join(_FIX_KNOBS)}")
+    for flag, val in fix.flags:
+        if flag not in _FIX_KNOBS:
+            raise GlmlabError(f"fix {fix.command!r}: {flag} is not a control of the explorer; expected one of "
+                              f"{', '.join(_FIX_KNOBS)}")
         k = _FIX_KNOBS[flag]
-        out[k] = int(val.replace(',', '')) if k in _INT_KNOBS or k == 'dcp' else val
+        out[k] = int(val) if k in _INT_KNOBS or k == 'dcp' else val
     return out
 
 # %% ../../nbs/21b_serving.explore.ipynb #de5121ed
@@ -57,7 +60,7 @@ def view(v:dict) -> dict:
         fp = cmd['footprint']
         lines = ([command_line(cmd)] if fp['layout']['nodes'] == 1 else
                  [f"# node {n['node']} ({n['role']})\n" + '\n'.join(shlex.join(c) for c in n['commands']) for n in node_commands(cmd)])
-        return dict(footprint=fp, command=lines, fixes=fp['suggestions'], warnings=fp['warnings'])   # the reasons are the verdict's
+        return dict(footprint=fp, command=lines, fixes=cmd['fixes'], warnings=fp['warnings'])   # reasons: the verdict's
     except GlmlabError as e: return dict(error=str(e))
 
 # %% ../../nbs/21b_serving.explore.ipynb #bc19c5db
@@ -116,7 +119,8 @@ def explore(**values):
                          f"<ul>{''.join(f'<li>{html.escape(r)}</li>' for r in fp['reasons'] + [f'warning: {w}' for w in s['warnings']])}</ul>")
         buttons = []
         for f in s['fixes']:
-            b = W.Button(description=f.split(':')[0], tooltip=f, layout=W.Layout(width='auto')); b.on_click(lambda _, f=f: apply(f)); buttons.append(b)
+            b = W.Button(description=f.command, tooltip=str(f), layout=W.Layout(width='auto'))
+            b.on_click(lambda _, f=f: apply(f)); buttons.append(b)
         fixes.children = tuple(buttons)
         command.value = '\n'.join(s['command'])
         with plot:

@@ -12,7 +12,7 @@ from ..core.settings import invalid, valid_port
 from ..core.data import GiB, load_yaml, hardware, recipe
 from ..footprint.budget import Budget
 from ..footprint.kvcache import config_quantization, kv_dtype_of, kv_flag, resolved_kv_cache_dtype
-from ..footprint.fit import checkpoint_quantization, footprint
+from ..footprint.fit import Deployment, checkpoint_quantization, suggestions
 
 # %% auto #0
 __all__ = ['checkpoint_for', 'serve_command', 'shell_word', 'command_line', 'published_command', 'plan_port', 'node_commands']
@@ -43,10 +43,15 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', quant)
     kv = kv_flag('bf16') if kv == 'auto' else kv
     util = gpu_memory_utilization if gpu_memory_utilization is not None else hs.get('gpu_memory_utilization')
-    fp = footprint(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp, max_model_len=max_model_len,
-                   dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes, kv_cache_dtype=kv, budget=Budget(gpu_memory_utilization=util, kv_cache_memory_bytes=kv_cache_memory_bytes, max_num_batched_tokens=max_num_batched_tokens,
-                                 max_num_seqs=max_num_seqs, enforce_eager=enforce_eager or bool(hs.get('enforce_eager')),
-                                 cpu_kv_cache_space_gib=cpu_kv_cache_space_gib))
+    budget = Budget(gpu_memory_utilization=util, kv_cache_memory_bytes=kv_cache_memory_bytes,
+                    max_num_batched_tokens=max_num_batched_tokens, max_num_seqs=max_num_seqs,
+                    enforce_eager=enforce_eager or bool(hs.get('enforce_eager')),
+                    cpu_kv_cache_space_gib=cpu_kv_cache_space_gib)
+    d = Deployment.of(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp,
+                      max_model_len=max_model_len, dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes,
+                      kv_cache_dtype=kv, budget=budget)
+    fixes = suggestions(d) if not d.verdict.fits else []   # objects here; the footprint says them as text
+    fp = d.as_json(fixes=fixes)
     l, gf = fp['layout'], load_yaml('serving')['glm_flags'].get(model, {})
     a = ['vllm', 'serve', ck['repo']]
     if l['tp'] > 1: a += ['--tensor-parallel-size', str(l['tp'])]
@@ -83,7 +88,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     return dict(argv=a, env=env, footprint=fp, hardware_note=pp_flags['why'] if pp_flags else hs.get('why'),
                 explained=[(f, flags[f]['means']) for f in a if f in flags],
                 warnings=[f"{w}" for w in fp['warnings']] + ([] if fp['fits'] else [f"does not fit: {r}" for r in fp['reasons']]),
-                fixes=fp['suggestions'])
+                fixes=fixes)
 
 _VAR = re.compile(r'\$[A-Za-z_][A-Za-z0-9_]*')
 
