@@ -34,9 +34,13 @@ def inputs_key(*values, # JSON-able values or bytes that decide the result (a co
 # %% ../../nbs/02_core.store.ipynb #d559017c
 @contextmanager
 def writing(path:Path):
-    "Within the block, an OS error becomes the one-line `GlmlabError` naming the path that failed (or `path`) and why."
+    ("Within the block, an OS error becomes the one-line `GlmlabError` naming the path that failed (or `path`, also "
+     "for a temporary sibling of it) and why.")
     try: yield
-    except OSError as e: raise GlmlabError(f"{e.filename or path}: cannot be written ({e.strerror or type(e).__name__})") from None
+    except OSError as e:
+        name = e.filename or path
+        tmp = Path(name).parent == Path(path).parent and Path(name).name.startswith(f'.{Path(path).name}.')
+        raise GlmlabError(f"{path if tmp else name}: cannot be written ({e.strerror or type(e).__name__})") from None
 
 def make_dir(path:Path) -> Path:
     "The folder `path`, made with its parents if missing."
