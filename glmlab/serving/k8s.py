@@ -71,7 +71,7 @@ class PodSizing:
     fetch_bytes: int       # every checkpoint the pod needs in its model cache
     nodes: int = 1         # the nodes one server spans: each reads its share of the checkpoint
     gpus: int = 0          # GPUs of the pod (0: a CPU pod)
-    cached: bool = True    # a model cache volume holds the checkpoints; else the pod's own disk
+    cached: bool|None = None  # a model cache volume holds the checkpoints (None: unless k8s_model_cache is none)
     host_kv_bytes: int = 0 # a CPU pod's KV space (VLLM_CPU_KVCACHE_SPACE of each server, together)
     servers: int = 1       # vLLM servers running at once in the pod (a CPU experiment's pair)
 
@@ -87,8 +87,11 @@ class PodSizing:
     @property
     def memory_bytes(self) -> int: return self.share_bytes + self.process_bytes + self.host_kv_bytes
     @property
+    def on_volume(self) -> bool:
+        return settings()['k8s_model_cache'] != 'none' if self.cached is None else self.cached
+    @property
     def ephemeral_bytes(self) -> int:
-        return int(self._k['ephemeral_gib'] * GiB) + (0 if self.cached else self.fetch_bytes)
+        return int(self._k['ephemeral_gib'] * GiB) + (0 if self.on_volume else self.fetch_bytes)
     @property
     def cache_bytes(self) -> int: return int(self.fetch_bytes * (1 + self._k['model_cache_margin']))
     @property
@@ -101,7 +104,7 @@ class PodSizing:
     def startup_failures(self) -> int: return math.ceil(self.startup_s / self._k['probe_period_s'])
 
     @classmethod
-    def of(cls, fp:dict, cached:bool=True) -> PodSizing:
+    def of(cls, fp:dict, cached:bool|None=None) -> PodSizing:
         "The pod of one node of footprint `fp`'s deployment."
         l, cpu = fp['layout'], hardware(fp['hardware']).is_cpu
         w = fp['weight_bytes_total']
