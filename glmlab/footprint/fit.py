@@ -101,17 +101,19 @@ def of(cls:Deployment, model:str|None=None, recipe_name:str|None=None, hardware_
     ("The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the "
      "model's context and the KV dtype vLLM runs for the checkpoint where unset.")
     st = settings()
-    model, recipe_name, hardware_name = (st[f'default_{k}'] if v is None else v for k, v in (('model', model), ('recipe', recipe_name), ('hardware', hardware_name)))
+    given = (('model', model), ('recipe', recipe_name), ('hardware', hardware_name))
+    model, recipe_name, hardware_name = (st[f'default_{k}'] if v is None else v for k, v in given)
     s, hw = model_spec(model), hardware(hardware_name)
     recipe(recipe_name)   # an unknown recipe is refused here, in one line
     if max_model_len is None and not s.max_position:
-        raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; set one of them")
+        raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; "
+                          "set one of them")
     # what vLLM would run
     kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', checkpoint_quantization(model, recipe_name))
-    return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=_layout(s, hw, tp, pp, dcp, ep, mtp, dp, nodes, tp_across_nodes),
+    layout = _layout(s, hw, tp, pp, dcp, ep, mtp, dp, nodes, tp_across_nodes)
+    return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=layout,
                max_model_len=s.max_position if max_model_len is None else max_model_len,
-               kv_cache_dtype=kv_dtype_of(kv),
-               budget=budget)
+               kv_cache_dtype=kv_dtype_of(kv), budget=budget)
 
 # %% ../../nbs/10_footprint.fit.ipynb #11f4d3f8
 @patch
@@ -120,9 +122,10 @@ def as_json(self:Deployment, suggest:bool=True, fixes:list|None=None) -> dict:
      "`suggestions`, when the caller has them already).")
     s, lay, hw, ck, v = self.spec, self.layout, self.hw, self.checkpoint, self.verdict
     pool = self.kv_pool_tokens
-    return dict(model=self.model, recipe=self.recipe_name, hardware=self.hardware_name, device=hw.device_name, gpus_in_profile=hw.count,
-                layout=dict(tp=lay.tp, pp=lay.pp, dcp=lay.dcp, ep=lay.ep, mtp=lay.mtp, gpus=lay.gpus, dp=lay.dp, nodes=lay.nodes,
-                            gpus_per_node=lay.gpus_per_node, tp_across_nodes=lay.tp_across_nodes),
+    return dict(model=self.model, recipe=self.recipe_name, hardware=self.hardware_name, device=hw.device_name,
+                gpus_in_profile=hw.count,
+                layout=dict(tp=lay.tp, pp=lay.pp, dcp=lay.dcp, ep=lay.ep, mtp=lay.mtp, gpus=lay.gpus, dp=lay.dp,
+                            nodes=lay.nodes, gpus_per_node=lay.gpus_per_node, tp_across_nodes=lay.tp_across_nodes),
                 max_model_len=self.max_model_len, kv_cache_dtype=self.kv_cache_dtype, knobs=dict(self.knobs),
                 params_total=params_total(s), params_total_without_mtp=params_total(s, mtp=False),
                 params_active=params_active(s), params_by_component=params_by_component(s),
@@ -132,7 +135,8 @@ def as_json(self:Deployment, suggest:bool=True, fixes:list|None=None) -> dict:
                 weight_bytes_loaded=self.weight_bytes_loaded,
                 kv_bytes_per_token=kv_bytes_per_token(s, self.kv_cache_dtype, mtp=lay.mtp),
                 per_gpu=[dict(gpu=i, **lay.position(i), **g.as_dict()) for i, g in enumerate(self.gpus)],
-                kv_pool_tokens=pool, longest_context_tokens=min(pool, s.max_position or pool), max_concurrency=self.max_concurrency,
+                kv_pool_tokens=pool, longest_context_tokens=min(pool, s.max_position or pool),
+                max_concurrency=self.max_concurrency,
                 fits=v.fits, reasons=list(v.reasons), warnings=list(v.warnings),
                 suggestions=[str(f) for f in (fixes if fixes is not None else
                                               suggestions(self) if suggest and not v.fits else [])])

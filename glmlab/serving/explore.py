@@ -70,6 +70,29 @@ def dropped_config(content:bytes) -> Path:
     write_atomic(d / 'config.json', content)
     return d / 'config.json'
 
+# %% ../../nbs/21b_serving.explore.ipynb #d0628556
+def _controls(v:dict) -> dict:
+    "The explorer's widgets, one per control value of `v` (see `DEFAULTS`), labelled as a person reads them."
+    import ipywidgets as W
+    lay = W.Layout(width='250px')
+    def w(kind, label, *a, **kw): return kind(*a, description=label, layout=lay, **kw)
+    num = lambda k, label, lo, hi: w(W.BoundedIntText, label, v[k], min=lo, max=hi)
+    return dict(model=w(W.Combobox, 'model', value=v['model'], options=model_names(), ensure_option=False),
+                recipe=w(W.Dropdown, 'recipe', options=recipe_names(), value=v['recipe']),
+                hardware=w(W.Dropdown, 'hardware', options=hardware_names(), value=v['hardware']),
+                nodes=num('nodes', 'nodes', 0, 64), tp=num('tp', 'TP', 0, 1024), pp=num('pp', 'PP', 0, 1024),
+                dp=num('dp', 'DP', 1, 1024), dcp=num('dcp', 'DCP', 1, 1024),
+                ep=w(W.Dropdown, 'EP', options=['auto', 'on', 'off'], value=v['ep']),
+                mtp=w(W.Checkbox, 'MTP', v['mtp']),
+                max_model_len=num('max_model_len', 'context', 0, 2**31),
+                kv_cache_dtype=w(W.Dropdown, 'KV dtype', options=kv_dtypes(), value=v['kv_cache_dtype']),
+                gpu_memory_utilization=w(W.BoundedFloatText, 'GPU util', v['gpu_memory_utilization'], min=0, max=1,
+                                         step=0.01),
+                kv_cache_memory_bytes=num('kv_cache_memory_bytes', 'KV bytes', 0, 2**50),
+                max_num_batched_tokens=num('max_num_batched_tokens', 'batch tok', 0, 2**24),
+                max_num_seqs=num('max_num_seqs', 'max seqs', 0, 2**20),
+                enforce_eager=w(W.Checkbox, 'eager', v['enforce_eager']))
+
 # %% ../../nbs/21b_serving.explore.ipynb #d37fbb5e
 def explore(**values):
     "An ipywidgets explorer of one deployment, starting from `values` (see `DEFAULTS`); every change re-sizes it with the library."
@@ -77,25 +100,7 @@ def explore(**values):
     import matplotlib.pyplot as plt
     from glmlab.footprint.report import plot_per_gpu
     v = {**DEFAULTS, **values}
-    lay = W.Layout(width='250px')
-    c = dict(model=W.Combobox(value=v['model'], options=model_names(), description='model', ensure_option=False, layout=lay),
-             recipe=W.Dropdown(options=recipe_names(), value=v['recipe'], description='recipe', layout=lay),
-             hardware=W.Dropdown(options=hardware_names(), value=v['hardware'], description='hardware', layout=lay),
-             nodes=W.BoundedIntText(v['nodes'], min=0, max=64, description='nodes', layout=lay),
-             tp=W.BoundedIntText(v['tp'], min=0, max=1024, description='TP', layout=lay),
-             pp=W.BoundedIntText(v['pp'], min=0, max=1024, description='PP', layout=lay),
-             dp=W.BoundedIntText(v['dp'], min=1, max=1024, description='DP', layout=lay),
-             dcp=W.BoundedIntText(v['dcp'], min=1, max=1024, description='DCP', layout=lay),
-             ep=W.Dropdown(options=['auto', 'on', 'off'], value=v['ep'], description='EP', layout=lay),
-             mtp=W.Checkbox(v['mtp'], description='MTP', layout=lay),
-             max_model_len=W.BoundedIntText(v['max_model_len'], min=0, max=2**31, description='context', layout=lay),
-             kv_cache_dtype=W.Dropdown(options=kv_dtypes(), value=v['kv_cache_dtype'], description='KV dtype',
-                                       layout=lay),
-             gpu_memory_utilization=W.BoundedFloatText(v['gpu_memory_utilization'], min=0, max=1, step=0.01, description='GPU util', layout=lay),
-             kv_cache_memory_bytes=W.BoundedIntText(v['kv_cache_memory_bytes'], min=0, max=2**50, description='KV bytes', layout=lay),
-             max_num_batched_tokens=W.BoundedIntText(v['max_num_batched_tokens'], min=0, max=2**24, description='batch tok', layout=lay),
-             max_num_seqs=W.BoundedIntText(v['max_num_seqs'], min=0, max=2**20, description='max seqs', layout=lay),
-             enforce_eager=W.Checkbox(v['enforce_eager'], description='eager', layout=lay))
+    lay, c = W.Layout(width='250px'), _controls(v)
     plot, verdict, fixes, command = W.Output(), W.HTML(), W.VBox(), W.Textarea(layout=W.Layout(width='100%', height='110px'))
     upload = W.FileUpload(accept='.json', multiple=False, description='config.json', layout=lay, tooltip='drop a model config.json here')
     def dropped(change):

@@ -15,7 +15,8 @@ from ..footprint.kvcache import config_quantization, kv_dtype_of, kv_flag, resol
 from ..footprint.fit import Deployment, checkpoint_quantization, suggestions
 
 # %% auto #0
-__all__ = ['checkpoint_for', 'serve_command', 'shell_word', 'command_line', 'published_command', 'plan_port', 'node_commands']
+__all__ = ['checkpoint_for', 'layout_flags', 'serve_command', 'shell_word', 'command_line', 'published_command', 'plan_port',
+           'node_commands']
 
 # %% ../../nbs/19_serving.serve.ipynb #ff4be37d
 def checkpoint_for(model:str, recipe_name:str) -> dict:
@@ -25,6 +26,22 @@ def checkpoint_for(model:str, recipe_name:str) -> dict:
         known = [f"{m}/{r}" for m in c for r in c[m]]
         raise invalid('--model/--recipe', f"{model}/{recipe_name}", f"a published checkpoint ({', '.join(known)}), or --checkpoint PATH")
     return c[model][recipe_name]
+
+# %% ../../nbs/19_serving.serve.ipynb #82cc6b2e
+def layout_flags(fp:dict) -> list[str]:
+    ("vLLM's flags for footprint `fp`'s layout: the parallel sizes, expert parallelism with DeepEP's all-to-all where "
+     "the footprint subtracted its NVSHMEM heap (and only there), DCP, and MTP's drafter.")
+    l, sv = fp['layout'], load_yaml('serving')
+    a = []
+    if l['tp'] > 1: a += ['--tensor-parallel-size', str(l['tp'])]
+    if l['pp'] > 1: a += ['--pipeline-parallel-size', str(l['pp'])]
+    if l['dp'] > 1: a += ['--data-parallel-size', str(l['dp'])]
+    if l['ep']: a += ['--enable-expert-parallel']
+    if fp['knobs']['nvshmem_heap_bytes']: a += ['--all2all-backend', sv['wide_ep']['all2all_backend']]
+    if l['dcp'] > 1: a += ['--decode-context-parallel-size', str(l['dcp'])]
+    if l['mtp']:
+        a += ['--speculative-config', json.dumps(dict(method='mtp', num_speculative_tokens=sv['mtp_draft_tokens']))]
+    return a
 
 # %% ../../nbs/19_serving.serve.ipynb #1fff5cfb
 def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:str|None=None, tp=None, pp=None, dcp:int=1, ep=None,
@@ -53,15 +70,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     fixes = suggestions(d) if not d.verdict.fits else []   # objects here; the footprint says them as text
     fp = d.as_json(fixes=fixes)
     l, gf = fp['layout'], load_yaml('serving')['glm_flags'].get(model, {})
-    a = ['vllm', 'serve', ck['repo']]
-    if l['tp'] > 1: a += ['--tensor-parallel-size', str(l['tp'])]
-    if l['pp'] > 1: a += ['--pipeline-parallel-size', str(l['pp'])]
-    if l['dp'] > 1: a += ['--data-parallel-size', str(l['dp'])]
-    if l['ep']: a += ['--enable-expert-parallel']
-    deepep = fp['knobs']['nvshmem_heap_bytes'] > 0   # the footprint subtracted DeepEP's heap: its backend, here only
-    if deepep: a += ['--all2all-backend', load_yaml('serving')['wide_ep']['all2all_backend']]
-    if l['dcp'] > 1: a += ['--decode-context-parallel-size', str(l['dcp'])]
-    if l['mtp']: a += ['--speculative-config', json.dumps(dict(method='mtp', num_speculative_tokens=load_yaml('serving')['mtp_draft_tokens']))]
+    a = ['vllm', 'serve', ck['repo'], *layout_flags(fp)]
     if max_model_len is not None: a += ['--max-model-len', str(max_model_len)]
     if util is not None: a += ['--gpu-memory-utilization', str(util)]
     if kv_cache_memory_bytes is not None: a += ['--kv-cache-memory-bytes', str(kv_cache_memory_bytes)]
@@ -82,7 +91,7 @@ def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:s
     if host: a += ['--host', host]
     if valid_port(port) is not None: a += ['--port', str(port)]
     env = dict(hs.get('env', {}))
-    if deepep: env['NVSHMEM_SYMMETRIC_SIZE'] = f"{fp['knobs']['nvshmem_heap_bytes'] // GiB}G"
+    if fp['knobs']['nvshmem_heap_bytes']: env['NVSHMEM_SYMMETRIC_SIZE'] = f"{fp['knobs']['nvshmem_heap_bytes'] // GiB}G"
     if hw.is_cpu: env['VLLM_CPU_KVCACHE_SPACE'] = str(int(fp['knobs']['cpu_kv_cache_space_bytes'] // GiB))
     flags = load_yaml('serving')['flags']
     return dict(argv=a, env=env, footprint=fp, hardware_note=pp_flags['why'] if pp_flags else hs.get('why'),

@@ -152,8 +152,10 @@ def launch(self:VllmServer):
                           "choose another or leave it out for a free one")
     elif not port_free(self.host, self.port):
         release_port(self.port)
-        raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a free one")
-    env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'VLLM_HOST_IP': self.host if self.host.startswith('127.') else os.environ.get('VLLM_HOST_IP', ''),
+        raise GlmlabError(f"--port={self.port}: already in use on {self.host}; choose another or leave it out for a "
+                          "free one")
+    host_ip = self.host if self.host.startswith('127.') else os.environ.get('VLLM_HOST_IP', '')
+    env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'VLLM_HOST_IP': host_ip,
            **self.extra_env, 'VLLM_SERVER_DEV_MODE': '0'}   # never dev mode, whatever the caller's shell says
     env.pop('VLLM_API_KEY', None)   # this server's key, or none: not one the caller's shell happens to hold
     if self.api_key: env['VLLM_API_KEY'] = self.api_key
@@ -161,23 +163,29 @@ def launch(self:VllmServer):
         self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True, env=env, preexec_fn=partial(_die_with_parent, os.getpid()))
     self._guard = _guard(self.proc.pid, self.grace)
-    self.pgid, self._t0 = self.proc.pid, time.time()   # pgid is kept after stop(), so a caller can check that the group is gone
+    self.pgid, self._t0 = self.proc.pid, time.time()   # pgid is kept after stop(): a caller can check the group is gone
     return self
 
 # %% ../../nbs/20_serving.server.ipynb #8412e1b8
 @patch
 def wait(self:VllmServer):
-    "Block until `/health` answers; if the server dies, times out or Ctrl-C comes first, stop it and raise a one-line `ServerError`."
+    ("Block until `/health` answers; if the server dies, times out or Ctrl-C comes first, stop it and raise a one-line "
+     "`ServerError`.")
     if self.shared_by:
-        if not _healthy(self.url): raise ServerError(f"the shared server at {self.url} (started by pid {self.shared_by}) no longer answers /health")
+        if not _healthy(self.url):
+            raise ServerError(f"the shared server at {self.url} (started by pid {self.shared_by}) no longer answers "
+                              "/health")
         return self.verify()
     try:
         while True:
             if self.proc.poll() is not None:
-                raise ServerError(f"vLLM exited with code {self.proc.returncode} during start-up: {_reason(self.log())} (log: {self.log_path})", self.log_tail())
+                why = _reason(self.log())
+                raise ServerError(f"vLLM exited with code {self.proc.returncode} during start-up: {why} "
+                                  f"(log: {self.log_path})", self.log_tail())
             if _healthy(self.url) and self.is_ours(): break   # another process's server on this port is not ours
             if time.time() - self._t0 > self.start_timeout:
-                raise ServerError(f"vLLM did not answer /health within {self.start_timeout:.0f} s (log: {self.log_path})", self.log_tail())
+                raise ServerError(f"vLLM did not answer /health within {self.start_timeout:.0f} s "
+                                  f"(log: {self.log_path})", self.log_tail())
             time.sleep(0.5)
     except BaseException:   # a failed start, a timeout or Ctrl-C: leave nothing behind
         self.stop(); raise
@@ -199,7 +207,8 @@ def verify(self:VllmServer):
 # %% ../../nbs/20_serving.server.ipynb #f6259775
 @patch
 def stop(self:VllmServer):
-    "SIGTERM to the whole process group, SIGKILL after the grace period; idempotent. A shared server is left to its owner."
+    ("SIGTERM to the whole process group, SIGKILL after the grace period; idempotent. A shared server is left to its "
+     "owner.")
     if self.admitted: settle(self)
     if self.proc is None:
         if not self.shared_by: release_port(self.port)   # reserved, never started
