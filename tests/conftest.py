@@ -117,9 +117,9 @@ def beyond_loopback(pids) -> list[str]:
     for pid in tree:
         try: names[pid] = psutil.Process(pid).name()
         except psutil.NoSuchProcess: pass
-    loop = lambda ip: ip.startswith('127.') or ip in ('::1', '::ffff:127.0.0.1') or ip.startswith('::ffff:127.')
+    from glmlab.serving.server import is_loopback   # an IPv4 address mapped into IPv6 is the IPv4 one
     return [f"{c.laddr.ip}:{c.laddr.port} {names.get(c.pid)}" for c in psutil.net_connections(kind='tcp')
-            if c.status == psutil.CONN_LISTEN and c.pid in names and not loop(c.laddr.ip)]
+            if c.status == psutil.CONN_LISTEN and c.pid in names and not is_loopback(c.laddr.ip.removeprefix('::ffff:'))]
 
 def holding(path:Path) -> list:
     "Live processes with a file at or under `path` open (a server and its workers hold their log as stdout)."

@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 import glmlab
 from dataclasses import dataclass
-from .settings import GlmlabError, settings
+from .settings import GlmlabError, is_whole, settings
 from .data import data_path
 
 # %% auto #0
 __all__ = ['inputs_key', 'writing', 'make_dir', 'locked', 'try_lock', 'lock_holder', 'exclusive', 'write_atomic', 'write_json',
-           'write_csv', 'write_dir', 'file_digest', 'CacheEntry']
+           'write_csv', 'pid_alive', 'write_dir', 'file_digest', 'CacheEntry']
 
 # %% ../../nbs/02_core.store.ipynb #adf9df33
 def inputs_key(*values, # JSON-able values or bytes that decide the result (a config, a recipe name)
@@ -108,12 +108,12 @@ def write_csv(path:Path, df) -> Path:
     "The pandas DataFrame `df` as CSV (no index) at `path`, written whole."
     return write_atomic(path, df.to_csv(index=False))
 
-def _alive(pid:str) -> bool:
-    "Whether the process numbered `pid` (text) exists; not a number: taken as alive (not ours to remove)."
-    if not pid.isdigit(): return True
-    try: os.kill(int(pid), 0); return True
-    except ProcessLookupError: return False
-    except (PermissionError, OverflowError): return True
+def pid_alive(pid) -> bool:
+    "Whether process `pid` (a positive integer) exists on this machine."
+    if not is_whole(pid, 1): return False
+    try: os.kill(pid, 0); return True
+    except (ProcessLookupError, OverflowError): return False
+    except PermissionError: return True
 
 def write_dir(out:Path, write) -> Path:
     "Make folder `out` whole or not at all: `write(tmp)` fills a temporary sibling, which then replaces `out`."
@@ -121,7 +121,8 @@ def write_dir(out:Path, write) -> Path:
     with writing(out):
         make_dir(out.parent)
         for old in out.parent.glob(f'.{out.name}.partial-*-*'):   # left by a writer killed outright (SIGKILL, power)
-            if not _alive(old.name.split('.partial-')[1].split('-')[0]): shutil.rmtree(old, ignore_errors=True)
+            pid = old.name.split('.partial-')[1].split('-')[0]
+            if pid.isdigit() and not pid_alive(int(pid)): shutil.rmtree(old, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.partial-{os.getpid()}-'))
         try:
             write(tmp)

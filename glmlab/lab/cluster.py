@@ -186,10 +186,11 @@ def _sweep_pod(script:str, params:dict, sizing:PodSizing, image:str|None, gpu_pr
     return pod
 
 def job_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab', priority:str|None=None,
-                 image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None) -> dict:
+                 image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None,
+                 pod:tuple|None=None) -> dict:   # config_pod's answer, when the caller has it
     ("The `batch/v1` Job that runs one-node configuration `cid` of run `run_id` on a node of its hardware: Kueue's "
      "labels, that node type's GPUs, the sweep itself.")
-    labels, (sizing, repos) = _labels(run_id, cid, params, queue, priority), config_pod(cid, params)
+    labels, (sizing, repos) = _labels(run_id, cid, params, queue, priority), pod or config_pod(cid, params)
     script = _sweep_script(run_id, cid, params, notebook, repos)
     pod = _sweep_pod(script, params, sizing, image, gpu_products, results_claim)
     return dict(apiVersion='batch/v1', kind='Job', metadata=dict(name=job_name(run_id, cid), labels=labels),
@@ -203,12 +204,12 @@ def job_name(run_id:str, cid:str) -> str:
 # %% ../../nbs/26a_lab.cluster.ipynb #03cc2ed9
 def group_manifests(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab',
                     priority:str|None=None, image:str|None=None, gpu_products:dict|None=None,
-                    results_claim:str|None=None) -> list[dict]:
+                    results_claim:str|None=None, pod:tuple|None=None) -> list[dict]:
     ("Multi-node configuration `cid` as one Indexed Job of its nodes and the headless Service that names them: pod 0 "
      "heads a Ray cluster the others join and runs the sweep; the Job succeeds when pod 0 does, and ends the rest.")
     from glmlab.lab.experiment import config_nodes
     ray_port, name, n = plan_port('ray'), job_name(run_id, cid), config_nodes(params)
-    labels, (sizing, repos) = _labels(run_id, cid, params, queue, priority), config_pod(cid, params)
+    labels, (sizing, repos) = _labels(run_id, cid, params, queue, priority), pod or config_pod(cid, params)
     head = f"{name}-0.{name}"   # pod 0's name under the headless Service
     lead = f"ray start --head --port {ray_port} --disable-usage-stats\n"
     sweep = _sweep_script(run_id, cid, params, notebook, repos, lead)
@@ -267,13 +268,13 @@ def write_k8s_sweep(matrix, out:Path|str, **kw) -> list[Path]:
         if name in owner:
             raise GlmlabError(f"configs {owner[name]} and {cid} would be one Kubernetes Job ({name}); rename one")
         owner[name] = cid
-        args = (m['run_id'], cid, dict(p), m['notebook'])
-        objs = group_manifests(*args, **kw) if n > 1 else [job_manifest(*args, **kw)]
+        args, needs = (m['run_id'], cid, dict(p), m['notebook']), config_pod(cid, dict(p))
+        objs = group_manifests(*args, **kw, pod=needs) if n > 1 else [job_manifest(*args, **kw, pod=needs)]
         pod = objs[-1]['spec']['template']['spec']
         need, have = _requests(pod, n), quotas.get(p['hardware'], {})
         size = lambda x: int(str(x).removesuffix('Gi'))   # a count, or a quantity in Gi
         quotas[p['hardware']] = {r: max(v, have.get(r, v), key=size) for r, v in need.items()}
-        fetch.update(config_pod(cid, dict(p))[1])
+        fetch.update(needs[1])
         files[f"job-{name}.yaml"] = '---\n'.join(yaml.safe_dump(o, sort_keys=False) for o in objs)
     objs = kueue_manifests(dict(sorted(quotas.items())), kw.get('queue', 'glmlab'), gpu_products=kw.get('gpu_products'))
     cache = PodSizing(0, sum(fetch.values()))   # every checkpoint of the sweep, once

@@ -14,7 +14,7 @@ from ..core.data import read_json, read_yaml
 from typing import Literal
 from ..core.settings import settings, GlmlabError, invalid, safe_name, inside, Schema, checked, PositiveWhole
 from ..core.store import exclusive, make_dir, write_json, inputs_key, writing
-from ..serving.server import pid_alive
+from ..core.store import pid_alive
 from .experiment import check_parameters
 
 # %% auto #0

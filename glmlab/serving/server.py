@@ -13,13 +13,13 @@ from functools import partial
 from pathlib import Path
 from fastcore.basics import patch
 from ..core.settings import GlmlabError, invalid, is_whole, settings, short_repr, valid_address, valid_port
-from ..core.store import lock_holder, make_dir, try_lock, write_json
+from ..core.store import lock_holder, make_dir, pid_alive, try_lock, write_json
 
 # %% auto #0
 __all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder', 'release_port', 'free_port',
            'VllmServer', 'group_members', 'server_for', 'loopback_store', 'ServerGroup', 'serving', 'cpu_core_sets',
-           'pid_alive', 'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key', 'servers_file', 'share',
-           'unshare', 'shared_server']
+           'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key', 'servers_file', 'share', 'unshare',
+           'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -435,13 +435,6 @@ def cpu_core_sets(n:int) -> list[str]:
 
 
 # %% ../../nbs/20_serving.server.ipynb #13da55f4
-def pid_alive(pid) -> bool:
-    "Whether process `pid` (a positive integer) exists on this machine."
-    if not is_whole(pid, 1): return False
-    try: os.kill(pid, 0); return True
-    except ProcessLookupError: return False
-    except PermissionError: return True
-
 def server_memory(model:str|Path, env:dict) -> int|None:
     ("Host memory (bytes) a CPU server of checkpoint `model` with environment `env` takes once up: vLLM's processes, "
      "its KV space (`VLLM_CPU_KVCACHE_SPACE`) and its weights; None for a server without a CPU KV space (a GPU one).")
