@@ -24,9 +24,10 @@ def main():
         m0 = n
         for r, h in itertools.product(recipe_names(), hardware_names()):
             for lay in layouts(hardware(h).count):
-                try: fp = footprint(m, r, h, **lay, suggest=a.suggest)
+                try: fp = footprint(m, r, h, **lay)
                 except GlmlabError: refused += 1; continue
-                n += 1; fits += fp['fits']
+                n += 1; fits += fp.verdict.fits
+                if a.suggest: fp.fixes   # the search for fixes, timed too
         print(f"{m:20} {n - m0:5} configurations")
     dt = time.perf_counter() - t0
     print(f"refused layouts={refused} fitting={fits}")

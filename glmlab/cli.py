@@ -10,8 +10,8 @@ import argparse, contextlib, json, os, shlex, sys
 from pathlib import Path
 from .core.settings import GlmlabError, invalid, settings, valid_address, valid_host_port, valid_port, whole
 from .core.data import hardware_names, load_yaml, recipe
-from .footprint.budget import Budget
-from .footprint.fit import footprint
+from .footprint.budget import KNOBS, Budget
+from .footprint.fit import Deployment
 from .footprint.kvcache import kv_dtypes
 from .footprint.observed import calibrate, calibrated
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
@@ -24,14 +24,14 @@ from .quant.proxy import PROXIES, proxy_dir
 from .quant.validate import validate
 from .quant.dequant import dequantize_checkpoint
 from .serving.serve import serve_command, published_command, command_line, node_commands, plan_port
-from .serving.server import bind_host, free_port, server_for, share, unshare, servers_file, ServerGroup
+from .serving.server import Command, bind_host, free_port, server_for, share, unshare, servers_file, ServerGroup
 from .serving.k8s import k8s_manifests, write_manifests
 from .lab.cluster import RayBackend, collect, node_command, write_k8s_sweep
 
 # %% auto #0
-__all__ = ['INERT', 'parser', 'given', 'check_combination', 'cmd_footprint', 'cmd_run', 'prepare_proxies',
-           'write_report_notebook', 'cmd_sweep', 'cmd_calibrate', 'cmd_cluster', 'cmd_quantize', 'cmd_validate',
-           'cmd_serve', 'main']
+__all__ = ['INERT', 'parser', 'given', 'check_combination', 'budget_of', 'deployment_of', 'cmd_footprint', 'cmd_run',
+           'prepare_proxies', 'write_report_notebook', 'cmd_sweep', 'cmd_calibrate', 'cmd_cluster', 'cmd_quantize',
+           'cmd_validate', 'cmd_serve', 'main']
 
 # %% ../nbs/28_cli.ipynb #f4f5c635
 def _nodes_flags(p):
@@ -45,11 +45,9 @@ def _memory_flags(p):
     "vLLM's flags that move the KV pool, with vLLM's names and defaults (footprint and serve)."
     p.add_argument('--kv-cache-dtype', choices=kv_dtypes(),
                    help="KV cache dtype, vLLM's names (default: what vLLM's auto runs for the checkpoint)")
-    p.add_argument('--gpu-memory-utilization', type=float, help="fraction of each GPU vLLM may use (default: vLLM's)")
-    p.add_argument('--kv-cache-memory-bytes', type=int, help='fixed KV pool per GPU in bytes')
-    p.add_argument('--max-num-batched-tokens', type=int, help="tokens of vLLM's profiling run (default: vLLM's for the device)")
-    p.add_argument('--max-num-seqs', type=int, help="requests per step; sets the CUDA-graph sizes (default: vLLM's for the device)")
-    p.add_argument('--enforce-eager', action='store_true', help='no CUDA graphs (none of their memory is held back)')
+    for k in KNOBS:   # vLLM's memory knobs: one list, the budget's
+        kind = dict(action='store_true') if 'bool' in str(k.type) else dict(type=float if 'float' in str(k.type) else int)
+        p.add_argument(k.metadata['flag'], **kind, help=k.metadata['help'])
 
 def _layout_flags(p):
     "The layout and context of a deployment (footprint and serve), glmlab's short names with vLLM's as aliases."
@@ -189,8 +187,7 @@ def parser() -> argparse.ArgumentParser:
 _LAYOUT = ('--model', '--recipe', '--hardware', '--checkpoint', '--tp', '--tensor-parallel-size', '--pp',
            '--pipeline-parallel-size', '--dcp', '--decode-context-parallel-size', '--ep', '--no-ep',
            '--enable-expert-parallel', '--no-enable-expert-parallel', '--mtp', '--max-model-len', '--kv-cache-dtype',
-           '--gpu-memory-utilization', '--kv-cache-memory-bytes', '--max-num-batched-tokens',
-           '--max-num-seqs', '--enforce-eager', '--nodes', '--dp', '--data-parallel-size', '--tp-across-nodes')
+           *(k.metadata['flag'] for k in KNOBS), '--nodes', '--dp', '--data-parallel-size', '--tp-across-nodes')
 # Per command: flags that do nothing in a combination, the combination, and why. Such a flag is an error, never dropped.
 INERT = {
     'serve': [(_LAYOUT, lambda a: a.profile, "--profile sets the model, recipe, hardware, layout and knobs itself"),
@@ -225,15 +222,23 @@ def check_combination(a, argv:list[str]):
             raise GlmlabError(f"{hit[0]} has no effect here ({why}); leave it out")
 
 # %% ../nbs/28_cli.ipynb #52ad87d5
+def budget_of(a, **kw) -> Budget:
+    "The `Budget` the parsed flags `a` name: each of the `KNOBS` by its flag, plus glmlab's own settings in `kw`."
+    return Budget(**{k.name: getattr(a, k.name) for k in KNOBS}, **kw)
+
+def deployment_of(a, checkpoint:str|None=None, **kw) -> Deployment:
+    "The `Deployment` the parsed layout and memory flags `a` name (footprint and serve)."
+    return Deployment.of(a.model, a.recipe, a.hardware, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp, dp=a.dp,
+                         nodes=a.nodes, tp_across_nodes=a.tp_across_nodes, max_model_len=a.max_model_len,
+                         kv_cache_dtype=a.kv_cache_dtype, budget=budget_of(a, **kw), checkpoint=checkpoint)
+
 def cmd_footprint(a) -> int:
     env = os.environ.get('VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS')   # vLLM's switch, read as vLLM reads it
-    budget = Budget(gpu_memory_utilization=a.gpu_memory_utilization, kv_cache_memory_bytes=a.kv_cache_memory_bytes, vllm_version=a.vllm_version,
-                    max_num_batched_tokens=a.max_num_batched_tokens, max_num_seqs=a.max_num_seqs, enforce_eager=a.enforce_eager,
-                    estimate_cudagraphs=None if env is None else env not in ('0', 'false', 'False'))
-    fp = footprint(a.model, a.recipe, a.hardware, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp, dp=a.dp, nodes=a.nodes,
-                   tp_across_nodes=a.tp_across_nodes, max_model_len=a.max_model_len, kv_cache_dtype=a.kv_cache_dtype, budget=budget)
-    if (c := calibrated(fp)): fp['calibrated'] = c
-    print(json.dumps(fp, indent=1) if a.json else render_footprint(fp))
+    fp = deployment_of(a, vllm_version=a.vllm_version,
+                       estimate_cudagraphs=None if env is None else env not in ('0', 'false', 'False'))
+    c = calibrated(fp)
+    if a.json: print(json.dumps(fp.as_json() | ({'calibrated': c} if c else {}), indent=1))
+    else: print(render_footprint(fp))
     if c and not a.json:
         print(f"calibrated on your start-up {c['case']}: {c['kv_pool_tokens']:,} KV tokens (modelled {c['modelled_kv_pool_tokens']:,}; "
               f"{c['shift_bytes'] / 2**30:+.2f} GiB per GPU, as measured there)")
@@ -387,11 +392,7 @@ def cmd_serve(a) -> int:
     if a.profile: cmd = published_command(a.profile, **at)
     else:
         ck = a.checkpoint or (str(proxy_dir(a.model)) if a.model in PROXIES else None)
-        cmd = serve_command(a.model, a.recipe, a.hardware, checkpoint=ck, tp=a.tp, pp=a.pp, dcp=a.dcp, ep=a.ep, mtp=a.mtp,
-                            max_model_len=a.max_model_len, kv_cache_dtype=a.kv_cache_dtype,
-                            gpu_memory_utilization=a.gpu_memory_utilization, kv_cache_memory_bytes=a.kv_cache_memory_bytes,
-                            max_num_batched_tokens=a.max_num_batched_tokens, max_num_seqs=a.max_num_seqs, enforce_eager=a.enforce_eager,
-                            dp=a.dp, nodes=a.nodes, tp_across_nodes=a.tp_across_nodes, **at)
+        cmd = serve_command(deployment_of(a, ck), **at)
     if a.k8s:
         objs = k8s_manifests(cmd, queue=a.queue, image=a.image)
         kinds, path = ', '.join(o['kind'] for o in objs), write_manifests(objs, a.k8s)
@@ -399,20 +400,18 @@ def cmd_serve(a) -> int:
               f"{load_yaml('serving')['kubernetes']['api_key_secret']} --from-literal=key=... (the API key), "
               f"and {settings()['k8s_hf_token_secret']} --from-literal=token=... if the checkpoint needs a token")
         return 0
-    nodes = cmd['footprint']['layout']['nodes']
-    if nodes == 1 and (hit := sorted({'--backend', '--head'} & a.named)):
-        fp = cmd['footprint']
-        raise GlmlabError(f"{hit[0]} has no effect here (the plan is one node: {fp['layout']['gpus']} GPUs of "
-                          f"{fp['hardware']}); "
-                          "leave it out")
-    if nodes > 1: return _serve_nodes(a, cmd)
+    d = cmd.deployment
+    if d.layout.nodes == 1 and (hit := sorted({'--backend', '--head'} & a.named)):
+        raise GlmlabError(f"{hit[0]} has no effect here (the plan is one node: {d.layout.gpus} GPUs of "
+                          f"{d.hardware_name}); leave it out")
+    if d.layout.nodes > 1: return _serve_nodes(a, cmd)
     print(command_line(cmd))
-    if a.dry_run or cmd['warnings']:
-        w = max(len(f) for f, _ in cmd['explained']) if cmd['explained'] else 0
-        print('\nflags:\n' + '\n'.join(f"  {f:{w}}  {m}" for f, m in cmd['explained']))
-        if cmd['hardware_note']: print(f"hardware: {cmd['hardware_note']}")
-        for x in cmd['warnings']: print(f"warning: {x}")
-        for x in cmd['fixes']: print(f"fix: {x}")
+    if a.dry_run or cmd.warnings:
+        w = max(len(f) for f, _ in cmd.explained) if cmd.explained else 0
+        print('\nflags:\n' + '\n'.join(f"  {f:{w}}  {m}" for f, m in cmd.explained))
+        if cmd.hardware_note: print(f"hardware: {cmd.hardware_note}")
+        for x in cmd.warnings: print(f"warning: {x}")
+        for x in cmd.fixes: print(f"fix: {x}")
     if a.dry_run: return 0
     if a.share: _check_sharing()
     srv = server_for(cmd, shared=False, host=a.host, port=a.port, allow_remote=a.allow_remote)
@@ -432,14 +431,14 @@ def cmd_serve(a) -> int:
 # %% ../nbs/28_cli.ipynb #2bbab790
 def _serve_nodes(a, cmd) -> int:
     "A plan across nodes: each node's commands (--dry-run or another profile than cpu), or on cpu its nodes as local processes until Ctrl-C."
-    here = cmd['footprint']['hardware'] == 'cpu' and not a.dry_run
+    here = cmd.deployment.hw.is_cpu and not a.dry_run
     if here and a.backend == 'ray': raise GlmlabError("--backend ray: vLLM's CPU platform cannot use the Ray executor; use --backend mp")
     plan = node_commands(cmd, a.backend, head='127.0.0.1' if here else (a.head or '$HEAD_IP'), master_port=free_port() if here else None)
     for p in plan:
-        print(f"# node {p['node']} ({p['role']})\n" + '\n'.join(command_line({'env': p['env'], 'argv': c}) for c in p['commands']))
-    for f, m in cmd['explained']: print(f"#   {f}: {m}")
-    for x in cmd['warnings'] + ([] if here else load_yaml('serving')['multi_node_warnings']): print(f"warning: {x}")
-    for x in cmd['fixes']: print(f"fix: {x}")
+        print(f"# node {p['node']} ({p['role']})\n" + '\n'.join(command_line(Command(c, p['env'])) for c in p['commands']))
+    for f, m in cmd.explained: print(f"#   {f}: {m}")
+    for x in [*cmd.warnings, *([] if here else load_yaml('serving')['multi_node_warnings'])]: print(f"warning: {x}")
+    for x in cmd.fixes: print(f"fix: {x}")
     if not here:
         if not a.dry_run: print("glmlab: run each node's commands on that node (or --k8s FILE for a LeaderWorkerSet); nothing was started here")
         return 0

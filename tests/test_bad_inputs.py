@@ -305,7 +305,7 @@ def _inert_cases() -> list[tuple]:
     sub = next(a for a in parser()._actions if a.dest == 'command').choices
     value = {'--tp': '4', '--tensor-parallel-size': '4', '--pp': '2', '--pipeline-parallel-size': '2', '--dcp': '2', '--decode-context-parallel-size': '2',
              '--max-model-len': '8192', '--kv-cache-dtype': 'fp8', '--gpu-memory-utilization': '0.9', '--kv-cache-memory-bytes': '1000000',
-             '--max-num-batched-tokens': '2048', '--max-num-seqs': '8', '--nodes': '1', '--dp': '1', '--data-parallel-size': '1', '--port': '9000',
+             '--max-num-batched-tokens': '2048', '--max-num-seqs': '8', '--block-size': '16', '--nodes': '1', '--dp': '1', '--data-parallel-size': '1', '--port': '9000',
              '--queue': 'q', '--head': '10.0.0.1', '--backend': 'mp', '--k8s': 'out/y.yaml', '--checkpoint': 'x', '--host': '127.0.0.1',
              '--priority': 'high', '--image': 'i', '--gpu-product': 'cpu=x', '--out': 'out/o', '--address': '10.0.0.1:6379', '--run-id': 'r',
              '--model': 'glm-5.2', '--recipe': 'fp8', '--hardware': '8x-h200', '--calib-samples': '8'}
@@ -359,9 +359,9 @@ _JSON_ANY = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.t
                  ('url', 'host', 'port', 'pid', 'owner', 'log', 'nonce', 'started_s')}))))
 def test_servers_file_entries_are_proven_or_ignored(sandbox, content):
     "Whatever the servers file holds (edited by hand, another version's, a foreign process's), a server command is never handed an entry it cannot prove."
-    from glmlab.serving.server import server_for
+    from glmlab.serving.server import Command, server_for
     f = sandbox / 'out' / 'servers.json'
-    cmd = dict(argv=['vllm', 'serve', '/ckpt', '--max-model-len', '512'], env={})
+    cmd = Command(['vllm', 'serve', '/ckpt', '--max-model-len', '512'])
     key = server_for(cmd, shared=False).key
     f.write_text(json.dumps(content).replace('"KEY"', json.dumps(key)))
     with _env(GLMLAB_SERVERS_FILE=f): assert server_for(cmd).shared_by is None

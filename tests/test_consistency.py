@@ -6,7 +6,7 @@ that makes the deployment fit at the pool it states."""
 import json, re, shlex
 import pytest, yaml
 from glmlab.cli import main
-from glmlab.footprint.fit import checkpoint_quantization, footprint
+from glmlab.footprint.fit import checkpoint_quantization
 from glmlab.footprint.observed import flags_deployment
 from glmlab.lab.experiment import gpu_command
 from glmlab.serving.explore import DEFAULTS, view
@@ -32,8 +32,8 @@ def vllm_args():
 
 def _pool(argv:list[str], read, recipe:str, hw:str) -> tuple[int, str]:
     "The KV pool and cache dtype of the deployment `argv` runs, sized from its flags alone."
-    fp = footprint(**flags_deployment('glm-5.2', recipe, hw, read(argv), quantization=checkpoint_quantization('glm-5.2', recipe)), suggest=False)
-    return fp['kv_pool_tokens'], fp['kv_cache_dtype']
+    d = flags_deployment('glm-5.2', recipe, hw, read(argv), quantization=checkpoint_quantization('glm-5.2', recipe))
+    return d.kv_pool_tokens, d.kv_cache_dtype
 
 def _cli(capsys, *args) -> str:
     rc = main(list(args)); out = capsys.readouterr().out
@@ -56,11 +56,11 @@ def test_every_surface_sizes_the_same_pool(recipe, hw, ctx, vllm_args, capsys, t
         assert rc == 2 and 'does not fit' in out.err and not (tmp_path / 'k8s.yaml').exists(), (rc, out.err)
         assert not fp['suggestions'] or f"fix: {fp['suggestions'][0]}" in out.err, (fp['suggestions'], out.err)
     shown = view({**DEFAULTS, 'model': 'glm-5.2', 'recipe': recipe, 'hardware': hw, 'max_model_len': ctx})
-    explorer = shlex.split(shown['command'][0])
+    explorer = shlex.split(shown.command[0])
     sweep = gpu_command(dict(hardware=hw, model='glm-5.2', recipe=recipe, baseline_recipe='bf16' if recipe != 'bf16' else 'fp8',
-                             max_model_len=ctx), recipe)['argv']
+                             max_model_len=ctx), recipe).argv
     got = {name: _pool(argv, vllm_args, recipe, hw) for name, argv in surfaces + [('explorer', explorer), ('sweep', sweep)]}
-    got['explorer, as shown'] = (shown['footprint']['kv_pool_tokens'], shown['footprint']['kv_cache_dtype'])
+    got['explorer, as shown'] = (shown.deployment.kv_pool_tokens, shown.deployment.kv_cache_dtype)
     assert all(v == want for v in got.values()), (want, got)
     kv = vllm_args(dry).get('kv_cache_dtype')   # the cache sized is written out where vLLM's `auto` would run another
     assert (kv is None) == (fp['kv_cache_dtype'] == 'bf16'), (kv, fp['kv_cache_dtype'], dry)
@@ -72,7 +72,7 @@ def test_the_issues_case_fp8_on_h200_with_mtp(vllm_args, capsys):
         fp = json.loads(_cli(capsys, 'footprint', *flags, '--dcp', dcp, '--json'))
         dry = shlex.split(_cli(capsys, 'serve', *flags, '--dcp', dcp, '--dry-run').splitlines()[0])
         shown = view({**DEFAULTS, 'model': 'glm-5.2', 'recipe': 'fp8', 'hardware': '8x-h200', 'max_model_len': 200000, 'mtp': True, 'dcp': int(dcp)})
-        got = (_pool(dry, vllm_args, 'fp8', '8x-h200'), shown['footprint']['kv_pool_tokens'])
+        got = (_pool(dry, vllm_args, 'fp8', '8x-h200'), shown.deployment.kv_pool_tokens)
         assert got == ((fp['kv_pool_tokens'], 'bf16'), fp['kv_pool_tokens']), (dcp, fp['kv_pool_tokens'], got)
 
 FIX_CASES = [('glm-5.2', r, h, c) for r in RECIPES for h in HARDWARE + ('8x-h100', '4x-rtx-pro-6000') for c in CONTEXTS]

@@ -80,7 +80,7 @@ def test_explorer_follows_its_controls_in_a_browser(lab):
     from test_docs import CHROMIUM, ARTIFACTS
     from glmlab.serving.explore import DEFAULTS, view, dropped_config
     base, token, log, pid = lab
-    want = {hw: f"{view({**DEFAULTS, 'hardware': hw})['footprint']['kv_pool_tokens']:,} KV tokens" for hw in ('8x-rtx-pro-6000', '8x-b200')}
+    want = {hw: f"{view({**DEFAULTS, 'hardware': hw}).deployment.kv_pool_tokens:,} KV tokens" for hw in ('8x-rtx-pro-6000', '8x-b200')}
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox'])
         page = b.new_page(viewport={'width': 1600, 'height': 1100})
@@ -105,7 +105,7 @@ def test_explorer_follows_its_controls_in_a_browser(lab):
             # a config.json dropped on the upload box: the model box takes its kept path, and the verdict is the library's for it
             qwen = ROOT / 'data' / 'models' / 'qwen3-30b-a3b' / 'config.json'
             kept = str(dropped_config(qwen.read_bytes()))
-            tokens = f"{view({**DEFAULTS, 'model': kept, 'hardware': '8x-b200'})['footprint']['kv_pool_tokens']:,} KV tokens"
+            tokens = f"{view({**DEFAULTS, 'model': kept, 'hardware': '8x-b200'}).deployment.kv_pool_tokens:,} KV tokens"
             before = img.get_attribute('src')
             with page.expect_file_chooser() as chooser: page.locator('.widget-upload').first.click()   # its file input is not in the page
             chooser.value.set_files(str(qwen))

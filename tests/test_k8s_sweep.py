@@ -54,7 +54,7 @@ def test_jobs_and_kueue_objects_validate(tmp_path):
         assert pod['nodeSelector'] == {'nvidia.com/gpu.product': 'NVIDIA-B200-SXM6'}, pod.get('nodeSelector')
         _pod_checks(pod, p['hardware'])
         calls = run_pod(pod, tmp_path / cid)
-        repos = [gpu_command(p, x)['argv'][2] for x in (p['baseline_recipe'], p['recipe'])]
+        repos = [gpu_command(p, x).argv[2] for x in (p['baseline_recipe'], p['recipe'])]
         assert [c['argv'] for c in calls] == [['hf', 'download', x, '--quiet'] for x in repos] + \
                [['glmlab', 'sweep', str(tmp_path / cid / 'matrix.yaml'), '--runs-dir', '/results']], calls
         assert calls[-1]['env']['HF_HOME'] == '/models/huggingface', calls[-1]['env']   # the cache the download filled

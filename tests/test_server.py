@@ -6,9 +6,10 @@ import psutil, pytest, requests
 from conftest import ROOT, exe, clean_env, holding, group_members, SERVERS
 from glmlab.core.settings import GlmlabError
 from glmlab.serving.serve import serve_command
+from glmlab.footprint.fit import Deployment
 from glmlab.serving.server import VllmServer, ServerError, server_for
 
-def _cmd(ckpt, **kw): return serve_command('tiny-glm4', 'bf16', 'cpu', checkpoint=str(ckpt), max_model_len=1024, **kw)
+def _cmd(ckpt): return serve_command(Deployment.of('tiny-glm4', 'bf16', 'cpu', checkpoint=str(ckpt), max_model_len=1024))
 def _served(srv): return requests.get(f"{srv.url}/v1/models", timeout=10).json()['data'][0]['id']
 
 @pytest.fixture(scope='module')
@@ -31,7 +32,8 @@ def test_serve_complete_chat_and_predictions(shared_servers):
     assert t.status_code == 200, t.text                          # auto tool choice with the glm47 parser is accepted
     facts = srv.facts()
     assert facts['vllm_version'] == '0.32.0'
-    assert abs(facts['kv_cache_tokens'] - cmd['footprint']['kv_pool_tokens']) <= 0.01 * cmd['footprint']['kv_pool_tokens'], (facts, cmd['footprint']['kv_pool_tokens'])
+    pool = cmd.deployment.kv_pool_tokens
+    assert abs(facts['kv_cache_tokens'] - pool) <= 0.01 * pool, (facts, pool)
 
 @SERVERS
 def test_bf16_and_nvfp4_twin_side_by_side(shared_servers):
@@ -79,7 +81,8 @@ def test_ctrl_c_during_start_leaves_no_process(proxy, tmp_path):
     # server happened to come up within the wait, and failed on a loaded machine.
     code = f"import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n" \
            f"from glmlab.serving.serve import serve_command; from glmlab.serving.server import server_for\n" \
-           f"server_for(serve_command('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024)).start()"
+           f"from glmlab.footprint.fit import Deployment as D\n" \
+           f"server_for(serve_command(D.of('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024))).start()"
     p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(GLMLAB_OUTPUTS_PATH=str(tmp_path)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     while time.time() < deadline and not [c for c in psutil.Process(p.pid).children(recursive=True)]: time.sleep(0.2)
@@ -97,7 +100,8 @@ def test_ctrl_c_during_start_leaves_no_process(proxy, tmp_path):
 def test_owner_killed_outright_leaves_no_server(proxy, tmp_path):
     "SIGKILL runs no clean-up in the owner (a killed Jupyter kernel); the parent-death signal still ends the server."
     code = f"import time; from glmlab.serving.serve import serve_command; from glmlab.serving.server import server_for\n" \
-           f"s = server_for(serve_command('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024)).start(); print('up', flush=True); time.sleep(600)"
+           f"from glmlab.footprint.fit import Deployment as D\n" \
+           f"s = server_for(serve_command(D.of('tiny-glm4','bf16','cpu',checkpoint={str(proxy)!r},max_model_len=1024))).start(); print('up', flush=True); time.sleep(600)"
     p = subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, env=clean_env(GLMLAB_OUTPUTS_PATH=str(tmp_path)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert p.stdout.readline().strip() == 'up'
     spawned = psutil.Process(p.pid).children(recursive=True)

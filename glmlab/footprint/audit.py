@@ -42,7 +42,6 @@ def _param_rows(g, reap) -> list[dict]:
                  f"without embedding and lm_head {(params_active(g) - pc['embeddings'] - pc['lm_head']) / 1e9:.2f}B "
                  f"(vLLM recipe: {_claim('vllm-recipe', 'params_active_without_mtp')['value'] / 1e9:.0f}B)")]
 
-
 # %% ../../nbs/12_footprint.audit.ipynb #411fe303
 def audit_rows() -> list[dict]:
     "Every audited claim: what was said, the naive recomputation, glmlab's exact figure, and why they differ."
@@ -50,11 +49,11 @@ def audit_rows() -> list[dict]:
     g, reap = model_spec(post['model']), model_spec(claims()['reap-card']['model'])
     size = lambda r, mtp=True: sum(weight_bytes_by_component(g, r, mtp).values()) / 1e9
     mixed_recipe, node_hw = _claim('post', 'nvfp4_mixed_gb')['recipe'], _claim('post', 'node_gb')['hardware']
-    node = footprint(post['model'], mixed_recipe, node_hw, suggest=False)
+    node = footprint(post['model'], mixed_recipe, node_hw)
     hw = hardware(node_hw)
     full_indexers = sum(t == 'full' for t in g.indexer_types)
-    kv_total = sum(max(x['kv_budget_bytes'], 0) for x in node['per_gpu']) / 1e9
-    w_gpu = max(x['weight_bytes'] for x in node['per_gpu'])
+    kv_total = sum(max(x.kv_budget_bytes, 0) for x in node.gpus) / 1e9
+    w_gpu = max(x.weight_bytes for x in node.gpus)
     rows = _param_rows(g, reap)
     for key, recipe_name, why in (
             ('bf16_gb', 'bf16', "753B parameters, not 469B, at 2 bytes (plus the FP32 router biases)"),
@@ -76,19 +75,19 @@ def audit_rows() -> list[dict]:
              why=f"the RTX PRO 6000's '{hw.memory_gib} GB' is {hw.memory_gib} GiB = {human_bytes(hw.memory_bytes)} each"),
         dict(claim='left for KV cache and activations', source='post', said=_claim('post', 'left_gb')['value'],
              naive=_claim('post', 'node_gb')['value'] - _claim('post', 'nvfp4_mixed_gb')['value'], exact=kv_total, unit='GB',
-             why=f"vLLM holds back {1 - node['knobs']['gpu_memory_utilization']:.0%} of each GPU, replicated tensors put "
+             why=f"vLLM holds back {1 - node.knobs.gpu_memory_utilization:.0%} of each GPU, replicated tensors put "
                  f"{human_bytes(w_gpu)} of weights on every GPU (the MTP layer stays on disk), and activation, NCCL and "
                  f"CUDA-graph reserves come off each GPU; and it is not one pool: MLA's cache is replicated on all 8 ranks, "
-                 f"so the 8 GPUs hold {node['kv_pool_tokens']:,} tokens, not {int(kv_total * 1e9 / node['kv_bytes_per_token']):,}"),
+                 f"so the 8 GPUs hold {node.kv_pool_tokens:,} tokens, not {int(kv_total * 1e9 / node.kv_bytes_per_token):,}"),
         dict(claim='share of the node used by weights', source='post', said=100 * _claim('post', 'used_fraction')['value'],
              naive=100 * _claim('post', 'nvfp4_mixed_gb')['value'] / _claim('post', 'node_gb')['value'],
              exact=100 * w_gpu / hw.memory_bytes, unit='%',
              why="per GPU: loaded weights (with their replicated parts) over the GPU's memory"),
         dict(claim='KV for one default 1M-token request, per GPU', source='reference', said=_claim('reference', 'kv_1m_per_gpu_gb')['value'], naive=None,
-             exact=node['max_model_len'] * node['kv_bytes_per_token'] / 1e9, unit='GB',
-             why=f"{node['kv_bytes_per_token']:,} bytes per token ({g.layers} x {attention_bytes_per_token_layer(g, node['kv_cache_dtype'])} "
-                 f"{'fp8_ds_mla' if node['kv_cache_dtype'] == 'fp8' else node['kv_cache_dtype']} + {full_indexers} x {indexer_bytes_per_token_layer(g)} indexer) "
-                 f"x {node['max_model_len']:,} tokens, on every GPU at DCP=1; the pool holds {node['kv_pool_tokens']:,}: the official command does not start")]
+             exact=node.max_model_len * node.kv_bytes_per_token / 1e9, unit='GB',
+             why=f"{node.kv_bytes_per_token:,} bytes per token ({g.layers} x {attention_bytes_per_token_layer(g, node.kv_cache_dtype)} "
+                 f"{'fp8_ds_mla' if node.kv_cache_dtype == 'fp8' else node.kv_cache_dtype} + {full_indexers} x {indexer_bytes_per_token_layer(g)} indexer) "
+                 f"x {node.max_model_len:,} tokens, on every GPU at DCP=1; the pool holds {node.kv_pool_tokens:,}: the official command does not start")]
     for key in ('min_vram_nvfp4_gb', 'min_vram_fp8_gb', 'min_vram_bf16_gb'):
         c = _claim('vllm-recipe', key); recipe_name = c['recipe']
         rows.append(dict(claim=c['says'], source='vllm-recipe', said=c['value'], naive=None, exact=size(recipe_name), unit='GB',

@@ -7,14 +7,15 @@ Docs: https://glmlab.github.io/glmlab/footprint.budget.html.md"""
 # %% ../../nbs/09_footprint.budget.ipynb #eb41d24d
 from __future__ import annotations
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from fastcore.basics import patch
 from ..core.settings import invalid, whole
 from ..core.data import GiB, Hardware, vllm_params
 
 # %% auto #0
-__all__ = ['RESERVES', 'default_gpu_memory_utilization', 'scheduler_defaults', 'cudagraph_capture_sizes', 'cudagraph_count',
-           'cudagraphs_estimated', 'activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'Budget',
-           'whole_blocks', 'GpuMemory']
+__all__ = ['KNOBS', 'RESERVES', 'default_gpu_memory_utilization', 'scheduler_defaults', 'cudagraph_capture_sizes',
+           'cudagraph_count', 'cudagraphs_estimated', 'activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes',
+           'knob', 'Budget', 'knob_flags', 'Knobs', 'whole_blocks', 'GpuMemory']
 
 # %% ../../nbs/09_footprint.budget.ipynb #d267c41a
 def _version(v:str) -> tuple:
@@ -79,52 +80,100 @@ def cudagraph_bytes(graphs:int) -> int:
     "vLLM's CUDA-graph estimate for `graphs` captures (fitted, per graph)."
     return int(_fitted('cudagraph_mib_per_graph') * graphs * 2**20)
 
-
 # %% ../../nbs/09_footprint.budget.ipynb #3d0c699e
+def knob(flag:str|None, help:str, default=None, label:str|None=None):
+    ("A `Budget` field: `flag` is its `vllm serve` flag (None: glmlab's own setting), `help` what it does, `label` "
+     "its name on a control.")
+    return field(default=default, metadata=dict(flag=flag, help=help, label=label))
+
+# %% ../../nbs/09_footprint.budget.ipynb #29b9cf1a
 @dataclass(frozen=True, kw_only=True)
 class Budget:
     "vLLM's memory knobs for one deployment, with vLLM's names; `None` means vLLM's default (or glmlab's fitted term)."
-    gpu_memory_utilization: float|None = None # fraction of each GPU vLLM may use
-    kv_cache_memory_bytes: int|None = None # fixed KV pool per GPU, overrides the arithmetic
-    max_num_batched_tokens: int|None = None # tokens of the profiling run (None: vLLM's default for the device)
-    max_num_seqs: int|None = None # requests per step (None: vLLM's default for the device); sets the CUDA-graph sizes
-    enforce_eager: bool = False # no CUDA graphs
-    num_speculative_tokens: int|None = None # draft tokens per step with MTP (None: data/serving.yaml's)
-    estimate_cudagraphs: bool|None = None # VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS (None: on from v0.21)
-    activation_peak_bytes: int|None = None # measured terms, to replace the fitted ones
-    non_torch_bytes: int|None = None
-    cudagraph_bytes: int|None = None
-    block_size: int|None = None # tokens per KV block
-    vllm_version: str|None = None
-    cpu_kv_cache_space_gib: float|None = None # VLLM_CPU_KVCACHE_SPACE, for the CPU backend
+    gpu_memory_utilization: float|None = knob('--gpu-memory-utilization',
+                                             "fraction of each GPU vLLM may use (default: vLLM's)", label='GPU util')
+    kv_cache_memory_bytes: int|None = knob('--kv-cache-memory-bytes', 'fixed KV pool per GPU in bytes', label='KV bytes')
+    max_num_batched_tokens: int|None = knob('--max-num-batched-tokens',
+                                           "tokens of the profiling run (default: vLLM's for the device)",
+                                           label='batch tok')
+    max_num_seqs: int|None = knob('--max-num-seqs', "requests per step; sets the CUDA-graph sizes "
+                                  "(default: vLLM's for the device)", label='max seqs')
+    enforce_eager: bool = knob('--enforce-eager', 'no CUDA graphs (none of their memory is held back)', False,
+                               label='eager')
+    block_size: int|None = knob('--block-size', "tokens per KV block (default: vLLM's for the attention)",
+                                label='block size')
+    num_speculative_tokens: int|None = knob(None, "draft tokens per step with MTP (default: data/serving.yaml's)")
+    estimate_cudagraphs: bool|None = knob(None, 'VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS (default: on from v0.21)')
+    activation_peak_bytes: int|None = knob(None, 'a measured activation peak, to replace the fitted one')
+    non_torch_bytes: int|None = knob(None, 'measured memory outside torch, to replace the fitted term')
+    cudagraph_bytes: int|None = knob(None, 'measured CUDA-graph memory, to replace the fitted term')
+    vllm_version: str|None = knob(None, "the vLLM whose defaults apply (default: glmlab's pinned one)")
+    cpu_kv_cache_space_gib: float|None = knob(None, 'VLLM_CPU_KVCACHE_SPACE, for the CPU backend')
 
-    def resolved(self, hw:Hardware, mla:bool, wide_ep:bool=False,
-                 hidden:int=0, vocab:int=0, # the model's hidden size and vocabulary (the activation peak scales with them)
-                 decode_query_len:int=1, # 1 + draft tokens per step (MTP)
-                ) -> dict:
-        "Every knob with its value for `hw` (defaults filled in), each reserve by its formula; `wide_ep`: an expert-parallel group of DP ranks across nodes (DeepEP's NVSHMEM heap)."
-        p = vllm_params()
-        util = self.gpu_memory_utilization if self.gpu_memory_utilization is not None else default_gpu_memory_utilization(self.vllm_version)
-        if isinstance(util, bool) or not isinstance(util, (int, float)) or not 0 < util <= 1: raise invalid('--gpu-memory-utilization', util, 'a fraction in (0, 1]')
-        for flag, v in (('--kv-cache-memory-bytes', self.kv_cache_memory_bytes), ('--block-size', self.block_size),
-                        ('--max-num-batched-tokens', self.max_num_batched_tokens), ('--max-num-seqs', self.max_num_seqs)): whole(flag, v)
-        gpu = not hw.is_cpu
-        tokens, seqs = scheduler_defaults(hw)
-        tokens, seqs = self.max_num_batched_tokens or tokens, self.max_num_seqs or seqs
-        graphs = 0 if self.enforce_eager or not gpu else cudagraph_count(seqs, tokens, decode_query_len, hw.compute_capability)
-        applied = self.estimate_cudagraphs if self.estimate_cudagraphs is not None else cudagraphs_estimated(self.vllm_version)
-        pick = lambda given, formula: given if given is not None else (formula if gpu else 0)
-        return dict(gpu_memory_utilization=util, kv_cache_memory_bytes=self.kv_cache_memory_bytes,
-                    max_num_batched_tokens=tokens, max_num_seqs=seqs, cudagraphs=graphs, cudagraph_estimate_applied=bool(applied and graphs),
-                    activation_peak_bytes=pick(self.activation_peak_bytes, activation_peak_bytes(tokens, hidden, seqs, vocab)),
-                    non_torch_bytes=pick(self.non_torch_bytes, non_torch_bytes()),
-                    cudagraph_bytes=pick(self.cudagraph_bytes, cudagraph_bytes(graphs)) if applied else 0,
-                    nvshmem_heap_bytes=int(p['multi_node']['nvshmem_heap_gib']['value'] * GiB) if wide_ep and gpu else 0,
-                    block_size=self.block_size or p['block_size']['mla' if mla and gpu else 'default'],
-                    cpu_kv_cache_space_bytes=int((self.cpu_kv_cache_space_gib if self.cpu_kv_cache_space_gib is not None
-                                                  else p['cpu']['kv_cache_space_gib']['value']) * GiB),
-                    os_reserve_bytes=int(p['unified_memory']['os_reserve_gib']['value'] * GiB) if hw.unified_memory and gpu else 0)
+KNOBS = tuple(f for f in fields(Budget) if f.metadata['flag'])   # the knobs `vllm serve` takes as flags
 
+# %% ../../nbs/09_footprint.budget.ipynb #f88ee197
+def knob_flags(b:Budget) -> list[str]:
+    "The `vllm serve` flags of `b`'s knobs that are set (a false switch and a `None` are vLLM's default: left out)."
+    out = []
+    for f in KNOBS:
+        v = getattr(b, f.name)
+        if v is None or v is False: continue
+        out += [f.metadata['flag']] if v is True else [f.metadata['flag'], str(v)]
+    return out
+
+# %% ../../nbs/09_footprint.budget.ipynb #b37a1098
+@dataclass(frozen=True, kw_only=True)
+class Knobs:
+    "A `Budget` resolved for a device: vLLM's defaults filled in and each reserve (bytes per GPU) by its formula."
+    gpu_memory_utilization: float
+    kv_cache_memory_bytes: int|None # a fixed pool, or None
+    max_num_batched_tokens: int
+    max_num_seqs: int
+    cudagraphs: int # graphs captured
+    cudagraph_estimate_applied: bool # whether their estimate comes out of the pool
+    activation_peak_bytes: int
+    non_torch_bytes: int
+    cudagraph_bytes: int
+    nvshmem_heap_bytes: int # DeepEP's heap, on wide expert parallelism
+    block_size: int
+    cpu_kv_cache_space_bytes: int # VLLM_CPU_KVCACHE_SPACE
+    os_reserve_bytes: int # what a unified-memory OS keeps
+
+# %% ../../nbs/09_footprint.budget.ipynb #f371a38d
+@patch
+def resolved(self:Budget, hw:Hardware, mla:bool, wide_ep:bool=False,
+             hidden:int=0, vocab:int=0, # the model's hidden size and vocabulary (the activation peak scales with them)
+             decode_query_len:int=1, # 1 + draft tokens per step (MTP)
+            ) -> Knobs:
+    ("Every knob with its value for `hw` (defaults filled in), each reserve by its formula; `wide_ep`: an "
+     "expert-parallel group of DP ranks across nodes (DeepEP's NVSHMEM heap).")
+    p = vllm_params()
+    util = self.gpu_memory_utilization
+    if util is None: util = default_gpu_memory_utilization(self.vllm_version)
+    if isinstance(util, bool) or not isinstance(util, (int, float)) or not 0 < util <= 1:
+        raise invalid('--gpu-memory-utilization', util, 'a fraction in (0, 1]')
+    for f in KNOBS:
+        if 'int' in str(f.type): whole(f.metadata['flag'], getattr(self, f.name))   # counts: whole, positive
+    gpu = not hw.is_cpu
+    tokens, seqs = scheduler_defaults(hw)
+    tokens, seqs = self.max_num_batched_tokens or tokens, self.max_num_seqs or seqs
+    graphs = 0 if self.enforce_eager or not gpu else cudagraph_count(seqs, tokens, decode_query_len, hw.compute_capability)
+    applied = self.estimate_cudagraphs
+    if applied is None: applied = cudagraphs_estimated(self.vllm_version)
+    pick = lambda given, formula: given if given is not None else (formula if gpu else 0)
+    cpu_gib = self.cpu_kv_cache_space_gib
+    if cpu_gib is None: cpu_gib = p['cpu']['kv_cache_space_gib']['value']
+    return Knobs(gpu_memory_utilization=util, kv_cache_memory_bytes=self.kv_cache_memory_bytes,
+                 max_num_batched_tokens=tokens, max_num_seqs=seqs, cudagraphs=graphs,
+                 cudagraph_estimate_applied=bool(applied and graphs),
+                 activation_peak_bytes=pick(self.activation_peak_bytes, activation_peak_bytes(tokens, hidden, seqs, vocab)),
+                 non_torch_bytes=pick(self.non_torch_bytes, non_torch_bytes()),
+                 cudagraph_bytes=pick(self.cudagraph_bytes, cudagraph_bytes(graphs)) if applied else 0,
+                 nvshmem_heap_bytes=int(p['multi_node']['nvshmem_heap_gib']['value'] * GiB) if wide_ep and gpu else 0,
+                 block_size=self.block_size or p['block_size']['mla' if mla and gpu else 'default'],
+                 cpu_kv_cache_space_bytes=int(cpu_gib * GiB),
+                 os_reserve_bytes=int(p['unified_memory']['os_reserve_gib']['value'] * GiB) if hw.unified_memory and gpu else 0)
 
 # %% ../../nbs/09_footprint.budget.ipynb #2c3bcd39
 RESERVES = ('activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'nvshmem_heap_bytes')   # what vLLM holds back before the KV cache
@@ -140,27 +189,28 @@ class GpuMemory:
     hw: Hardware # the hardware profile (its device type)
     weight_bytes: int # weights on this GPU
     kv_bytes_per_token: int # KV bytes one token puts on this GPU
-    knobs: dict # `Budget.resolved(...)`
+    knobs: Knobs # `Budget.resolved(...)`
 
     @property
     def memory_bytes(self) -> int: return self.hw.usable_memory_bytes   # what torch reports, which vLLM multiplies by the utilization
     @property
     def held(self) -> dict:
         "What vLLM holds back before the KV cache, term by term (the CPU backend holds none)."
-        return dict.fromkeys(RESERVES, 0) if self.hw.is_cpu else {k: self.knobs[k] for k in RESERVES}
+        return dict.fromkeys(RESERVES, 0) if self.hw.is_cpu else {k: getattr(self.knobs, k) for k in RESERVES}
     @property
     def reserve_bytes(self) -> int: return sum(self.held.values())
     @property
     def usable_bytes(self) -> int:
         "What vLLM may use: the device times `--gpu-memory-utilization`, less what a unified-memory OS keeps (all of it on CPU)."
         if self.hw.is_cpu: return self.memory_bytes
-        usable = int(self.memory_bytes * self.knobs['gpu_memory_utilization'])
-        return min(usable, self.memory_bytes - self.knobs['os_reserve_bytes']) if self.knobs['os_reserve_bytes'] else usable
+        usable = int(self.memory_bytes * self.knobs.gpu_memory_utilization)
+        os_keeps = self.knobs.os_reserve_bytes
+        return min(usable, self.memory_bytes - os_keeps) if os_keeps else usable
     @property
     def fixed_kv_bytes(self) -> int|None:
         "A pool set outright: `--kv-cache-memory-bytes`, or on CPU `VLLM_CPU_KVCACHE_SPACE`; None: what is left over."
-        fixed = self.knobs['kv_cache_memory_bytes']
-        return (fixed or self.knobs['cpu_kv_cache_space_bytes']) if self.hw.is_cpu else fixed
+        fixed = self.knobs.kv_cache_memory_bytes
+        return (fixed or self.knobs.cpu_kv_cache_space_bytes) if self.hw.is_cpu else fixed
     @property
     def free_bytes(self) -> int: return self.usable_bytes - self.weight_bytes - self.reserve_bytes
     @property
@@ -170,12 +220,12 @@ class GpuMemory:
         "Usable memory nothing claims; negative when the weights, reserves and a fixed pool do not fit."
         return self.free_bytes - (self.fixed_kv_bytes or 0)
     @property
-    def kv_blocks(self) -> int: return whole_blocks(self.kv_budget_bytes, self.kv_bytes_per_token, self.knobs['block_size'])
+    def kv_blocks(self) -> int: return whole_blocks(self.kv_budget_bytes, self.kv_bytes_per_token, self.knobs.block_size)
     @property
-    def kv_pool_tokens(self) -> int: return self.kv_blocks * self.knobs['block_size']
+    def kv_pool_tokens(self) -> int: return self.kv_blocks * self.knobs.block_size
 
     def as_dict(self) -> dict:
-        "Every term, by name: one GPU's entry of `footprint()['per_gpu']`."
+        "Every term, by name: one GPU's entry of `footprint --json`'s `per_gpu`."
         return dict(memory_bytes=self.memory_bytes, usable_bytes=self.usable_bytes, weight_bytes=self.weight_bytes, **self.held,
                     reserve_bytes=self.reserve_bytes, kv_budget_bytes=self.kv_budget_bytes, spare_bytes=self.spare_bytes,
                     kv_bytes_per_token=self.kv_bytes_per_token, kv_blocks=self.kv_blocks, kv_pool_tokens=self.kv_pool_tokens)

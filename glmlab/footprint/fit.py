@@ -6,8 +6,9 @@ Docs: https://glmlab.github.io/glmlab/footprint.fit.html.md"""
 
 # %% ../../nbs/10_footprint.fit.ipynb #ce34558b
 from __future__ import annotations
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
+from pathlib import Path
 from fastcore.basics import patch
 from ..core.settings import GlmlabError, invalid, is_whole, settings
 from ..core.data import Hardware, hardware, load_yaml, recipe, recipe_names, published_recipes
@@ -16,14 +17,14 @@ from .params import params_by_component, params_total, params_active
 from .formats import human_bytes
 from .recipes import Checkpoint, checkpoint
 from .placement import Layout, default_layout, check_layout, per_gpu_weight_bytes
-from .kvcache import (kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules,
+from .kvcache import (config_quantization, kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules,
                                       kv_flag,
                                       resolved_kv_cache_dtype)
-from .budget import Budget, GpuMemory
+from .budget import Budget, GpuMemory, Knobs
 
 # %% auto #0
-__all__ = ['checkpoint_quantization', 'Deployment', 'footprint', 'gpu_features', 'lacking', 'unmet_gpu_needs', 'Verdict',
-           'verdict', 'Fix', 'default_kv', 'smaller_recipes', 'more_nodes', 'suggestions']
+__all__ = ['checkpoint_quantization', 'quantization_of', 'Deployment', 'footprint', 'gpu_features', 'lacking', 'unmet_gpu_needs',
+           'Verdict', 'verdict', 'Fix', 'default_kv', 'smaller_recipes', 'more_nodes', 'suggestions']
 
 # %% ../../nbs/10_footprint.fit.ipynb #884a321c
 def checkpoint_quantization(model:str, recipe_name:str) -> dict|None:
@@ -35,6 +36,13 @@ def checkpoint_quantization(model:str, recipe_name:str) -> dict|None:
     if recipe_name in published: return published[recipe_name].get('quantization')
     kv = recipe(recipe_name)['kv_cache']
     return None if kv == 'bf16' else dict(quant_method='modelopt', kv_cache_quant_algo=kv.upper())
+
+# %% ../../nbs/10_footprint.fit.ipynb #6f3a5647
+def quantization_of(model:str, recipe_name:str, checkpoint:str|None=None) -> dict|None:
+    ("The `quantization_config` vLLM reads for a deployment: a local checkpoint folder's own `config.json` where it "
+     "has one, else `checkpoint_quantization`'s.")
+    cfg = Path(checkpoint) / 'config.json' if checkpoint else None
+    return config_quantization(cfg) if cfg and cfg.is_file() else checkpoint_quantization(model, recipe_name)
 
 # %% ../../nbs/10_footprint.fit.ipynb #953c03e4
 def _layout(s, hw, tp, pp, dcp, ep, mtp, dp=1, nodes=None, tp_across_nodes=False) -> Layout:
@@ -56,6 +64,7 @@ class Deployment:
     max_model_len: int # tokens of the longest request
     kv_cache_dtype: str # what the cache stores: 'bf16', 'fp8' or 'nvfp4'
     budget: Budget = Budget() # vLLM's memory knobs
+    checkpoint_dir: str|None = None # a local checkpoint folder (--checkpoint); None: the published (or exported) one
 
     def __post_init__(self):
         check_layout(self.spec, self.layout, self.hw)
@@ -73,16 +82,20 @@ class Deployment:
         ck = self.checkpoint
         return ck.bytes_total if self.layout.mtp else sum(ck.bytes_by_component_without_mtp.values())
     @cached_property
-    def knobs(self) -> dict:
-        lay = self.layout
-        return self.budget.resolved(self.hw, self.spec.is_mla, wide_ep=lay.dp > 1 and lay.ep and lay.nodes > 1, hidden=self.spec.hidden, vocab=self.spec.vocab,
-                                    decode_query_len=1 + ((self.budget.num_speculative_tokens or load_yaml('serving')['mtp_draft_tokens']) if lay.mtp else 0))
+    def knobs(self) -> Knobs:
+        "The budget resolved for this deployment's device, model and layout."
+        lay, s = self.layout, self.spec
+        drafts = (self.budget.num_speculative_tokens or load_yaml('serving')['mtp_draft_tokens']) if lay.mtp else 0
+        return self.budget.resolved(self.hw, s.is_mla, wide_ep=lay.dp > 1 and lay.ep and lay.nodes > 1,
+                                    hidden=s.hidden, vocab=s.vocab, decode_query_len=1 + drafts)
     @cached_property
     def gpus(self) -> tuple[GpuMemory, ...]:
         "Each GPU's memory, stage by stage, TP rank by rank."
         s, lay = self.spec, self.layout
         return tuple(GpuMemory(hw=self.hw, weight_bytes=w, kv_bytes_per_token=k, knobs=self.knobs)
                      for w, k in zip(per_gpu_weight_bytes(s, self.recipe_name, lay), kv_bytes_per_token_per_gpu(s, self.kv_cache_dtype, lay)))
+    @property
+    def kv_bytes_per_token(self) -> int: return kv_bytes_per_token(self.spec, self.kv_cache_dtype, mtp=self.layout.mtp)
     @property
     def kv_pool_tokens(self) -> int: return min(g.kv_pool_tokens for g in self.gpus)   # a replica holds what its fullest GPU holds
     @property
@@ -91,13 +104,18 @@ class Deployment:
     def max_concurrency(self) -> float: return self.layout.dp * self.kv_pool_tokens / self.max_model_len   # each DP rank its own pool
     @cached_property
     def verdict(self) -> Verdict: return verdict(self)
+    @cached_property
+    def fixes(self) -> tuple[Fix, ...]:
+        "What would make it fit (`suggestions`), searched when first asked; none when it fits."
+        return () if self.verdict.fits else tuple(suggestions(self))
 
 # %% ../../nbs/10_footprint.fit.ipynb #0cfcb67b
 @patch(cls_method=True)
 def of(cls:Deployment, model:str|None=None, recipe_name:str|None=None, hardware_name:str|None=None,
        tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
        max_model_len:int|None=None, kv_cache_dtype:str|None=None, budget:Budget=Budget(),
-       dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> Deployment:
+       dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False,
+       checkpoint:str|None=None) -> Deployment: # a local checkpoint folder, whose own config decides the KV cache
     ("The deployment the CLI's flags name: `settings.ini`'s model, recipe and hardware, the recipes' layout, the "
      "model's context and the KV dtype vLLM runs for the checkpoint where unset.")
     st = settings()
@@ -109,37 +127,36 @@ def of(cls:Deployment, model:str|None=None, recipe_name:str|None=None, hardware_
         raise GlmlabError(f"{s.name}: max_position_embeddings is missing, and --max-model-len was not given; "
                           "set one of them")
     # what vLLM would run
-    kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', checkpoint_quantization(model, recipe_name))
+    kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', quantization_of(model, recipe_name, checkpoint))
     layout = _layout(s, hw, tp, pp, dcp, ep, mtp, dp, nodes, tp_across_nodes)
     return cls(model=model, recipe_name=recipe_name, hardware_name=hardware_name, layout=layout,
                max_model_len=s.max_position if max_model_len is None else max_model_len,
-               kv_cache_dtype=kv_dtype_of(kv), budget=budget)
+               kv_cache_dtype=kv_dtype_of(kv), budget=budget, checkpoint_dir=checkpoint)
 
 # %% ../../nbs/10_footprint.fit.ipynb #11f4d3f8
 @patch
-def as_json(self:Deployment, suggest:bool=True, fixes:list|None=None) -> dict:
-    ("The footprint as `glmlab footprint --json` prints it: the one place its keys are written (`fixes`: its "
-     "`suggestions`, when the caller has them already).")
+def as_json(self:Deployment, suggest:bool=True) -> dict:
+    ("The footprint as `glmlab footprint --json` prints it: the one place its keys are written (`suggest=False`: "
+     "without searching for fixes).")
     s, lay, hw, ck, v = self.spec, self.layout, self.hw, self.checkpoint, self.verdict
     pool = self.kv_pool_tokens
     return dict(model=self.model, recipe=self.recipe_name, hardware=self.hardware_name, device=hw.device_name,
                 gpus_in_profile=hw.count,
                 layout=dict(tp=lay.tp, pp=lay.pp, dcp=lay.dcp, ep=lay.ep, mtp=lay.mtp, gpus=lay.gpus, dp=lay.dp,
                             nodes=lay.nodes, gpus_per_node=lay.gpus_per_node, tp_across_nodes=lay.tp_across_nodes),
-                max_model_len=self.max_model_len, kv_cache_dtype=self.kv_cache_dtype, knobs=dict(self.knobs),
+                max_model_len=self.max_model_len, kv_cache_dtype=self.kv_cache_dtype, knobs=asdict(self.knobs),
                 params_total=params_total(s), params_total_without_mtp=params_total(s, mtp=False),
                 params_active=params_active(s), params_by_component=params_by_component(s),
                 badge_params=ck.badge_params, badge_params_by_component=dict(ck.badge_params_by_component),
                 weight_bytes_total=ck.bytes_total, weight_bytes_by_component=dict(ck.bytes_by_component),
                 weight_bytes_by_format={f: dict(d) for f, d in ck.bytes_by_format.items()},
                 weight_bytes_loaded=self.weight_bytes_loaded,
-                kv_bytes_per_token=kv_bytes_per_token(s, self.kv_cache_dtype, mtp=lay.mtp),
+                kv_bytes_per_token=self.kv_bytes_per_token,
                 per_gpu=[dict(gpu=i, **lay.position(i), **g.as_dict()) for i, g in enumerate(self.gpus)],
                 kv_pool_tokens=pool, longest_context_tokens=min(pool, s.max_position or pool),
                 max_concurrency=self.max_concurrency,
                 fits=v.fits, reasons=list(v.reasons), warnings=list(v.warnings),
-                suggestions=[str(f) for f in (fixes if fixes is not None else
-                                              suggestions(self) if suggest and not v.fits else [])])
+                suggestions=[str(f) for f in self.fixes] if suggest else [])
 
 # %% ../../nbs/10_footprint.fit.ipynb #6437529a
 def footprint(model:str|None=None, # a name in data/models or a path to a config.json; None: settings.ini's default_model
@@ -150,11 +167,12 @@ def footprint(model:str|None=None, # a name in data/models or a path to a config
               max_model_len:int|None=None, # None: the model's max_position_embeddings
               kv_cache_dtype:str|None=None, # vLLM's names; None or 'auto': what vLLM's `auto` is for the checkpoint
               budget:Budget=Budget(), # vLLM's memory knobs
-              suggest:bool=True, # also search for flags that would make it fit
-             ) -> dict:
-    "The footprint of `model` quantized by `recipe_name`, served by vLLM on `hardware_name`: bytes, per-GPU pools, verdict."
-    return Deployment.of(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp, max_model_len=max_model_len,
-                         kv_cache_dtype=kv_cache_dtype, budget=budget, dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes).as_json(suggest)
+             ) -> Deployment:
+    ("The footprint of `model` quantized by `recipe_name`, served by vLLM on `hardware_name`: the `Deployment`, whose "
+     "properties are its bytes, per-GPU pools, verdict and fixes (`as_json()` for a file).")
+    return Deployment.of(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp,
+                         max_model_len=max_model_len, kv_cache_dtype=kv_cache_dtype, budget=budget, dp=dp, nodes=nodes,
+                         tp_across_nodes=tp_across_nodes)
 
 # %% ../../nbs/10_footprint.fit.ipynb #538c33e3
 def gpu_features(s:ModelSpec) -> list[str]:
@@ -191,7 +209,7 @@ def verdict(d:Deployment) -> Verdict:
         held = 'weights and the KV space' if hw.is_cpu else 'weights and reserves'
         reasons.append(f"GPU {i}: {held} need {human_bytes(worst.usable_bytes - worst.spare_bytes)}, "
                        f"more than the {human_bytes(worst.usable_bytes)} vLLM may use"
-                       + ('' if hw.is_cpu else f" at --gpu-memory-utilization {d.knobs['gpu_memory_utilization']}"))
+                       + ('' if hw.is_cpu else f" at --gpu-memory-utilization {d.knobs.gpu_memory_utilization}"))
     i, short = min(gpus, key=lambda g: g[1].kv_pool_tokens)
     if short.kv_pool_tokens < mml:
         reasons.append(f"GPU {i}: one --max-model-len {mml:,} request needs {human_bytes(mml * short.kv_bytes_per_token)} of KV cache "

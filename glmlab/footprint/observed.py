@@ -10,7 +10,7 @@ import ast, re, sys
 
 # %% auto #0
 __all__ = ['LOG_FACTS', 'VLLM_FLAGS', 'GOAL', 'non_default_args', 'startup_lines', 'harvest', 'Observation', 'ObservationsFile',
-           'local_observations_path', 'local_cases', 'observations', 'deployment_args', 'flags_deployment', 'predicted',
+           'local_observations_path', 'local_cases', 'observations', 'deployment_of', 'flags_deployment', 'predicted',
            'fit_terms', 'explain', 'compare', 'calibrate', 'calibrated']
 
 # %% ../../nbs/12a_footprint.observed.ipynb #eccb8506
@@ -75,9 +75,9 @@ from pydantic import Field
 from ..core.settings import GlmlabError, Schema, Text, checked, invalid, settings
 from ..core.data import GiB, cdiv, data_path, hardware, read_yaml
 from ..core.store import write_atomic
-from .budget import Budget, activation_peak_bytes, whole_blocks
+from .budget import KNOBS, Budget, activation_peak_bytes, whole_blocks
 from .spec import model_spec
-from .fit import footprint
+from .fit import Deployment, footprint
 from .kvcache import kv_flag, resolved_kv_cache_dtype
 
 class Observation(Schema):
@@ -127,51 +127,52 @@ def observations(published:bool=True, local:bool=True, say=None) -> list[Observa
 # %% ../../nbs/12a_footprint.observed.ipynb #cc2b08cc
 # vLLM's flags that move the memory budget, by the names of its `non-default args` line, each with what it means when
 # absent (vLLM's default; None: `Budget` and `footprint` fill in vLLM's default for the device and model). `calibrate`
-# keeps these from a log, `deployment_args` reads only these.
+# keeps these from a log, `deployment_of` reads only these: the layout's and the model's, then the budget's `KNOBS`.
 VLLM_FLAGS = dict(tensor_parallel_size=1, pipeline_parallel_size=1, data_parallel_size=1, decode_context_parallel_size=1,
-                  enable_expert_parallel=False, gpu_memory_utilization=None, kv_cache_memory_bytes=None, max_model_len=None,
-                  max_num_batched_tokens=None, max_num_seqs=None, enforce_eager=False, kv_cache_dtype='auto', speculative_config=None)
+                  enable_expert_parallel=False, max_model_len=None, kv_cache_dtype='auto', speculative_config=None,
+                  **{k.name: k.default for k in KNOBS})
 
-def deployment_args(o:Observation) -> dict:
-    "The `footprint` arguments of case `o`: its `VLLM_FLAGS`, vLLM's defaults for the rest."
+def deployment_of(o:Observation) -> Deployment:
+    "The `Deployment` of case `o`: its `VLLM_FLAGS`, vLLM's defaults for the rest."
     return flags_deployment(o.model, o.recipe, o.hardware, o.flags, o.vllm_version, o.quantization)
 
 def flags_deployment(model:str, recipe_name:str, hardware_name:str, # the checkpoint's model, recipe and profile
                      flags:dict, # vLLM's arguments by its names (`tensor_parallel_size`): a log's, a command's
                      vllm_version:str|None=None,
                      quantization:dict|None=None, # its checkpoint's `quantization_config`: what `auto` is
-                    ) -> dict:
-    "The `footprint` arguments of a vLLM run with `flags` (those of `VLLM_FLAGS`; vLLM's defaults for the rest)."
+                    ) -> Deployment:
+    "The `Deployment` of a vLLM run with `flags` (those of `VLLM_FLAGS`; vLLM's defaults for the rest)."
     f = {**VLLM_FLAGS, **{k: v for k, v in flags.items() if k in VLLM_FLAGS}}
     # as vLLM resolves it for that checkpoint
     kv = resolved_kv_cache_dtype(f['kv_cache_dtype'] or 'auto', quantization)
     spec = f['speculative_config'] or {}
-    budget = Budget(gpu_memory_utilization=f['gpu_memory_utilization'], kv_cache_memory_bytes=f['kv_cache_memory_bytes'],
-                    max_num_batched_tokens=f['max_num_batched_tokens'], max_num_seqs=f['max_num_seqs'],
-                    enforce_eager=bool(f['enforce_eager']), num_speculative_tokens=spec.get('num_speculative_tokens'),
-                    vllm_version=vllm_version)
+    knobs = {k.name: f[k.name] for k in KNOBS} | dict(enforce_eager=bool(f['enforce_eager']))
+    budget = Budget(**knobs, num_speculative_tokens=spec.get('num_speculative_tokens'), vllm_version=vllm_version)
     tp, pp, dp = f['tensor_parallel_size'], f['pipeline_parallel_size'], f['data_parallel_size']
     per_node = hardware(hardware_name).gpus_per_node
-    return dict(model=model, recipe_name=recipe_name, hardware_name=hardware_name, tp=tp, pp=pp, dp=dp,
-                nodes=cdiv(tp * pp * dp, per_node), tp_across_nodes=tp > per_node,
-                dcp=f['decode_context_parallel_size'], ep=bool(f['enable_expert_parallel']), mtp=spec.get('method') == 'mtp',
-                max_model_len=f['max_model_len'], kv_cache_dtype=kv_flag('bf16') if kv == 'auto' else kv, budget=budget)
+    return Deployment.of(model, recipe_name, hardware_name, tp=tp, pp=pp, dp=dp, nodes=cdiv(tp * pp * dp, per_node),
+                         tp_across_nodes=tp > per_node, dcp=f['decode_context_parallel_size'],
+                         ep=bool(f['enable_expert_parallel']), mtp=spec.get('method') == 'mtp',
+                         max_model_len=f['max_model_len'], kv_cache_dtype=kv_flag('bf16') if kv == 'auto' else kv,
+                         budget=budget)
 
 def predicted(o:Observation) -> dict:
     "What the footprint says of case `o` and what its log says: GiB of weights per GPU and of KV per rank, pool tokens, and the KV bytes per token the log implies."
-    fp, logged = footprint(**deployment_args(o), suggest=False), harvest(o.log)
-    g = fp['per_gpu'][0]
+    fp, logged = deployment_of(o), harvest(o.log)
+    g, k = fp.gpus[0], fp.knobs
     tokens = logged.get('kv_cache_tokens')
     avail = next((logged[k] for k in ('available_kv_gib', 'kv_in_use_gib', 'cpu_kv_cache_gib') if k in logged), None)   # per rank (CPU: the space it was given)
     return dict(id=o.id, hardware=o.hardware, device=hardware(o.hardware).device, fit=o.fit, flags_known=o.flags_known, build=o.build,
-                weights_gib=g['weight_bytes'] / GiB, logged_weights_gib=logged.get('weights_gib', logged.get('weights_profiled_gib')),
-                available_kv_gib=g['kv_budget_bytes'] / GiB, logged_available_kv_gib=avail,
-                kv_pool_tokens=fp['kv_pool_tokens'], logged_kv_pool_tokens=tokens,
-                kv_bytes_per_token=g['kv_bytes_per_token'],
+                weights_gib=g.weight_bytes / GiB, logged_weights_gib=logged.get('weights_gib', logged.get('weights_profiled_gib')),
+                available_kv_gib=g.kv_budget_bytes / GiB, logged_available_kv_gib=avail,
+                kv_pool_tokens=fp.kv_pool_tokens, logged_kv_pool_tokens=tokens,
+                kv_bytes_per_token=g.kv_bytes_per_token,
                 logged_kv_bytes_per_token=avail * GiB / tokens if avail and tokens else None,   # per GPU: a token's share of each rank
-                reserves_gib=g['reserve_bytes'] / GiB, usable_gib=g['usable_bytes'] / GiB,
-                activation_peak_gib=g['activation_peak_bytes'] / GiB, non_torch_gib=g['non_torch_bytes'] / GiB, cudagraph_gib=g['cudagraph_bytes'] / GiB,
-                sampler_gib=activation_peak_bytes(fp['knobs']['max_num_batched_tokens'], 0, fp['knobs']['max_num_seqs'], model_spec(o.model).vocab) / GiB if g['activation_peak_bytes'] else 0.0,
+                reserves_gib=g.reserve_bytes / GiB, usable_gib=g.usable_bytes / GiB,
+                activation_peak_gib=g.held['activation_peak_bytes'] / GiB, non_torch_gib=g.held['non_torch_bytes'] / GiB,
+                cudagraph_gib=g.held['cudagraph_bytes'] / GiB,
+                sampler_gib=activation_peak_bytes(k.max_num_batched_tokens, 0, k.max_num_seqs, fp.spec.vocab) / GiB
+                            if g.held['activation_peak_bytes'] else 0.0,
                 logged_activation_peak_gib=logged.get('activation_peak_gib'), logged_cudagraph_gib=logged.get('cudagraph_gib'),
                 logged_non_torch_gib=logged.get('non_torch_gib', logged['consumed_gib'] - logged['weights_gib'] if 'consumed_gib' in logged and 'weights_gib' in logged else None),
                 note=o.note)
@@ -180,17 +181,18 @@ def predicted(o:Observation) -> dict:
 def _fit_point(o:Observation) -> dict|None:
     "What case `o` says of the fitted terms: the profile's tokens x hidden and requests x vocabulary, y = non-torch + activation (GiB), the graph memory and count."
     from glmlab.footprint.spec import model_spec
-    fp, f, s = footprint(**deployment_args(o), suggest=False), harvest(o.log), model_spec(o.model)
-    k, g = fp['knobs'], fp['per_gpu'][0]
+    fp, f = deployment_of(o), harvest(o.log)
+    k, g, s = fp.knobs, fp.gpus[0], fp.spec
     kv = next((f[x] for x in ('available_kv_gib', 'kv_in_use_gib') if x in f), f['kv_in_use_bytes'] / GiB if 'kv_in_use_bytes' in f else None)
     if 'activation_peak_gib' in f:
         rest = f.get('non_torch_gib', f['consumed_gib'] - f['weights_gib'] if 'consumed_gib' in f and 'weights_gib' in f else 0)
         y = f['activation_peak_gib'] + rest
     elif kv is not None and 'weights_gib' in f:
-        y = g['usable_bytes'] / GiB - f['weights_gib'] - kv - g['cudagraph_bytes'] / GiB
+        y = g.usable_bytes / GiB - f['weights_gib'] - kv - g.held['cudagraph_bytes'] / GiB
     else: return None
-    return dict(id=o.id, tokens_hidden=k['max_num_batched_tokens'] * s.hidden, requests_vocab=min(k['max_num_seqs'], k['max_num_batched_tokens']) * s.vocab,
-                y=y, kv=kv, graph_gib=f.get('cudagraph_gib', f.get('cudagraph_estimate_gib')), graphs=k['cudagraphs'])
+    return dict(id=o.id, tokens_hidden=k.max_num_batched_tokens * s.hidden,
+                requests_vocab=min(k.max_num_seqs, k.max_num_batched_tokens) * s.vocab,
+                y=y, kv=kv, graph_gib=f.get('cudagraph_gib', f.get('cudagraph_estimate_gib')), graphs=k.cudagraphs)
 
 def _nnls(A, y):
     "Least squares with every coefficient >= 0: the best of the column subsets whose plain solution is non-negative (few columns)."
@@ -292,17 +294,19 @@ def calibrate(log:Path|str, model:str, recipe:str, hardware_name:str, flags:dict
     write_atomic(p, yaml.safe_dump(dict(cases=[c.model_dump() for c in have + [o]]), sort_keys=False, allow_unicode=True))
     return o
 
-def calibrated(fp:dict, path:Path|None=None) -> dict|None:
-    "The pool of footprint `fp` corrected by the user's own start-ups of the same model, recipe and hardware (the closest layout first), or None."
-    same = lambda o: (o.model, o.recipe, o.hardware) == (fp['model'], fp['recipe'], fp['hardware'])
+def calibrated(d:Deployment, path:Path|None=None) -> dict|None:
+    ("The pool of deployment `d` corrected by the user's own start-ups of the same model, recipe and hardware (the "
+     "closest layout first), or None; a dict, as `--json` adds it.")
+    same = lambda o: (o.model, o.recipe, o.hardware) == (d.model, d.recipe_name, d.hardware_name)
     mine = [o for o in local_cases(path) if same(o)]
     rows = [(o, predicted(o)) for o in mine]
     rows = [(o, r) for o, r in rows if r['logged_available_kv_gib'] is not None]
     if not rows: return None
-    lay = fp['layout']
-    o, r = min(rows, key=lambda x: sum(deployment_args(x[0])[k] != lay[k] for k in ('tp', 'pp', 'dcp', 'dp')))
-    shift, b = int((r['logged_available_kv_gib'] - r['available_kv_gib']) * GiB), fp['knobs']['block_size']
-    pool = lambda g: whole_blocks(g['kv_budget_bytes'] + shift, g['kv_bytes_per_token'], b) * b
-    g = min(fp['per_gpu'], key=lambda g: (pool(g), g['kv_budget_bytes']))   # every GPU moved by the rig's shift; a replica holds what its fullest GPU holds
-    return dict(case=o.id, shift_bytes=shift, gpu=g['gpu'], kv_budget_bytes=max(g['kv_budget_bytes'] + shift, 0), kv_pool_tokens=pool(g),
-                modelled_kv_pool_tokens=fp['kv_pool_tokens'])
+    lay, layout = d.layout, lambda o: deployment_of(o).layout
+    o, r = min(rows, key=lambda x: sum(getattr(layout(x[0]), k) != getattr(lay, k) for k in ('tp', 'pp', 'dcp', 'dp')))
+    shift, b = int((r['logged_available_kv_gib'] - r['available_kv_gib']) * GiB), d.knobs.block_size
+    pool = lambda g: whole_blocks(g.kv_budget_bytes + shift, g.kv_bytes_per_token, b) * b
+    # every GPU moved by the rig's shift; a replica holds what its fullest GPU holds
+    i, g = min(enumerate(d.gpus), key=lambda x: (pool(x[1]), x[1].kv_budget_bytes))
+    return dict(case=o.id, shift_bytes=shift, gpu=i, kv_budget_bytes=max(g.kv_budget_bytes + shift, 0),
+                kv_pool_tokens=pool(g), modelled_kv_pool_tokens=d.kv_pool_tokens)

@@ -12,7 +12,9 @@ from ..core.store import write_atomic, write_json
 from ..core.data import load_yaml, published_recipes
 from .params import COMPONENTS
 from .formats import human_bytes
-from .fit import footprint
+from .params import params_by_component, params_total, params_active
+from .budget import GpuMemory
+from .fit import Deployment, footprint
 
 # %% auto #0
 __all__ = ['table', 'component_rows', 'budget_text', 'gpu_rows', 'render_footprint', 'memory_parts', 'stack_memory',
@@ -33,142 +35,153 @@ def table(rows:list[dict], markdown:bool=False) -> str:
     return '\n'.join([fmt(cols), fmt(['-' * x for x in w])] + [fmt(r) for r in cells])
 
 # %% ../../nbs/11_footprint.report.ipynb #244eb187
-def component_rows(fp:dict) -> list[dict]:
+def component_rows(d:Deployment) -> list[dict]:
     "One row per component: parameters, stored bytes and share of the checkpoint."
-    total = fp['weight_bytes_total']
-    rows = [dict(component=c, params=f"{fp['params_by_component'][c]:,}", bytes=human_bytes(fp['weight_bytes_by_component'][c]),
-                 share=f"{100 * fp['weight_bytes_by_component'][c] / total:.1f}%", badge=f"{fp['badge_params_by_component'][c]:,}")
-            for c in COMPONENTS if fp['weight_bytes_by_component'][c]]
-    rows.append(dict(component='total', params=f"{fp['params_total']:,}", bytes=human_bytes(total), share='100.0%',
-                     badge=f"{fp['badge_params']:,}"))
+    ck, params = d.checkpoint, params_by_component(d.spec)
+    by, total = ck.bytes_by_component, ck.bytes_total
+    rows = [dict(component=c, params=f"{params[c]:,}", bytes=human_bytes(by[c]), share=f"{100 * by[c] / total:.1f}%",
+                 badge=f"{ck.badge_params_by_component[c]:,}") for c in COMPONENTS if by[c]]
+    rows.append(dict(component='total', params=f"{params_total(d.spec):,}", bytes=human_bytes(total), share='100.0%',
+                     badge=f"{ck.badge_params:,}"))
     return rows
 
 def budget_text(kv_budget_bytes:int) -> str:
     "A KV budget as a person reads it: its size, or how far short the GPU is where nothing is left for the cache."
     return human_bytes(kv_budget_bytes) if kv_budget_bytes >= 0 else f"none ({human_bytes(-kv_budget_bytes)} short)"
 
-def gpu_rows(fp:dict) -> list[dict]:
+def gpu_rows(d:Deployment) -> list[dict]:
     "One row per GPU: where it is (node and DP rank when the layout has several), weights, reserves, KV budget and pool."
-    l = fp['layout']
-    where = lambda g: {**({'node': g['node']} if l['nodes'] > 1 else {}), **({'dp_rank': g['dp_rank']} if l['dp'] > 1 else {})}
-    return [dict(gpu=g['gpu'], **where(g), stage=g['stage'], weights=human_bytes(g['weight_bytes']),
-                 reserves=human_bytes(g['reserve_bytes']),
-                 kv_budget=budget_text(g['kv_budget_bytes']), kv_per_token=f"{g['kv_bytes_per_token']:,}",
-                 kv_pool_tokens=f"{g['kv_pool_tokens']:,}") for g in fp['per_gpu']]
+    l = d.layout
+    def where(i):
+        p = l.position(i)
+        return {**({'node': p['node']} if l.nodes > 1 else {}), **({'dp_rank': p['dp_rank']} if l.dp > 1 else {})}
+    return [dict(gpu=i, **where(i), stage=l.position(i)['stage'], weights=human_bytes(g.weight_bytes),
+                 reserves=human_bytes(g.reserve_bytes), kv_budget=budget_text(g.kv_budget_bytes),
+                 kv_per_token=f"{g.kv_bytes_per_token:,}", kv_pool_tokens=f"{g.kv_pool_tokens:,}")
+            for i, g in enumerate(d.gpus)]
 
-def render_footprint(fp:dict, markdown:bool=False) -> str:
+def render_footprint(d:Deployment, markdown:bool=False) -> str:
     "The whole footprint as text (or markdown): header, components, per-GPU table, verdict."
-    l = fp['layout']
-    nodes = f"{l['nodes']} nodes x {l['gpus_per_node']}" if l['nodes'] > 1 else f"{fp['gpus_in_profile']}x"
-    dp = f"DP={l['dp']} " if l['dp'] > 1 else ''   # data-parallel attention
-    head = (f"{fp['model']} / {fp['recipe']} on {fp['hardware']} ({nodes} {fp['device']})\n"
-            f"layout: {dp}TP={l['tp']} PP={l['pp']} DCP={l['dcp']} EP={'on' if l['ep'] else 'off'} MTP={'loaded' if l['mtp'] else 'not loaded'}; "
-            f"--max-model-len {fp['max_model_len']:,}; KV cache {fp['kv_cache_dtype']} = {fp['kv_bytes_per_token']:,} bytes/token (all layers)\n"
-            f"parameters: {fp['params_total'] / 1e9:,.2f}B ({fp['params_total_without_mtp'] / 1e9:,.2f}B without MTP, "
-            f"{fp['params_active'] / 1e9:,.2f}B active); checkpoint {human_bytes(fp['weight_bytes_total'])}; "
-            f"safetensors badge {fp['badge_params'] / 1e9:,.2f}B")
-    verdict = ('FITS' if fp['fits'] else 'DOES NOT FIT') + ':\n' + '\n'.join(f"  - {r}" for r in fp['reasons'])
-    extra = ''.join(f"\n{t}:\n" + '\n'.join(f"  - {x}" for x in fp[k]) for k, t in (('warnings', 'warnings'), ('suggestions', 'would fit with'))
-                    if fp[k])
-    return '\n\n'.join([head, table(component_rows(fp), markdown), table(gpu_rows(fp), markdown), verdict + extra])
+    l, s, hw, v = d.layout, d.spec, d.hw, d.verdict
+    nodes = f"{l.nodes} nodes x {l.gpus_per_node}" if l.nodes > 1 else f"{hw.count}x"
+    dp = f"DP={l.dp} " if l.dp > 1 else ''   # data-parallel attention
+    head = (f"{d.model} / {d.recipe_name} on {d.hardware_name} ({nodes} {hw.device_name})\n"
+            f"layout: {dp}TP={l.tp} PP={l.pp} DCP={l.dcp} EP={'on' if l.ep else 'off'} "
+            f"MTP={'loaded' if l.mtp else 'not loaded'}; --max-model-len {d.max_model_len:,}; "
+            f"KV cache {d.kv_cache_dtype} = {d.kv_bytes_per_token:,} bytes/token (all layers)\n"
+            f"parameters: {params_total(s) / 1e9:,.2f}B ({params_total(s, mtp=False) / 1e9:,.2f}B without MTP, "
+            f"{params_active(s) / 1e9:,.2f}B active); checkpoint {human_bytes(d.checkpoint.bytes_total)}; "
+            f"safetensors badge {d.checkpoint.badge_params / 1e9:,.2f}B")
+    verdict = ('FITS' if v.fits else 'DOES NOT FIT') + ':\n' + '\n'.join(f"  - {r}" for r in v.reasons)
+    extra = ''.join(f"\n{t}:\n" + '\n'.join(f"  - {x}" for x in xs)
+                    for xs, t in ((v.warnings, 'warnings'), (d.fixes, 'would fit with')) if xs)
+    return '\n\n'.join([head, table(component_rows(d), markdown), table(gpu_rows(d), markdown), verdict + extra])
 
 # %% ../../nbs/11_footprint.report.ipynb #e97d0316
-def memory_parts(gpus:list[dict]) -> list[tuple]:
-    "How each GPU's memory stacks up, bottom to top, as `(label, values, colour, hatch)`: what fits of the weights and reserves, what does not (over what vLLM may use), the KV pool, what --gpu-memory-utilization holds back."
-    w = [min(d['weight_bytes'], d['usable_bytes']) for d in gpus]                     # what fits of the weights
-    r = [min(d['reserve_bytes'], d['usable_bytes'] - wi) for d, wi in zip(gpus, w)]    # and of the reserves
-    over = [d['weight_bytes'] + d['reserve_bytes'] - wi - ri for d, wi, ri in zip(gpus, w, r)]
-    kv = [max(d['kv_budget_bytes'], 0) if not o else 0 for d, o in zip(gpus, over)]
-    held = [max(d['memory_bytes'] - wi - ri - o - k, 0) for d, wi, ri, o, k in zip(gpus, w, r, over, kv)]
-    return [('weights', w, '#4c72b0', None), ('reserves', r, '#dd8452', None), ('over what vLLM may use: does not fit', over, '#c44e52', '//'),
+def memory_parts(gpus:list[GpuMemory]) -> list[tuple]:
+    ("How each GPU's memory stacks up, bottom to top, as `(label, values, colour, hatch)`: what fits of the weights "
+     "and reserves, what does not (over what vLLM may use), the KV pool, what --gpu-memory-utilization holds back.")
+    w = [min(g.weight_bytes, g.usable_bytes) for g in gpus]                     # what fits of the weights
+    r = [min(g.reserve_bytes, g.usable_bytes - wi) for g, wi in zip(gpus, w)]    # and of the reserves
+    over = [g.weight_bytes + g.reserve_bytes - wi - ri for g, wi, ri in zip(gpus, w, r)]
+    kv = [max(g.kv_budget_bytes, 0) if not o else 0 for g, o in zip(gpus, over)]
+    held = [max(g.memory_bytes - wi - ri - o - k, 0) for g, wi, ri, o, k in zip(gpus, w, r, over, kv)]
+    return [('weights', w, '#4c72b0', None), ('reserves', r, '#dd8452', None),
+            ('over what vLLM may use: does not fit', over, '#c44e52', '//'),
             ('KV pool', kv, '#55a868', None), ('held back (utilization)', held, '#c7c7c7', None)]
 
-def stack_memory(ax, x:list[str], gpus:list[dict]):
+def stack_memory(ax, x:list[str], gpus:list[GpuMemory]):
     "Bars of `memory_parts(gpus)` at `x`, in GB, with each device's total as vLLM reads it marked across its bar."
     bottom = [0] * len(gpus)
     for label, vals, color, hatch in memory_parts(gpus):
         if not any(vals) and hatch: continue   # nothing over: no legend entry for it
-        ax.bar(x, [v / 1e9 for v in vals], bottom=[b / 1e9 for b in bottom], label=label, color=color, hatch=hatch, edgecolor='white' if hatch else None)
+        ax.bar(x, [v / 1e9 for v in vals], bottom=[b / 1e9 for b in bottom], label=label, color=color, hatch=hatch,
+               edgecolor='white' if hatch else None)
         bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.scatter(x, [d['memory_bytes'] / 1e9 for d in gpus], marker='_', s=900, color='black', zorder=3, label="device total, as vLLM reads it")
+    ax.scatter(x, [g.memory_bytes / 1e9 for g in gpus], marker='_', s=900, color='black', zorder=3,
+               label="device total, as vLLM reads it")
     ax.set_ylabel('memory per GPU (GB, 10^9 bytes)')
 
-def plot_per_gpu(fp:dict, ax=None):
-    "Each GPU's memory as vLLM divides it (`memory_parts`), the device's total marked, what does not fit hatched red, and a tick at one --max-model-len request."
+def plot_per_gpu(d:Deployment, ax=None):
+    ("Each GPU's memory as vLLM divides it (`memory_parts`), the device's total marked, what does not fit hatched red, "
+     "and a tick at one --max-model-len request.")
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(7, 3.2))[1]
-    g = fp['per_gpu']
-    x = [str(d['gpu']) for d in g]
+    g, mml, fits = d.gpus, d.max_model_len, d.verdict.fits
+    x = [str(i) for i in range(len(g))]
     stack_memory(ax, x, g)
-    need = [(d['weight_bytes'] + d['reserve_bytes'] + fp['max_model_len'] * d['kv_bytes_per_token']) / 1e9 for d in g]
-    ax.plot(x, need, 'k_', markersize=30, alpha=0.5, label=f"needed for one {fp['max_model_len']:,}-token request")
+    need = [(x.weight_bytes + x.reserve_bytes + mml * x.kv_bytes_per_token) / 1e9 for x in g]
+    ax.plot(x, need, 'k_', markersize=30, alpha=0.5, label=f"needed for one {mml:,}-token request")
     ax.set_xlabel('GPU')
-    ax.set_title(f"{fp['model']} / {fp['recipe']} on {fp['hardware']}: {'fits' if fp['fits'] else 'DOES NOT FIT'}", fontsize=10,
-                 color='black' if fp['fits'] else '#c44e52')
+    ax.set_title(f"{d.model} / {d.recipe_name} on {d.hardware_name}: {'fits' if fits else 'DOES NOT FIT'}",
+                 fontsize=10, color='black' if fits else '#c44e52')
     ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1))
     if len(g) > 16: ax.set_xticks(range(0, len(g), max(len(g) // 16, 1)))
     return ax
 
-def plot_components(fps:list[dict], ax=None):
+def plot_components(fps:list[Deployment], ax=None):
     "Stacked bars of checkpoint bytes by component, one bar per footprint (e.g. per recipe)."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(7, 3.2))[1]
-    names = [f"{f['model']}\n{f['recipe']}" for f in fps]
+    names = [f"{f.model}\n{f.recipe_name}" for f in fps]
     bottom = [0.0] * len(fps)
     for c in COMPONENTS:
-        vals = [f['weight_bytes_by_component'][c] / 1e9 for f in fps]
+        vals = [f.checkpoint.bytes_by_component[c] / 1e9 for f in fps]
         if any(vals):
             ax.bar(names, vals, bottom=bottom, label=c)
             bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.set_ylabel('checkpoint size (GB, 10^9 bytes)'); ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1)); ax.tick_params(axis='x', labelsize=7)
+    ax.set_ylabel('checkpoint size (GB, 10^9 bytes)')
+    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1)); ax.tick_params(axis='x', labelsize=7)
     return ax
 
 # %% ../../nbs/11_footprint.report.ipynb #b3e30baa
-def plot_fit_matrix(fps:list[dict], ax=None):
+def plot_fit_matrix(fps:list[Deployment], ax=None):
     "Hardware x recipe grid: how many --max-model-len requests the KV pool holds (red: does not fit)."
     import matplotlib.pyplot as plt
-    hws = list(dict.fromkeys(f['hardware'] for f in fps)); rs = list(dict.fromkeys(f['recipe'] for f in fps))
+    hws = list(dict.fromkeys(f.hardware_name for f in fps)); rs = list(dict.fromkeys(f.recipe_name for f in fps))
     ax = ax or plt.subplots(figsize=(7, 3.2))[1]
-    grid = {(f['hardware'], f['recipe']): f for f in fps}
+    grid = {(f.hardware_name, f.recipe_name): f for f in fps}
     for i, h in enumerate(hws):
         for j, r in enumerate(rs):
             f = grid.get((h, r))
             if f is None: continue
-            ax.add_patch(plt.Rectangle((i, j), 0.96, 0.96, color='#55a868' if f['fits'] else '#c44e52', alpha=0.85))
-            label = f"{f['max_concurrency']:.2f}x" if all(g['spare_bytes'] >= 0 for g in f['per_gpu']) else 'weights\ndo not fit'
+            ax.add_patch(plt.Rectangle((i, j), 0.96, 0.96, color='#55a868' if f.verdict.fits else '#c44e52', alpha=0.85))
+            label = f"{f.max_concurrency:.2f}x" if f.weights_fit else 'weights\ndo not fit'
             ax.text(i + 0.48, j + 0.48, label, ha='center', va='center', fontsize=7, color='white')
     ax.set_xlim(0, len(hws)); ax.set_ylim(0, len(rs))
     ax.set_xticks([i + 0.48 for i in range(len(hws))], hws, rotation=30, ha='right', fontsize=7)
     ax.set_yticks([j + 0.48 for j in range(len(rs))], rs, fontsize=8)
     ax.set_xlabel('hardware profile (data/hardware.yaml)', fontsize=8); ax.set_ylabel('recipe', fontsize=8)
-    ax.set_title(f"{fps[0]['model']}: concurrent max-model-len requests the KV pool holds (green: fits)", fontsize=9)
+    ax.set_title(f"{fps[0].model}: concurrent max-model-len requests the KV pool holds (green: fits)", fontsize=9)
     return ax
 
 # %% ../../nbs/11_footprint.report.ipynb #bfcd8ecf
-def catalog(model:str|None=None, recipes:tuple|None=None, hardware:tuple|None=None, **kw) -> list[dict]:
-    "Footprints of `model` (settings.ini's default) under each recipe (those of its published checkpoints) on each hardware profile (the GPU ones)."
+def catalog(model:str|None=None, recipes:tuple|None=None, hardware:tuple|None=None, **kw) -> list[Deployment]:
+    ("Footprints of `model` (settings.ini's default) under each recipe (those of its published checkpoints) on each "
+     "hardware profile (the GPU ones).")
     model = model or settings()['default_model']
-    hw = hardware or tuple(h for h, p in load_yaml('hardware')['profiles'].items() if h != 'cpu' and p.get('catalog', True))
+    profiles = load_yaml('hardware')['profiles'].items()
+    hw = hardware or tuple(h for h, p in profiles if h != 'cpu' and p.get('catalog', True))
     return [footprint(model, r, h, **kw) for r in recipes or published_recipes(model) for h in hw]
 
-def fit_rows(fps:list[dict]) -> list[dict]:
+def fit_rows(fps:list[Deployment]) -> list[dict]:
     "One row per footprint: the fit matrix."
-    return [dict(hardware=f['hardware'], recipe=f['recipe'], layout=f"TP{f['layout']['tp']} PP{f['layout']['pp']} DCP{f['layout']['dcp']}",
-                 weights_per_gpu=human_bytes(max(g['weight_bytes'] for g in f['per_gpu'])),
-                 kv_pool_tokens=f"{f['kv_pool_tokens']:,}", fits='yes' if f['fits'] else 'no',
-                 fix=(f['suggestions'] or ['-'])[0].split(':')[0]) for f in fps]
+    return [dict(hardware=f.hardware_name, recipe=f.recipe_name, layout=f"TP{f.layout.tp} PP{f.layout.pp} DCP{f.layout.dcp}",
+                 weights_per_gpu=human_bytes(max(g.weight_bytes for g in f.gpus)),
+                 kv_pool_tokens=f"{f.kv_pool_tokens:,}", fits='yes' if f.verdict.fits else 'no',
+                 fix=f.fixes[0].command if f.fixes else '-') for f in fps]
 
 def write_catalog_report(out_dir:Path|None=None, model:str|None=None, **kw) -> Path:
     "Write the catalog footprint report (JSON, markdown, plots) of `model` (settings.ini's default) and return its folder."
     out = Path(out_dir or settings()['outputs_path']/'report')
     fps = catalog(model, **kw)
-    write_json(out/'footprint.json', fps)
-    md = [f"# Footprint of {fps[0]['model']} across the hardware catalog\n", table(fit_rows(fps), markdown=True), '']
-    for f in fps: md += [f"## {f['hardware']} / {f['recipe']}\n", '```', render_footprint(f), '```', '']
+    write_json(out/'footprint.json', [f.as_json() for f in fps])
+    md = [f"# Footprint of {fps[0].model} across the hardware catalog\n", table(fit_rows(fps), markdown=True), '']
+    for f in fps: md += [f"## {f.hardware_name} / {f.recipe_name}\n", '```', render_footprint(f), '```', '']
     write_atomic(out/'footprint.md', '\n'.join(md))
     try:
         seen = {}
-        for f in fps: seen.setdefault(f['recipe'], f)
+        for f in fps: seen.setdefault(f.recipe_name, f)
         for name, draw in (('components.png', lambda ax: plot_components(list(seen.values()), ax)),
                            ('per_gpu.png', lambda ax: plot_per_gpu(fps[0], ax)),
                            ('fit_matrix.png', lambda ax: plot_fit_matrix(fps, ax))):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
 from .regression import plot_deltas
 from .bench import metric_label, summarize_bench
+from ..footprint.fit import Deployment
 from ..footprint.report import catalog, plot_fit_matrix, stack_memory, table, new_figure, save_figure
 from ..core.store import make_dir, write_atomic, write_csv
 from .roofline import published_vs_bound
@@ -61,16 +62,17 @@ def load_runs(runs_dir:Path|str|None=None, say=print) -> dict:
     return out
 
 # %% ../../nbs/27_lab.aggregate.ipynb #ab6f1d83
-def plot_footprint_by_hardware(fps:list[dict], ax=None):
-    "Per hardware profile, its fullest GPU's memory stacked as `plot_per_gpu` stacks it, the device's total marked, what does not fit hatched."
+def plot_footprint_by_hardware(fps:list[Deployment], ax=None):
+    ("Per hardware profile, its fullest GPU's memory stacked as `plot_per_gpu` stacks it, the device's total marked, "
+     "what does not fit hatched.")
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(8, 3.4))[1]
-    names = [f"{f['hardware']}\n{f['recipe']}" for f in fps]
-    g0 = [max(f['per_gpu'], key=lambda g: g['weight_bytes']) for f in fps]   # the fullest GPU of each
+    names = [f"{f.hardware_name}\n{f.recipe_name}" for f in fps]
+    g0 = [max(f.gpus, key=lambda g: g.weight_bytes) for f in fps]   # the fullest GPU of each
     stack_memory(ax, names, g0)
     ax.set_ylabel('memory of the fullest GPU (GB, 10^9 bytes)'); ax.tick_params(axis='x', labelsize=6, rotation=90)
     ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1))
-    ax.set_title(f"{fps[0]['model']}: one GPU's memory per hardware profile", fontsize=9)
+    ax.set_title(f"{fps[0].model}: one GPU's memory per hardware profile", fontsize=9)
     return ax
 
 def plot_pareto(bench:"pandas.DataFrame", ax=None):
@@ -144,7 +146,8 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
     t = load_runs(runs_dir)
     recipe_name = recipe_name or settings()['default_recipe']
     fps = catalog(model)
-    draws = [('footprint_by_hardware.png', (9, 3.6), lambda ax: plot_footprint_by_hardware([f for f in fps if f['recipe'] == recipe_name], ax)),
+    mine = [f for f in fps if f.recipe_name == recipe_name]
+    draws = [('footprint_by_hardware.png', (9, 3.6), lambda ax: plot_footprint_by_hardware(mine, ax)),
              ('fit_matrix.png', (8, 3.4), lambda ax: plot_fit_matrix(fps, ax))]
     if len(t['bench']): draws.append(('pareto.png', (7, 4.2), lambda ax: plot_pareto(t['bench'], ax)))
     if len(t['paired']): draws.append(('accuracy.png', (7, 1.2 + 0.4 * (t['paired'].task == 'all').sum()), lambda ax: plot_accuracy(t['paired'], ax)))

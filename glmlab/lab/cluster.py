@@ -160,7 +160,7 @@ def config_pod(cid:str, params:dict) -> tuple[PodSizing, dict[str, int]]:
         return PodSizing(0, 0, host_kv_bytes=2 * p['kv_cache_space_gib'] * GiB, servers=2), {}
     recipes = dict.fromkeys((p['baseline_recipe'], p['recipe']))
     cmds = [fit_or_refuse(gpu_command(p, r), f"config {cid}") for r in recipes]
-    sizes = {c['argv'][2]: c['footprint']['weight_bytes_total'] for c in cmds}   # checkpoint repo -> bytes
+    sizes = {c.argv[2]: c.deployment.checkpoint.bytes_total for c in cmds}   # checkpoint repo -> bytes
     return PodSizing(max(sizes.values()), sum(sizes.values()), config_nodes(p), hw.gpus_per_node), sizes
 
 def _sweep_script(run_id:str, cid:str, params:dict, notebook:str, repos:list[str], before:str='') -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from ..core.settings import invalid, is_whole, GlmlabError
 from ..core.store import CacheEntry, file_digest, inputs_key, make_dir, write_csv, write_json
@@ -17,7 +17,9 @@ from ..core.data import hardware, hardware_names, recipe_names, recipe, publishe
 from ..quant.proxy import proxy_dir
 from ..quant.quantize import quantize_checkpoint
 from ..quant.dequant import dequantize_checkpoint
-from ..serving.serve import node_commands, serve_command
+from ..footprint.budget import Budget
+from ..footprint.fit import Deployment
+from ..serving.serve import ServeCommand, node_commands, serve_command
 from ..serving.predict import probed, weights_held
 from ..serving.server import cpu_core_sets, server_for, serving, share as share_server, unshare
 from .bench import run_bench
@@ -129,15 +131,19 @@ def prepared_proxy(model:str, progress:bool=True) -> Path:
     if model == p['model']: quantized_twin(model, p['recipe'], progress)
     return proxy_dir(model, progress)
 
-def cpu_servers(p:dict, progress:bool=True) -> dict[str, dict]:
-    "The two CPU servers of configuration `p` (checked parameters): `{recipe: serve command}` for the baseline proxy and the quantized twin, with the weights probe."
-    dirs = {p['baseline_recipe']: proxy_dir(p['model'], progress), p['recipe']: quantized_twin(p['model'], p['recipe'], progress)[1]}
+def cpu_servers(p:dict, progress:bool=True) -> dict[str, ServeCommand]:
+    ("The two CPU servers of configuration `p` (checked parameters): `{recipe: serve command}` for the baseline proxy "
+     "and the quantized twin, with the weights probe, each on cores of its own (they run side by side).")
+    dirs = {p['baseline_recipe']: proxy_dir(p['model'], progress),
+            p['recipe']: quantized_twin(p['model'], p['recipe'], progress)[1]}
+    budget = Budget(cpu_kv_cache_space_gib=p['kv_cache_space_gib'])
     # vLLM's CPU backend serves BF16 weights only: both checkpoints are predicted (and served) as BF16
-    cmds = {r: probed(serve_command(p['model'], 'bf16', 'cpu', checkpoint=str(d), max_model_len=p['max_model_len'],
-                                    cpu_kv_cache_space_gib=p['kv_cache_space_gib'], served_model_name=f"{p['model']}-{r}"))
+    cmds = {r: probed(serve_command(Deployment.of(p['model'], 'bf16', 'cpu', checkpoint=str(d), budget=budget,
+                                                  max_model_len=p['max_model_len']),
+                                    served_model_name=f"{p['model']}-{r}"))
             for r, d in dirs.items()}
-    for c, cores in zip(cmds.values(), cpu_core_sets(len(cmds))): c['env']['VLLM_CPU_OMP_THREADS_BIND'] = cores   # side by side
-    return cmds
+    cores = cpu_core_sets(len(cmds))
+    return {r: replace(c, env={**c.env, 'VLLM_CPU_OMP_THREADS_BIND': k}) for (r, c), k in zip(cmds.items(), cores)}
 
 @contextmanager
 def cpu_server_pair(params:dict|None=None, share:bool=False, path:Path|None=None, progress:bool=True, reuse:bool=False):
@@ -201,10 +207,10 @@ def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) 
         res.update(paired=reg['paired'], drift=reg['drift']); _step(out, 'accuracy', status)
         pred = []
         for r, s in srv.items():
-            f, w, fp = s.facts(), weights_held(s), cmds[r]['footprint']
+            f, w, fp = s.facts(), weights_held(s), cmds[r].deployment
             pred.append(dict(recipe=r, served=str(s.model), served_as=served_as(p, r),
-                             predicted_kv_tokens=fp['kv_pool_tokens'], measured_kv_tokens=f.get('kv_cache_tokens'),
-                             predicted_weight_bytes=fp['weight_bytes_loaded'], measured_weight_bytes=w['parameter_bytes'],
+                             predicted_kv_tokens=fp.kv_pool_tokens, measured_kv_tokens=f.get('kv_cache_tokens'),
+                             predicted_weight_bytes=fp.weight_bytes_loaded, measured_weight_bytes=w['parameter_bytes'],
                              vllm=f.get('vllm_version'), start_s=round(s.started_s, 1), server='shared' if s.shared_by else 'own'))
         res['predictions'] = pd.DataFrame(pred); write_csv(out / 'predictions.csv', res['predictions']); _step(out, 'predictions', status)
     b = res['bench'].assign(input_len=p['input_len'], output_len=p['output_len'], kv_cache_dtype='bf16', served_recipe='bf16')
@@ -227,15 +233,16 @@ def bench_once(s, p:dict, recipe_name:str, repeat:int, out:Path, progress:bool=T
                      repeat=repeat, label=f"{recipe_name}-r{repeat}")
 
 # %% ../../nbs/25_lab.experiment.ipynb #5933c823
-def gpu_command(p:dict, recipe_name:str) -> dict:
+def gpu_command(p:dict, recipe_name:str) -> ServeCommand:
     ("The serve command of GPU configuration `p` for `recipe_name`: `glmlab serve`'s for that deployment (one answer "
      "to both).")
     p = check_parameters(p)
-    cmd = serve_command(p['model'], recipe_name, p['hardware'], max_model_len=p['max_model_len'], nodes=config_nodes(p))
+    cmd = serve_command(Deployment.of(p['model'], recipe_name, p['hardware'], max_model_len=p['max_model_len'],
+                                      nodes=config_nodes(p)))
     # Across nodes this node heads a Ray cluster the others have joined (pod 0 of the configuration's Job, see
     # glmlab.lab.cluster.group_manifests): each server in turn places its ranks on them, and they outlive it.
-    if cmd['footprint']['layout']['nodes'] == 1: return cmd
-    return dict(cmd, argv=node_commands(cmd, backend='ray')[0]['commands'][-1])
+    if cmd.deployment.layout.nodes == 1: return cmd
+    return replace(cmd, argv=node_commands(cmd, backend='ray')[0]['commands'][-1])
 
 def _run_gpu(p:dict, out:Path, progress:bool) -> dict:
     "GPU profile: serve the published checkpoints of `model` one at a time and benchmark each (untested here: no GPU)."

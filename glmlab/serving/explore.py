@@ -12,25 +12,30 @@ from ..core.settings import GlmlabError, settings
 from ..core.store import make_dir, write_atomic
 from ..core.data import hardware_names, model_names, recipe_names
 from ..footprint.kvcache import kv_dtypes
-from ..footprint.fit import Fix
+from dataclasses import dataclass
+from ..footprint.budget import KNOBS, Budget
+from ..footprint.fit import Deployment, Fix
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'deployment_kwargs', 'apply_fix', 'view', 'dropped_config', 'explore']
+__all__ = ['DEFAULTS', 'deployment', 'apply_fix', 'View', 'view', 'dropped_config', 'explore']
 
 # %% ../../nbs/21b_serving.explore.ipynb #29cd24a5
-_INT_KNOBS = ('tp', 'pp', 'nodes', 'max_model_len', 'kv_cache_memory_bytes', 'max_num_batched_tokens', 'max_num_seqs')
-DEFAULTS = dict(model='glm-5.2', recipe='nvfp4-glm', hardware='8x-rtx-pro-6000', tp=0, pp=0, dp=1, dcp=1, ep='auto', mtp=False, nodes=0,
-                max_model_len=0, kv_cache_dtype='auto', gpu_memory_utilization=0.0, kv_cache_memory_bytes=0,
-                max_num_batched_tokens=0, max_num_seqs=0, enforce_eager=False)   # 0 and 'auto': the default
+_is_switch = lambda k: 'bool' in str(k.type)   # a knob that is on or off
+_INT_KNOBS = ('tp', 'pp', 'nodes', 'max_model_len', *(k.name for k in KNOBS if 'int' in str(k.type)))
+# 0 and 'auto': the default; each of vLLM's memory knobs off or 0 (its default)
+DEFAULTS = dict(model='glm-5.2', recipe='nvfp4-glm', hardware='8x-rtx-pro-6000', tp=0, pp=0, dp=1, dcp=1, ep='auto',
+                mtp=False, nodes=0, max_model_len=0, kv_cache_dtype='auto',
+                **{k.name: False if _is_switch(k) else 0 for k in KNOBS})
 
-def deployment_kwargs(v:dict) -> dict:
-    ("`serve_command`'s arguments from the explorer's control values `v` (0 and 'auto' mean the default; `auto` KV: "
-     "what vLLM runs for the checkpoint).")
+def deployment(v:dict, checkpoint:str|None=None) -> Deployment:
+    ("The `Deployment` the explorer's control values `v` name (0 and 'auto' mean the default; `auto` KV: what vLLM "
+     "runs for the checkpoint), served from `checkpoint` if given.")
     v = {**DEFAULTS, **v}
-    kw = {k: (v[k] or None) for k in _INT_KNOBS}
-    return dict(model=v['model'], recipe_name=v['recipe'], hardware_name=v['hardware'], dp=v['dp'], dcp=v['dcp'], mtp=v['mtp'],
-                ep=None if v['ep'] == 'auto' else v['ep'] == 'on', kv_cache_dtype=v['kv_cache_dtype'],
-                gpu_memory_utilization=v['gpu_memory_utilization'] or None, enforce_eager=v['enforce_eager'], **kw)
+    budget = Budget(**{k.name: bool(v[k.name]) if _is_switch(k) else v[k.name] or None for k in KNOBS})
+    return Deployment.of(v['model'], v['recipe'], v['hardware'], tp=v['tp'] or None, pp=v['pp'] or None, dp=v['dp'],
+                         dcp=v['dcp'], mtp=v['mtp'], ep=None if v['ep'] == 'auto' else v['ep'] == 'on',
+                         nodes=v['nodes'] or None, max_model_len=v['max_model_len'] or None,
+                         kv_cache_dtype=v['kv_cache_dtype'], budget=budget, checkpoint=checkpoint)
 
 _FIX_KNOBS = {'--max-model-len': 'max_model_len', '--decode-context-parallel-size': 'dcp', '--kv-cache-dtype': 'kv_cache_dtype',
               '--nodes': 'nodes', '--tp': 'tp', '--pp': 'pp', '--recipe': 'recipe'}
@@ -47,21 +52,27 @@ def apply_fix(v:dict, fix:Fix) -> dict:
     return out
 
 # %% ../../nbs/21b_serving.explore.ipynb #de5121ed
-def view(v:dict) -> dict:
-    "What the explorer shows for control values `v`: `footprint`, `command` (one line per node) and `fixes`, or `error` (one line)."
+@dataclass(frozen=True)
+class View:
+    "What the explorer shows for one state: the sized deployment, its command (a line per node), or the error."
+    deployment: Deployment|None = None
+    command: tuple = () # one shell line per node
+    error: str|None = None # one line, in place of the rest
+
+def view(v:dict) -> View:
+    "What the explorer shows for control values `v`, through `serve_command` as `glmlab serve --dry-run` does."
     from glmlab.serving.serve import serve_command, command_line, node_commands, checkpoint_for
     import shlex
-    kw = deployment_kwargs(v)
+    v = {**DEFAULTS, **v}
     try:
-        try: checkpoint_for(kw['model'], kw['recipe_name']); ck = None
+        try: checkpoint_for(v['model'], v['recipe']); ck = None
         except GlmlabError:   # no published checkpoint: the footprint still holds, the command names a placeholder
-            ck = f"PATH/TO/{kw['model']}-{kw['recipe_name']}" if kw['model'] in model_names() else 'PATH/TO/CHECKPOINT'
-        cmd = serve_command(kw.pop('model'), kw.pop('recipe_name'), kw.pop('hardware_name'), checkpoint=ck, **kw)
-        fp = cmd['footprint']
-        lines = ([command_line(cmd)] if fp['layout']['nodes'] == 1 else
-                 [f"# node {n['node']} ({n['role']})\n" + '\n'.join(shlex.join(c) for c in n['commands']) for n in node_commands(cmd)])
-        return dict(footprint=fp, command=lines, fixes=cmd['fixes'], warnings=fp['warnings'])   # reasons: the verdict's
-    except GlmlabError as e: return dict(error=str(e))
+            ck = f"PATH/TO/{v['model']}-{v['recipe']}" if v['model'] in model_names() else 'PATH/TO/CHECKPOINT'
+        cmd = serve_command(deployment(v, ck))
+        node = lambda n: f"# node {n['node']} ({n['role']})\n" + '\n'.join(shlex.join(c) for c in n['commands'])
+        one = cmd.deployment.layout.nodes == 1
+        return View(cmd.deployment, (command_line(cmd),) if one else tuple(node(n) for n in node_commands(cmd)))
+    except GlmlabError as e: return View(error=str(e))
 
 # %% ../../nbs/21b_serving.explore.ipynb #bc19c5db
 def dropped_config(content:bytes) -> Path:
@@ -86,12 +97,15 @@ def _controls(v:dict) -> dict:
                 mtp=w(W.Checkbox, 'MTP', v['mtp']),
                 max_model_len=num('max_model_len', 'context', 0, 2**31),
                 kv_cache_dtype=w(W.Dropdown, 'KV dtype', options=kv_dtypes(), value=v['kv_cache_dtype']),
-                gpu_memory_utilization=w(W.BoundedFloatText, 'GPU util', v['gpu_memory_utilization'], min=0, max=1,
-                                         step=0.01),
-                kv_cache_memory_bytes=num('kv_cache_memory_bytes', 'KV bytes', 0, 2**50),
-                max_num_batched_tokens=num('max_num_batched_tokens', 'batch tok', 0, 2**24),
-                max_num_seqs=num('max_num_seqs', 'max seqs', 0, 2**20),
-                enforce_eager=w(W.Checkbox, 'eager', v['enforce_eager']))
+                **{k.name: _knob_control(W, k, v[k.name], lay) for k in KNOBS})
+
+def _knob_control(W, k, value, lay):
+    "The control of one of vLLM's memory knobs `k` (a `Budget` field): a switch, a fraction or a count."
+    label, tip = k.metadata['label'], f"{k.metadata['flag']}: {k.metadata['help']}"
+    if _is_switch(k): return W.Checkbox(value, description=label, layout=lay, tooltip=tip)
+    if 'float' in str(k.type):
+        return W.BoundedFloatText(value, min=0, max=1, step=0.01, description=label, layout=lay, tooltip=tip)
+    return W.BoundedIntText(value, min=0, max=2**50, description=label, layout=lay, tooltip=tip)
 
 # %% ../../nbs/21b_serving.explore.ipynb #d37fbb5e
 def explore(**values):
@@ -115,21 +129,23 @@ def explore(**values):
     def redraw(*_):
         s = view(values_now())
         plot.clear_output(wait=True)
-        if 'error' in s:
-            verdict.value = f"<b style='color:#c44e52'>error</b>: {html.escape(s['error'])}"; fixes.children, command.value = (), ''
+        if s.error:
+            verdict.value = f"<b style='color:#c44e52'>error</b>: {html.escape(s.error)}"
+            fixes.children, command.value = (), ''
             return
-        fp = s['footprint']
-        head = "<b style='color:#55a868'>FITS</b>" if fp['fits'] else "<b style='color:#c44e52'>DOES NOT FIT</b>"
-        verdict.value = (f"{head}: {html.escape(str(fp['model']))} / {fp['recipe']} on {fp['hardware']}, {fp['kv_pool_tokens']:,} KV tokens"
-                         f"<ul>{''.join(f'<li>{html.escape(r)}</li>' for r in fp['reasons'] + [f'warning: {w}' for w in s['warnings']])}</ul>")
+        d, vd = s.deployment, s.deployment.verdict
+        head = "<b style='color:#55a868'>FITS</b>" if vd.fits else "<b style='color:#c44e52'>DOES NOT FIT</b>"
+        lines = [*vd.reasons, *(f'warning: {w}' for w in vd.warnings)]
+        verdict.value = (f"{head}: {html.escape(str(d.model))} / {d.recipe_name} on {d.hardware_name}, "
+                         f"{d.kv_pool_tokens:,} KV tokens<ul>{''.join(f'<li>{html.escape(r)}</li>' for r in lines)}</ul>")
         buttons = []
-        for f in s['fixes']:
+        for f in d.fixes:
             b = W.Button(description=f.command, tooltip=str(f), layout=W.Layout(width='auto'))
             b.on_click(lambda _, f=f: apply(f)); buttons.append(b)
         fixes.children = tuple(buttons)
-        command.value = '\n'.join(s['command'])
+        command.value = '\n'.join(s.command)
         with plot:
-            plot_per_gpu(fp); plt.show()
+            plot_per_gpu(d); plt.show()
     for w in c.values(): w.observe(redraw, names='value')
     redraw()
     ui = W.HBox([W.VBox([c['model'], upload] + [w for k, w in c.items() if k != 'model']), W.VBox([plot, verdict, W.HTML('<b>fixes</b> (click to apply)'), fixes, W.HTML('<b>vllm serve</b>'), command],

@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from ..core.settings import GlmlabError, settings
 from ..core.data import vllm_params
+from .server import Command
 
 # %% auto #0
 __all__ = ['proc_cpu_flags', 'cpu_flags', 'CpuNeed', 'cpu_needs', 'vllm_build', 'server_features', 'gpu_capability', 'gpu_lacks',
@@ -118,20 +119,20 @@ def cannot_run(model:str|Path, args:list, flags:frozenset|None=None) -> list[str
     needs = cpu_needs()
     return [needs[f].why_not(flags) for f in server_features(model, args) if not needs[f].met(flags)]
 
-def runnable(cmds:list[dict], flags:frozenset|None=None) -> tuple[list[dict], list[str]]:
+def runnable(cmds:list[Command], flags:frozenset|None=None) -> tuple[list[Command], list[str]]:
     "The `serve_command` results this host can start, and a line for each one it cannot: what was not measured and why."
     ok, skipped = [], []
     for c in cmds:
-        why = cannot_run(c['argv'][2], c['argv'][3:], flags)
+        why = cannot_run(c.argv[2], c.argv[3:], flags)
         if why: skipped.append(f"not measured here: {command_label(c)}: {'; '.join(why)}")
         else: ok.append(c)
     return ok, skipped
 
-def command_label(cmd:dict) -> str:
+def command_label(cmd:Command) -> str:
     "A server command in a few words: its checkpoint's folder name and the flags that decide its cache."
-    a = cmd['argv']
+    a = cmd.argv
     kv = _flag(a, '--kv-cache-dtype') or 'auto'
-    space = cmd.get('env', {}).get('VLLM_CPU_KVCACHE_SPACE')
+    space = cmd.env.get('VLLM_CPU_KVCACHE_SPACE')
     return f"{Path(a[2]).name} with --kv-cache-dtype {kv}" + (f" in {space} GiB" if space else '')
 
 # %% ../../nbs/19a_serving.host.ipynb #94f795ed

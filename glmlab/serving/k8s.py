@@ -12,7 +12,8 @@ from pathlib import Path
 from ..core.settings import GlmlabError, invalid, settings
 from ..core.data import GiB, load_yaml, hardware, vllm_params
 from ..core.store import write_atomic
-from .serve import node_commands, shell_word
+from ..footprint.fit import Deployment
+from .serve import ServeCommand, node_commands, shell_word
 
 # %% auto #0
 __all__ = ['k8s_name', 'k8s_value', 'image_kind', 'k8s_image', 'PodSizing', 'quantity', 'model_cache', 'pod_spec',
@@ -104,12 +105,11 @@ class PodSizing:
     def startup_failures(self) -> int: return math.ceil(self.startup_s / self._k['probe_period_s'])
 
     @classmethod
-    def of(cls, fp:dict, cached:bool|None=None) -> PodSizing:
-        "The pod of one node of footprint `fp`'s deployment."
-        l, cpu = fp['layout'], hardware(fp['hardware']).is_cpu
-        w = fp['weight_bytes_total']
-        kv = fp['knobs']['cpu_kv_cache_space_bytes'] if cpu else 0
-        return cls(w, w, l['nodes'], 0 if cpu else l['gpus_per_node'], cached, kv)
+    def of(cls, d:Deployment, cached:bool|None=None) -> PodSizing:
+        "The pod of one node of deployment `d`."
+        l, cpu, w = d.layout, d.hw.is_cpu, d.checkpoint.bytes_total
+        kv = d.knobs.cpu_kv_cache_space_bytes if cpu else 0
+        return cls(w, w, l.nodes, 0 if cpu else l.gpus_per_node, cached, kv)
 
 def quantity(n:int) -> str:
     "Bytes as a Kubernetes quantity, rounded up to whole GiB."
@@ -163,16 +163,16 @@ def pod_spec(script:str, # the shell lines the container runs (`sh -c`: LWS and 
     return dict(containers=[c], volumes=vols)
 
 # %% ../../nbs/21a_serving.k8s.ipynb #d7261561
-def fit_or_refuse(cmd:dict, what:str='not written'):
+def fit_or_refuse(cmd:ServeCommand, what:str='not written') -> ServeCommand:
     ("Raise the one-line reason and fix when `cmd`'s own footprint says its deployment would not start: no manifest "
      "is written for a pod that would restart forever holding its GPUs.")
-    fp = cmd['footprint']
-    if fp['fits']: return cmd
-    fix = f"; fix: {fp['suggestions'][0]}" if fp['suggestions'] else ''
-    raise GlmlabError(f"{what}: {fp['model']} / {fp['recipe']} on {fp['hardware']} does not fit: "
-                      f"{'; '.join(fp['reasons'])}{fix}")
+    d = cmd.deployment
+    if d.verdict.fits: return cmd
+    fix = f"; fix: {d.fixes[0]}" if d.fixes else ''
+    raise GlmlabError(f"{what}: {d.model} / {d.recipe_name} on {d.hardware_name} does not fit: "
+                      f"{'; '.join(d.verdict.reasons)}{fix}")
 
-def k8s_manifests(cmd:dict, # a `serve_command` result
+def k8s_manifests(cmd:ServeCommand,
                   name:str|None=None, # the objects' name (default: from the model and recipe)
                   queue:str|None=None, # a Kueue LocalQueue: adds `kueue.x-k8s.io/queue-name`
                   image:str|None=None, # the image (default: settings' k8s_image_cuda, or k8s_image_cpu on cpu)
@@ -181,31 +181,31 @@ def k8s_manifests(cmd:dict, # a `serve_command` result
     ("The Kubernetes objects that run `cmd`'s plan: a LeaderWorkerSet for several nodes (a Deployment for one), a "
      "Service for the API and the model cache's claim; refused when the footprint says the plan does not fit.")
     fit_or_refuse(cmd)
-    k8s, fp = load_yaml('serving')['kubernetes'], cmd['footprint']
-    l, hwn = fp['layout'], fp['hardware']
+    k8s, d = load_yaml('serving')['kubernetes'], cmd.deployment
+    l, hwn = d.layout, d.hardware_name
     if queue: k8s_value('--queue', queue, name=True)
-    name = k8s_name(name or f"glmlab-{fp['model']}-{fp['recipe']}", queue=queue)
+    name = k8s_name(name or f"glmlab-{d.model}-{d.recipe_name}", queue=queue)
     labels = {'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'glmlab'}
     meta = dict(name=name, labels={**labels, **({'kueue.x-k8s.io/queue-name': queue} if queue else {})})
     serve = ['--host', '0.0.0.0', '--port', str(k8s['port'])]   # the pod's address; the Secret's key guards it
-    sizing, sel = PodSizing.of(fp), (dict(nodeSelector=dict(node_selector)) if node_selector else {})
+    sizing, sel = PodSizing.of(d), (dict(nodeSelector=dict(node_selector)) if node_selector else {})
     def pod(argv, env, raw=(), lead=True):
         port = k8s['port'] if lead else None
         return {**pod_spec(_shell(argv, raw), hwn, sizing, image, env, port, api_key=lead), **sel}
-    if l['nodes'] == 1:
+    if l.nodes == 1:
         work = dict(apiVersion='apps/v1', kind='Deployment', metadata=meta,
                     spec=dict(replicas=1, selector=dict(matchLabels=labels),
-                              template=dict(metadata=dict(labels=labels), spec=pod(cmd['argv'] + serve, cmd['env']))))
+                              template=dict(metadata=dict(labels=labels), spec=pod(cmd.argv + serve, cmd.env))))
         target = labels
     else:
         plan = node_commands(cmd, head='$LWS_LEADER_ADDRESS')
         lead, follow = plan[0]['commands'][0] + serve, list(plan[1]['commands'][0])
-        start = f"$((LWS_WORKER_INDEX * {max(l['dp'] // l['nodes'], 1)}))"
+        start = f"$((LWS_WORKER_INDEX * {max(l.dp // l.nodes, 1)}))"
         for flag, expr in (('--node-rank', '$LWS_WORKER_INDEX'), ('--data-parallel-start-rank', start)):
             if flag in follow: follow[follow.index(flag) + 1] = expr
         work = dict(apiVersion='leaderworkerset.x-k8s.io/v1', kind='LeaderWorkerSet', metadata=meta,
                     spec=dict(replicas=1, startupPolicy='LeaderCreated', leaderWorkerTemplate=dict(
-                        size=l['nodes'], restartPolicy='RecreateGroupOnPodRestart',
+                        size=l.nodes, restartPolicy='RecreateGroupOnPodRestart',
                         leaderTemplate=dict(metadata=dict(labels={**labels, 'role': 'leader'}),
                                             spec=pod(lead, plan[0]['env'], (start,))),
                         workerTemplate=dict(metadata=dict(labels=labels),

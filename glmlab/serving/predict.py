@@ -10,7 +10,9 @@ from pathlib import Path
 from ..core.settings import settings, GlmlabError
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
+from dataclasses import replace
 from .server import server_for, serving
+from .serve import ServeCommand
 from ..core.store import write_csv
 from ..quant.validate import checkpoint_tensors
 
@@ -49,10 +51,10 @@ def register_weights_table():
 
     register_model_loader(LOAD_FORMAT)(WeightsTableLoader)
 
-def probed(cmd:dict) -> dict:
-    "`cmd` (a `serve_command` result) loading its weights with `glmlab-weights-table`, so its log lists them (once)."
-    if LOAD_FORMAT in cmd['argv']: return cmd
-    return {**cmd, 'argv': [*cmd['argv'], '--load-format', LOAD_FORMAT]}
+def probed(cmd:ServeCommand) -> ServeCommand:
+    "`cmd` loading its weights with `glmlab-weights-table`, so its log lists them (once)."
+    if LOAD_FORMAT in cmd.argv: return cmd
+    return replace(cmd, argv=[*cmd.argv, '--load-format', LOAD_FORMAT])
 
 def weights_held(srv) -> dict:
     "The tensors a probed server's loader materialised (its first tensor-parallel rank), read from its log: per-tensor table plus byte totals."
@@ -64,9 +66,8 @@ def weights_held(srv) -> dict:
     return dict(tensors=res, parameter_bytes=sum(v[2] for v in res['parameters'].values()),
                 buffer_bytes=sum(v[2] for v in res['buffers'].values()))
 
-
 # %% ../../nbs/21_serving.predict.ipynb #5e94ef2b
-def measure(cmds:list[dict], out:Path|str|None=None, progress:bool=True):
+def measure(cmds:list[ServeCommand], out:Path|str|None=None, progress:bool=True):
     "Predicted vs measured for each server command (`serve_command` results on the CPU profile): servers started side by side, a shared one used as it is; rows written as they arrive."
     import pandas as pd
     out = Path(out or settings()['outputs_path'] / 'predictions' / 'kv_pool.csv')
@@ -74,10 +75,10 @@ def measure(cmds:list[dict], out:Path|str|None=None, progress:bool=True):
     rows = []
     with serving(*(server_for(c) for c in cmds), progress=progress) as servers:
         for cmd, srv in zip(cmds, servers):
-            f, w, fp = srv.facts(), weights_held(srv), cmd['footprint']
-            rows.append(dict(kv_cache_dtype=fp['kv_cache_dtype'], kv_space_gib=int(cmd['env']['VLLM_CPU_KVCACHE_SPACE']),
-                             kv_bytes_per_token=fp['kv_bytes_per_token'], predicted_tokens=fp['kv_pool_tokens'],
-                             measured_tokens=f.get('kv_cache_tokens'), predicted_weight_bytes=fp['weight_bytes_loaded'],
+            f, w, d = srv.facts(), weights_held(srv), cmd.deployment
+            rows.append(dict(kv_cache_dtype=d.kv_cache_dtype, kv_space_gib=int(cmd.env['VLLM_CPU_KVCACHE_SPACE']),
+                             kv_bytes_per_token=d.kv_bytes_per_token, predicted_tokens=d.kv_pool_tokens,
+                             measured_tokens=f.get('kv_cache_tokens'), predicted_weight_bytes=d.weight_bytes_loaded,
                              measured_weight_bytes=w['parameter_bytes'], buffer_bytes=w['buffer_bytes'],
                              logged_weights_gib=f.get('weights_gib'), reported_checkpoint_gib=f.get('checkpoint_gib'),
                              vllm=f.get('vllm_version'), server='shared' if srv.shared_by else 'own'))
@@ -86,7 +87,6 @@ def measure(cmds:list[dict], out:Path|str|None=None, progress:bool=True):
             r['weights_error'] = r['measured_weight_bytes'] / r['predicted_weight_bytes'] - 1
             write_csv(out, pd.DataFrame(rows))
     return pd.DataFrame(rows)
-
 
 # %% ../../nbs/21_serving.predict.ipynb #07dd9ac2
 _TORCH_DTYPE = {'BF16': 'bfloat16', 'F16': 'float16', 'F32': 'float32', 'F8_E4M3': 'float8_e4m3fn', 'U8': 'uint8', 'I8': 'int8'}

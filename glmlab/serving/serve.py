@@ -7,16 +7,17 @@ Docs: https://glmlab.github.io/glmlab/serving.serve.html.md"""
 # %% ../../nbs/19_serving.serve.ipynb #3719db19
 from __future__ import annotations
 import json, re, shlex
-from pathlib import Path
+from dataclasses import dataclass, replace
 from ..core.settings import invalid, valid_port
-from ..core.data import GiB, load_yaml, hardware, recipe
-from ..footprint.budget import Budget
-from ..footprint.kvcache import config_quantization, kv_dtype_of, kv_flag, resolved_kv_cache_dtype
-from ..footprint.fit import Deployment, checkpoint_quantization, suggestions
+from ..core.data import GiB, load_yaml, recipe
+from ..footprint.budget import knob_flags
+from ..footprint.kvcache import kv_dtype_of, kv_flag, resolved_kv_cache_dtype
+from ..footprint.fit import Deployment, quantization_of
+from .server import Command
 
 # %% auto #0
-__all__ = ['checkpoint_for', 'layout_flags', 'serve_command', 'shell_word', 'command_line', 'published_command', 'plan_port',
-           'node_commands']
+__all__ = ['checkpoint_for', 'layout_flags', 'ServeCommand', 'served', 'serve_command', 'shell_word', 'command_line',
+           'published_command', 'plan_port', 'node_commands']
 
 # %% ../../nbs/19_serving.serve.ipynb #ff4be37d
 def checkpoint_for(model:str, recipe_name:str) -> dict:
@@ -28,76 +29,70 @@ def checkpoint_for(model:str, recipe_name:str) -> dict:
     return c[model][recipe_name]
 
 # %% ../../nbs/19_serving.serve.ipynb #82cc6b2e
-def layout_flags(fp:dict) -> list[str]:
-    ("vLLM's flags for footprint `fp`'s layout: the parallel sizes, expert parallelism with DeepEP's all-to-all where "
+def layout_flags(d:Deployment) -> list[str]:
+    ("vLLM's flags for deployment `d`'s layout: the parallel sizes, expert parallelism with DeepEP's all-to-all where "
      "the footprint subtracted its NVSHMEM heap (and only there), DCP, and MTP's drafter.")
-    l, sv = fp['layout'], load_yaml('serving')
+    l, sv = d.layout, load_yaml('serving')
     a = []
-    if l['tp'] > 1: a += ['--tensor-parallel-size', str(l['tp'])]
-    if l['pp'] > 1: a += ['--pipeline-parallel-size', str(l['pp'])]
-    if l['dp'] > 1: a += ['--data-parallel-size', str(l['dp'])]
-    if l['ep']: a += ['--enable-expert-parallel']
-    if fp['knobs']['nvshmem_heap_bytes']: a += ['--all2all-backend', sv['wide_ep']['all2all_backend']]
-    if l['dcp'] > 1: a += ['--decode-context-parallel-size', str(l['dcp'])]
-    if l['mtp']:
+    if l.tp > 1: a += ['--tensor-parallel-size', str(l.tp)]
+    if l.pp > 1: a += ['--pipeline-parallel-size', str(l.pp)]
+    if l.dp > 1: a += ['--data-parallel-size', str(l.dp)]
+    if l.ep: a += ['--enable-expert-parallel']
+    if d.knobs.nvshmem_heap_bytes: a += ['--all2all-backend', sv['wide_ep']['all2all_backend']]
+    if l.dcp > 1: a += ['--decode-context-parallel-size', str(l.dcp)]
+    if l.mtp:
         a += ['--speculative-config', json.dumps(dict(method='mtp', num_speculative_tokens=sv['mtp_draft_tokens']))]
     return a
 
-# %% ../../nbs/19_serving.serve.ipynb #1fff5cfb
-def serve_command(model:str, recipe_name:str, hardware_name:str, *, checkpoint:str|None=None, tp=None, pp=None, dcp:int=1, ep=None,
-                  mtp:bool=False, max_model_len:int|None=None, kv_cache_dtype:str|None=None,
-                  gpu_memory_utilization:float|None=None, kv_cache_memory_bytes:int|None=None,
-                  max_num_batched_tokens:int|None=None, max_num_seqs:int|None=None, enforce_eager:bool=False,
-                  host:str|None=None, port:int|None=None, served_model_name:str|None=None,
-                  cpu_kv_cache_space_gib:int|None=None, dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False) -> dict:
-    "The `vllm serve` argv and environment for a deployment, with each flag's meaning and the footprint's warnings and fixes."
-    hw, hs = hardware(hardware_name), load_yaml('serving')['hardware_settings'].get(hardware_name, {})
-    ck = dict(repo=checkpoint) if checkpoint else checkpoint_for(model, recipe_name)
-    # a folder here: its own config says; else the recipe's
-    cfg = Path(checkpoint) / 'config.json' if checkpoint else None
-    quant = config_quantization(cfg) if cfg and cfg.is_file() else checkpoint_quantization(model, recipe_name)
-    # the cache vLLM will run, sized below and written out
-    kv = resolved_kv_cache_dtype(kv_cache_dtype or 'auto', quant)
-    kv = kv_flag('bf16') if kv == 'auto' else kv
-    util = gpu_memory_utilization if gpu_memory_utilization is not None else hs.get('gpu_memory_utilization')
-    budget = Budget(gpu_memory_utilization=util, kv_cache_memory_bytes=kv_cache_memory_bytes,
-                    max_num_batched_tokens=max_num_batched_tokens, max_num_seqs=max_num_seqs,
-                    enforce_eager=enforce_eager or bool(hs.get('enforce_eager')),
-                    cpu_kv_cache_space_gib=cpu_kv_cache_space_gib)
-    d = Deployment.of(model, recipe_name, hardware_name, tp=tp, pp=pp, dcp=dcp, ep=ep, mtp=mtp,
-                      max_model_len=max_model_len, dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes,
-                      kv_cache_dtype=kv, budget=budget)
-    fixes = suggestions(d) if not d.verdict.fits else []   # objects here; the footprint says them as text
-    fp = d.as_json(fixes=fixes)
-    l, gf = fp['layout'], load_yaml('serving')['glm_flags'].get(model, {})
-    a = ['vllm', 'serve', ck['repo'], *layout_flags(fp)]
-    if max_model_len is not None: a += ['--max-model-len', str(max_model_len)]
-    if util is not None: a += ['--gpu-memory-utilization', str(util)]
-    if kv_cache_memory_bytes is not None: a += ['--kv-cache-memory-bytes', str(kv_cache_memory_bytes)]
-    if max_num_batched_tokens is not None: a += ['--max-num-batched-tokens', str(max_num_batched_tokens)]
-    if max_num_seqs is not None: a += ['--max-num-seqs', str(max_num_seqs)]
+# %% ../../nbs/19_serving.serve.ipynb #90eba967
+@dataclass(frozen=True, kw_only=True)
+class ServeCommand(Command):
+    "A `vllm serve` command: its argv and environment, the deployment it serves, and what it says about it."
+    deployment: Deployment # what it serves, sized
+    hardware_note: str|None = None # why the hardware profile adds what it adds
+    explained: tuple = () # (flag, what it means), for each flag data/serving.yaml explains
+    warnings: tuple = () # the footprint's warnings, and its reasons when it does not fit
+    fixes: tuple = () # `Fix`es, when it does not fit
+
+# %% ../../nbs/19_serving.serve.ipynb #2a8d6d84
+def served(d:Deployment) -> Deployment:
+    "`d` with its hardware profile's serving settings (data/serving.yaml `hardware_settings`) where its budget sets none."
+    hs, b = load_yaml('serving')['hardware_settings'].get(d.hardware_name, {}), d.budget
+    util = b.gpu_memory_utilization if b.gpu_memory_utilization is not None else hs.get('gpu_memory_utilization')
+    return replace(d, budget=replace(b, gpu_memory_utilization=util, enforce_eager=b.enforce_eager or bool(hs.get('enforce_eager'))))
+
+# %% ../../nbs/19_serving.serve.ipynb #73701e67
+def serve_command(d:Deployment, # what to serve (`Deployment.of`); its profile's settings are added (`served`)
+                  *, host:str|None=None, port:int|None=None, served_model_name:str|None=None) -> ServeCommand:
+    "The `vllm serve` argv and environment for deployment `d`, with each flag's meaning and the footprint's warnings and fixes."
+    d = served(d)
+    hw, l, b, sv = d.hw, d.layout, d.budget, load_yaml('serving')
+    hs, gf = sv['hardware_settings'].get(d.hardware_name, {}), sv['glm_flags'].get(d.model, {})
+    ck = dict(repo=d.checkpoint_dir) if d.checkpoint_dir else checkpoint_for(d.model, d.recipe_name)
+    a = ['vllm', 'serve', ck['repo'], *layout_flags(d)]
+    if d.max_model_len != d.spec.max_position: a += ['--max-model-len', str(d.max_model_len)]
+    pp_flags = hs.get('pp_instead_of_eager') if l.pp > 1 else None   # where eager breaks pipeline stages
+    a += knob_flags(replace(b, enforce_eager=False) if pp_flags else b)
     if hs.get('distributed_executor_backend'): a += ['--distributed-executor-backend', hs['distributed_executor_backend']]
-    if gf: a += ['--reasoning-parser', gf['reasoning_parser'], '--tool-call-parser', gf['tool_call_parser'], '--enable-auto-tool-choice']
-    auto = kv_dtype_of(resolved_kv_cache_dtype('auto', quant))   # what vLLM would run without the flag
-    if fp['kv_cache_dtype'] != 'bf16' or auto != 'bf16':        # written unless both are the model's dtype
-        a += ['--kv-cache-dtype',
-              kv_cache_dtype if kv_cache_dtype not in (None, 'auto') else kv_flag(fp['kv_cache_dtype'])]
-    name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(recipe_name)['tag']) if gf else None)
+    if gf: a += ['--reasoning-parser', gf['reasoning_parser'], '--tool-call-parser', gf['tool_call_parser'],
+                 '--enable-auto-tool-choice']
+    auto = kv_dtype_of(resolved_kv_cache_dtype('auto', quantization_of(d.model, d.recipe_name, d.checkpoint_dir)))
+    if d.kv_cache_dtype != 'bf16' or auto != 'bf16':   # what vLLM runs without the flag: written unless both are BF16
+        a += ['--kv-cache-dtype', kv_flag(d.kv_cache_dtype)]
+    name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(d.recipe_name)['tag']) if gf else None)
     if name: a += ['--served-model-name', name]
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]
-    pp_flags = hs.get('pp_instead_of_eager') if l['pp'] > 1 else None   # where eager breaks pipeline stages
     if pp_flags: a += pp_flags['flags']
-    elif enforce_eager or hs.get('enforce_eager'): a += ['--enforce-eager']
     if host: a += ['--host', host]
     if valid_port(port) is not None: a += ['--port', str(port)]
-    env = dict(hs.get('env', {}))
-    if fp['knobs']['nvshmem_heap_bytes']: env['NVSHMEM_SYMMETRIC_SIZE'] = f"{fp['knobs']['nvshmem_heap_bytes'] // GiB}G"
-    if hw.is_cpu: env['VLLM_CPU_KVCACHE_SPACE'] = str(int(fp['knobs']['cpu_kv_cache_space_bytes'] // GiB))
-    flags = load_yaml('serving')['flags']
-    return dict(argv=a, env=env, footprint=fp, hardware_note=pp_flags['why'] if pp_flags else hs.get('why'),
-                explained=[(f, flags[f]['means']) for f in a if f in flags],
-                warnings=[f"{w}" for w in fp['warnings']] + ([] if fp['fits'] else [f"does not fit: {r}" for r in fp['reasons']]),
-                fixes=fixes)
+    env, k = dict(hs.get('env', {})), d.knobs
+    if k.nvshmem_heap_bytes: env['NVSHMEM_SYMMETRIC_SIZE'] = f"{k.nvshmem_heap_bytes // GiB}G"
+    if hw.is_cpu: env['VLLM_CPU_KVCACHE_SPACE'] = str(int(k.cpu_kv_cache_space_bytes // GiB))
+    v, flags = d.verdict, sv['flags']
+    return ServeCommand(argv=a, env=env, deployment=d, hardware_note=pp_flags['why'] if pp_flags else hs.get('why'),
+                        explained=tuple((f, flags[f]['means']) for f in a if f in flags),
+                        warnings=v.warnings + (() if v.fits else tuple(f"does not fit: {r}" for r in v.reasons)),
+                        fixes=d.fixes)
 
 _VAR = re.compile(r'\$[A-Za-z_][A-Za-z0-9_]*')
 
@@ -108,32 +103,32 @@ def shell_word(s:str, raw:tuple=()) -> str:
     if s in raw or (_VAR.search(s) and re.fullmatch(r'[\w@%+=:,./-]*', _VAR.sub('', s))): return s
     return shlex.quote(s)
 
-def command_line(cmd:dict) -> str:
+def command_line(cmd:Command) -> str:
     "The command as one shell line, environment first."
-    return ' '.join([f'{k}={shell_word(v)}' for k, v in cmd['env'].items()] + [shell_word(x) for x in cmd['argv']])
+    return ' '.join([f'{k}={shell_word(v)}' for k, v in cmd.env.items()] + [shell_word(x) for x in cmd.argv])
 
 # %% ../../nbs/19_serving.serve.ipynb #aa50cf38
-def published_command(name:str, host:str|None=None, port:int|None=None) -> dict:
+def published_command(name:str, host:str|None=None, port:int|None=None) -> ServeCommand:
     ("`serve_command` for the published profile `name` (its model, recipe, hardware and settings), at `host`/`port` "
      "if given.")
     pub = load_yaml('serving')['published']
     if name not in pub: raise invalid('--profile', name, list(pub))
     p = pub[name]
-    return serve_command(p['model'], p['recipe'], p['hardware'], host=host, port=port, **p.get('settings', {}))
+    return serve_command(Deployment.of(p['model'], p['recipe'], p['hardware'], **p.get('settings', {})), host=host, port=port)
 
 # %% ../../nbs/19_serving.serve.ipynb #37d264a9
 def plan_port(name:str) -> int:
     "A port a multi-node plan names by default (`master`, `data_parallel_rpc`, `ray`: vLLM's and Ray's defaults, data/serving.yaml)."
     return load_yaml('serving')['ports'][name]
 
-def node_commands(cmd:dict, # a `serve_command` result
+def node_commands(cmd:ServeCommand,
                   backend:str='mp', # 'mp': vLLM's multiprocessing multi-node mode; 'ray': a Ray cluster and one `vllm serve`
                   head:str='$HEAD_IP', # the head node's address, as the other nodes reach it
                   master_port:int|None=None, dp_rpc_port:int|None=None) -> list[dict]: # None: vLLM's defaults
     "One entry per node: `node`, `role` ('head' serves the API; 'worker' runs ranks only), `commands` (argv lists, run in order) and `env`."
     if backend not in ('mp', 'ray'): raise invalid('--backend', backend, ['mp', 'ray'])
-    l, argv, env = cmd['footprint']['layout'], list(cmd['argv']), dict(cmd['env'])
-    n, ray_port = l['nodes'], plan_port('ray')
+    l, argv, env = cmd.deployment.layout, list(cmd.argv), dict(cmd.env)
+    n, ray_port = l.nodes, plan_port('ray')
     master_port = plan_port('master') if master_port is None else master_port
     dp_rpc_port = plan_port('data_parallel_rpc') if dp_rpc_port is None else dp_rpc_port
     if backend == 'ray':
@@ -144,8 +139,8 @@ def node_commands(cmd:dict, # a `serve_command` result
         k = argv.index('--distributed-executor-backend'); del argv[k:k + 2]
     out = []
     for r in range(n):
-        if l['dp'] > 1:
-            local = l['dp'] // n
+        if l.dp > 1:
+            local = l.dp // n
             extra = ['--data-parallel-size-local', str(local), '--data-parallel-address', head, '--data-parallel-rpc-port', str(dp_rpc_port)]
             if r: extra += ['--data-parallel-start-rank', str(r * local), '--headless']
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib, ipaddress, json, os, re, secrets, signal, socket, subprocess, sys, tempfile, time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from fastcore.basics import patch
@@ -16,10 +17,17 @@ from ..core.settings import GlmlabError, invalid, is_whole, settings, short_repr
 from ..core.store import lock_holder, make_dir, pid_alive, try_lock, write_json
 
 # %% auto #0
-__all__ = ['ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder', 'release_port', 'free_port',
-           'VllmServer', 'group_members', 'server_for', 'loopback_store', 'ServerGroup', 'serving', 'cpu_core_sets',
-           'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key', 'servers_file', 'share', 'unshare',
-           'shared_server']
+__all__ = ['Command', 'ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder', 'release_port',
+           'free_port', 'VllmServer', 'group_members', 'server_for', 'loopback_store', 'ServerGroup', 'serving',
+           'cpu_core_sets', 'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key', 'servers_file',
+           'share', 'unshare', 'shared_server']
+
+# %% ../../nbs/20_serving.server.ipynb #c74cf338
+@dataclass(frozen=True)
+class Command:
+    "A command to run: its argv and the environment variables it needs."
+    argv: list[str]
+    env: dict = field(default_factory=dict)
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -328,18 +336,17 @@ def _reason(log:str) -> str:
     return lines[-1][-300:] if lines else 'no output'
 
 # %% ../../nbs/20_serving.server.ipynb #b6d1a5d8
-def server_for(cmd:dict, shared:bool=True, **kw) -> VllmServer:
+def server_for(cmd:Command, shared:bool=True, **kw) -> VllmServer:
     "A `VllmServer` for a `serve_command` result (its checkpoint, flags and environment); with `shared`, the running shared server of that exact command if there is one."
-    argv = cmd['argv']
+    argv = cmd.argv
     if argv[:2] != ['vllm', 'serve']: raise invalid('command', ' '.join(argv[:3]), "`vllm serve CHECKPOINT ...`")
     args, skip = [], False
     for i, a in enumerate(argv[3:]):   # host/port are the server object's
         if skip: skip = False; continue
         if a in ('--host', '--port'): skip = True; continue
         args.append(a)
-    if shared and (found := shared_server(argv[2], args, cmd['env'])): return found
-    return VllmServer(argv[2], args=args, env=cmd['env'], **kw)
-
+    if shared and (found := shared_server(argv[2], args, cmd.env)): return found
+    return VllmServer(argv[2], args=args, env=cmd.env, **kw)
 
 # %% ../../nbs/20_serving.server.ipynb #515f0cf5
 def loopback_store(port:int) -> tuple:
@@ -371,7 +378,7 @@ class ServerGroup:
         self.master = (at('--master-addr'), int(at('--master-port'))) if '--master-addr' in argv else None
         # a group on this machine: its ranks find each other through glmlab's store on the loopback (`loopback_store`)
         local = {'TORCHELASTIC_USE_AGENT_STORE': 'True'} if self.master and is_loopback(self.master[0]) else {}
-        self.servers = [server_for({'argv': p['commands'][0], 'env': {**p['env'], **e, **local}}, shared=False,
+        self.servers = [server_for(Command(p['commands'][0], {**p['env'], **e, **local}), shared=False,
                                    headless=p['role'] == 'worker', **kw) for p, e in zip(plan, env)]
         self.start_timeout = float(start_timeout or settings()['server_start_timeout_s'])
 
@@ -432,7 +439,6 @@ def cpu_core_sets(n:int) -> list[str]:
     if len(cores) < n: return [str(cores[i % len(cores)]) for i in range(n)]
     k = len(cores) // n
     return [','.join(map(str, cores[i * k:(i + 1) * k])) for i in range(n)]
-
 
 # %% ../../nbs/20_serving.server.ipynb #13da55f4
 def server_memory(model:str|Path, env:dict) -> int|None:
@@ -553,4 +559,3 @@ def shared_server(model:str, args:list, env:dict) -> VllmServer|None:
     s.shared_by, s.started_s, s.nonce = e['owner'], e.get('started_s'), e['nonce']
     # a live pid and /health prove nothing: the port may be another's
     return s if _healthy(s.url) and s.is_ours() else None
-
