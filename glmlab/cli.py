@@ -1,4 +1,5 @@
-"""`glmlab footprint`, `run`, `sweep`, `quantize`, `validate` and `serve`: the same library functions the notebooks call, with one-line errors.
+"""`glmlab footprint`, `run`, `sweep`, `quantize`, `validate` and `serve`: the same library functions the notebooks
+call, with one-line errors.
 
 Docs: https://glmlab.github.io/glmlab/cli.html.md"""
 
@@ -15,7 +16,8 @@ from .footprint.fit import Deployment
 from .footprint.kvcache import kv_dtypes
 from .footprint.observed import calibrate, calibrated
 from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
-from .lab.experiment import PARAMETERS, quantized_twin, prepared_proxies, cpu_server_pair, cpu_servers, check_parameters
+from .lab.experiment import (PARAMETERS, quantized_twin, prepared_proxies, cpu_server_pair, cpu_servers,
+                                   check_parameters)
 from .lab.sweep import run_sweep, load_matrix, pending
 from .lab.notebooks import execute_notebooks, notebooks_dir, slow_notebooks
 from .footprint.formats import human_bytes
@@ -36,17 +38,20 @@ __all__ = ['INERT', 'parser', 'given', 'check_combination', 'budget_of', 'deploy
 # %% ../nbs/28_cli.ipynb #f4f5c635
 def _nodes_flags(p):
     "The flags of deployments larger than one node, shared by footprint and serve."
-    p.add_argument('--nodes', type=int, help="nodes of the profile the deployment spans (default: the profile's own, 1 for most)")
+    p.add_argument('--nodes', type=int,
+                   help="nodes of the profile the deployment spans (default: the profile's own, 1 for most)")
     p.add_argument('--dp', '--data-parallel-size', type=int, default=1,
                    help='data-parallel attention ranks (MoE: experts over dp x tp ranks)')
-    p.add_argument('--tp-across-nodes', action='store_true', help='allow a TP group to span nodes (its all-reduces cross the fabric)')
+    p.add_argument('--tp-across-nodes', action='store_true',
+                   help='allow a TP group to span nodes (its all-reduces cross the fabric)')
 
 def _memory_flags(p):
     "vLLM's flags that move the KV pool, with vLLM's names and defaults (footprint and serve)."
     p.add_argument('--kv-cache-dtype', choices=kv_dtypes(),
                    help="KV cache dtype, vLLM's names (default: what vLLM's auto runs for the checkpoint)")
     for k in KNOBS:   # vLLM's memory knobs: one list, the budget's
-        kind = dict(action='store_true') if 'bool' in str(k.type) else dict(type=float if 'float' in str(k.type) else int)
+        kind = dict(action='store_true') if 'bool' in str(k.type) else dict(type=float if 'float' in str(k.type)
+                                                                            else int)
         p.add_argument(k.metadata['flag'], **kind, help=k.metadata['help'])
 
 def _layout_flags(p):
@@ -64,7 +69,8 @@ def _layout_flags(p):
     p.add_argument('--max-model-len', type=int, help="context length (default: the model's max_position_embeddings)")
 
 def _footprint_parser(sub, s):
-    p = sub.add_parser('footprint', help='parameters, bytes, per-GPU placement, KV pool and fit verdict of one deployment')
+    p = sub.add_parser('footprint',
+                       help='parameters, bytes, per-GPU placement, KV pool and fit verdict of one deployment')
     p.add_argument('--model', default=s['default_model'], help='a name in data/models or a path to a config.json')
     p.add_argument('--recipe', default=s['default_recipe'], help='a recipe in data/recipes.yaml')
     p.add_argument('--hardware', default=s['default_hardware'], help='a profile in data/hardware.yaml')
@@ -75,29 +81,37 @@ def _footprint_parser(sub, s):
     _nodes_flags(p)
 
 def _calibrate_parser(sub, s):
-    p = sub.add_parser('calibrate', help="add your server's vLLM start-up log to the local observations: glmlab footprint then reports the calibrated pool")
+    p = sub.add_parser('calibrate',
+        help="add your server's vLLM start-up log to the local observations: glmlab footprint then reports the "
+             "calibrated pool")
     p.add_argument('log', help='a vLLM start-up log, or a startup_plan JSON file (VLLM_ENABLE_STARTUP_PLAN=1)')
     p.add_argument('--model', default=s['default_model'], help='the model it served: a name in data/models')
     p.add_argument('--recipe', default=s['default_recipe'], help="the checkpoint's recipe in data/recipes.yaml")
     p.add_argument('--hardware', default=s['default_hardware'], help='the hardware profile it ran on')
-    p.add_argument('--flag', action='append', default=[], metavar='NAME=VALUE', help="a vLLM flag the log does not state (vLLM's name, e.g. tensor_parallel_size=4)")
+    p.add_argument('--flag', action='append', default=[], metavar='NAME=VALUE',
+                   help="a vLLM flag the log does not state (vLLM's name, e.g. tensor_parallel_size=4)")
     p.add_argument('--id', help='the case id (default: from the hardware, model, recipe and file name)')
 
 def _cluster_parser(sub, s):
-    p = sub.add_parser('cluster', help='the ray start line for a node of a hardware profile (label and slot the Ray backend routes by)')
+    p = sub.add_parser('cluster',
+        help='the ray start line for a node of a hardware profile (label and slot the Ray backend routes by)')
     p.add_argument('what', choices=['node'])
     p.add_argument('--hardware', required=True, help='the profile this node offers')
     p.add_argument('--address', help="the head to join (host:port); absent: this node is the head")
-    p.add_argument('--node-ip', default='127.0.0.1', help='the address this node binds and is reached at (default: 127.0.0.1, this machine only)')
+    p.add_argument('--node-ip', default='127.0.0.1',
+                   help='the address this node binds and is reached at (default: 127.0.0.1, this machine only)')
 
 # %% ../nbs/28_cli.ipynb #ba9e4ae3
 def _run_parser(sub, s):
-    p = sub.add_parser('run', help="the main job: footprint report, then the experiment on this machine (quantize, serve, "
+    p = sub.add_parser('run',
+                       help="the main job: footprint report, then the experiment on this machine (quantize, serve, "
                                    "benchmark, accuracy), then the aggregate report")
     p.add_argument('--model', default=s['default_model'], help='model of the footprint report')
-    p.add_argument('--matrix', default='data/sweeps/main.yaml', help="the experiment's sweep matrix (default: the CPU proxy)")
+    p.add_argument('--matrix', default='data/sweeps/main.yaml',
+                   help="the experiment's sweep matrix (default: the CPU proxy)")
     p.add_argument('--out', help='report folder (default: outputs/report)')
-    p.add_argument('--fresh', action='store_true', help='measure again even where a finished run with the same parameters and code exists')
+    p.add_argument('--fresh', action='store_true',
+                   help='measure again even where a finished run with the same parameters and code exists')
     p.add_argument('--notebooks', action='store_true',
                    help="step 3: also execute whole the notebooks that train, quantize "
                         "or serve, for their docs pages (the docs build's; minutes)")
@@ -106,35 +120,47 @@ def _run_parser(sub, s):
 
 def _sweep_parser(sub, s):
     params = '\n'.join(f"  {k} (default {v.default!r}): {v.valid}" for k, v in PARAMETERS.items())
-    p = sub.add_parser('sweep', help='run the experiment notebook once per configuration of a matrix file (papermill), resumable',
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=f"a configuration's parameters:\n{params}")
+    p = sub.add_parser('sweep',
+        help='run the experiment notebook once per configuration of a matrix file (papermill), resumable',
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=f"a configuration's parameters:\n{params}")
     p.add_argument('matrix', nargs='?', help='matrix YAML (see data/sweeps/)')
     p.add_argument('--runs-dir', help='where run folders go (default: outputs/runs)')
     p.add_argument('--run-id', help="overrides the matrix's run_id")
-    p.add_argument('--any-notebook', action='store_true', help="allow a matrix notebook outside the project (it is executed: trust it)")
+    p.add_argument('--any-notebook', action='store_true',
+                   help="allow a matrix notebook outside the project (it is executed: trust it)")
     p.add_argument('--fresh', action='store_true', help='rerun configurations that are already done')
-    p.add_argument('--backend', choices=['local', 'ray', 'k8s'], default='local', help='where configurations run: here (default), on a Ray cluster, or as Kubernetes Jobs')
-    p.add_argument('--address', help='the Ray cluster to join (default: RAY_ADDRESS; none: one on this machine, as the cpu profile)')
+    p.add_argument('--backend', choices=['local', 'ray', 'k8s'], default='local',
+                   help='where configurations run: here (default), on a Ray cluster, or as Kubernetes Jobs')
+    p.add_argument('--address',
+                   help='the Ray cluster to join (default: RAY_ADDRESS; none: one on this machine, as the cpu profile)')
     p.add_argument('--out', help='--backend k8s: the folder the Jobs and Kueue objects are written to '
                                  '(kubectl apply -f OUT)')
     p.add_argument('--queue', default='glmlab', help='--backend k8s: the Kueue LocalQueue (and ClusterQueue) name')
     p.add_argument('--priority', help='--backend k8s: a Kueue WorkloadPriorityClass for the workloads')
     p.add_argument('--image', help="--backend k8s: the image (default: settings' k8s_image_cuda on GPU profiles, "
                                    "k8s_image_cpu on cpu; see Dockerfile)")
-    p.add_argument('--gpu-product', action='append', default=[], metavar='PROFILE=VALUE', help="--backend k8s: the cluster's nvidia.com/gpu.product value for a profile")
-    p.add_argument('--collect', metavar='DIR', help="read finished configurations from a copy of the Jobs' results volume into the runs folder")
+    p.add_argument('--gpu-product', action='append', default=[], metavar='PROFILE=VALUE',
+                   help="--backend k8s: the cluster's nvidia.com/gpu.product value for a profile")
+    p.add_argument('--collect', metavar='DIR',
+                   help="read finished configurations from a copy of the Jobs' results volume into the runs folder")
 
 def _quantize_parser(sub, s):
-    p = sub.add_parser('quantize', help='quantize a proxy (or a checkpoint folder) with a recipe through modelopt and export it')
-    p.add_argument('--model', required=True, help='a proxy (tiny-glm5, tiny-glm4) or a Hugging Face checkpoint folder; with --plan also glm-5.2')
+    p = sub.add_parser('quantize',
+                       help='quantize a proxy (or a checkpoint folder) with a recipe through modelopt and export it')
+    p.add_argument('--model', required=True,
+                   help='a proxy (tiny-glm5, tiny-glm4) or a Hugging Face checkpoint folder; with --plan also glm-5.2')
     p.add_argument('--recipe', default=s['default_recipe'], help='a recipe in data/recipes.yaml')
     p.add_argument('--out', help='export folder (default: outputs/checkpoints/<model>-<recipe>)')
     p.add_argument('--calib-samples', type=int, help='calibration rows (default: data/proxy.yaml)')
-    p.add_argument('--dequantize', action='store_true', help='also write the BF16 twin (<out>-bf16-twin) that CPU vLLM can serve')
-    p.add_argument('--plan', action='store_true', help='print what the full-scale job needs and its script; download nothing')
+    p.add_argument('--dequantize', action='store_true',
+                   help='also write the BF16 twin (<out>-bf16-twin) that CPU vLLM can serve')
+    p.add_argument('--plan', action='store_true',
+                   help='print what the full-scale job needs and its script; download nothing')
 
 def _validate_parser(sub, s):
-    p = sub.add_parser('validate', help='check an exported checkpoint against its recipe, tensor by tensor and byte by byte')
+    p = sub.add_parser('validate',
+                       help='check an exported checkpoint against its recipe, tensor by tensor and byte by byte')
     p.add_argument('dir', help='the exported checkpoint folder')
     p.add_argument('--recipe', help='the recipe it should follow (default: the one in its glmlab.json)')
     p.add_argument('--json', action='store_true')
@@ -144,8 +170,10 @@ def _serve_parser(sub, s):
     p = sub.add_parser('serve', help="the vllm serve command for a deployment (--dry-run), or start it")
     p.add_argument('--model', default=s['default_model']); p.add_argument('--recipe', default=s['default_recipe'])
     p.add_argument('--hardware', default=s['default_hardware'])
-    p.add_argument('--profile', help='a published command in data/serving.yaml (sets model, recipe, hardware and layout)')
-    p.add_argument('--checkpoint', help='serve this folder or repo instead of the published checkpoint (proxies: their folder)')
+    p.add_argument('--profile',
+                   help='a published command in data/serving.yaml (sets model, recipe, hardware and layout)')
+    p.add_argument('--checkpoint',
+                   help='serve this folder or repo instead of the published checkpoint (proxies: their folder)')
     p.add_argument('--port', type=int, help="the port to serve on (default: a free one of settings.ini's port_range)")
     _layout_flags(p)
     _memory_flags(p)
@@ -153,14 +181,21 @@ def _serve_parser(sub, s):
     p.add_argument('--allow-remote', action='store_true',
                    help="allow a non-loopback --host; the server then requires an API key, made and printed here "
                         "(vLLM reads it from its environment, not its command line)")
-    p.add_argument('--dry-run', action='store_true', help='print the command, its environment, flags and warnings; start nothing')
-    p.add_argument('--experiment', action='store_true', help="start the experiment's two CPU servers (the BF16 proxy and its "
-                                                             "quantized twin, glmlab.lab.experiment.cpu_servers) side by side")
-    p.add_argument('--share', action='store_true', help="list the running server in settings.ini's servers_file, so notebooks and "
-                                                        "experiments asking for this exact command use it instead of starting their own")
+    p.add_argument('--dry-run', action='store_true',
+                   help='print the command, its environment, flags and warnings; start nothing')
+    p.add_argument('--experiment', action='store_true',
+                   help="start the experiment's two CPU servers (the BF16 proxy and its "
+                                                             "quantized twin, glmlab.lab.experiment.cpu_servers) side "
+                                                             "by side")
+    p.add_argument('--share', action='store_true',
+                   help="list the running server in settings.ini's servers_file, so notebooks and "
+                                                        "experiments asking for this exact command use it instead of "
+                                                        "starting their own")
     _nodes_flags(p)
-    p.add_argument('--backend', choices=['mp', 'ray'], default='mp', help="across nodes: vLLM's multiprocessing mode (default) or a Ray cluster")
-    p.add_argument('--head', help='the head node\'s address in the per-node commands (default: $HEAD_IP; 127.0.0.1 when run here)')
+    p.add_argument('--backend', choices=['mp', 'ray'], default='mp',
+                   help="across nodes: vLLM's multiprocessing mode (default) or a Ray cluster")
+    p.add_argument('--head',
+        help='the head node\'s address in the per-node commands (default: $HEAD_IP; 127.0.0.1 when run here)')
     p.add_argument('--k8s', metavar='FILE', help='write the Kubernetes manifests of the plan (LeaderWorkerSet or '
                                                  'Deployment, Service, the model cache) to FILE; refused if it '
                                                  'does not fit')
@@ -178,9 +213,11 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     "The `glmlab` argument parser."
     s = settings()
-    p = _Parser(prog='glmlab', description='Fit, quantize, serve and measure GLM-5.2 (NVFP4): exact footprint math and experiments.')
+    p = _Parser(prog='glmlab',
+                description='Fit, quantize, serve and measure GLM-5.2 (NVFP4): exact footprint math and experiments.')
     sub = p.add_subparsers(dest='command', required=True)
-    _footprint_parser(sub, s); _run_parser(sub, s); _sweep_parser(sub, s); _quantize_parser(sub, s); _validate_parser(sub, s); _serve_parser(sub, s); _cluster_parser(sub, s); _calibrate_parser(sub, s)
+    _footprint_parser(sub, s); _run_parser(sub, s); _sweep_parser(sub, s); _quantize_parser(sub,
+        s); _validate_parser(sub, s); _serve_parser(sub, s); _cluster_parser(sub, s); _calibrate_parser(sub, s)
     return p
 
 # %% ../nbs/28_cli.ipynb #f9ef9b0d
@@ -240,7 +277,8 @@ def cmd_footprint(a) -> int:
     if a.json: print(json.dumps(fp.as_json() | ({'calibrated': c} if c else {}), indent=1))
     else: print(render_footprint(fp))
     if c and not a.json:
-        print(f"calibrated on your start-up {c['case']}: {c['kv_pool_tokens']:,} KV tokens (modelled {c['modelled_kv_pool_tokens']:,}; "
+        print(f"calibrated on your start-up {c['case']}: {c['kv_pool_tokens']:,} KV tokens (modelled "
+              f"{c['modelled_kv_pool_tokens']:,}; "
               f"{c['shift_bytes'] / 2**30:+.2f} GiB per GPU, as measured there)")
     return 0
 
@@ -252,7 +290,8 @@ def cmd_run(a) -> int:
     print(f"[1/4] footprint of {a.model} under nvfp4-glm, fp8, bf16 on every GPU profile", flush=True)
     out = write_catalog_report(Path(a.out) if a.out else None, model=a.model)
     print(table(fit_rows(json.loads((out/'footprint.json').read_text()))), flush=True)
-    print(f"[2/4] experiment {a.matrix}: quantize, serve baseline and quantized, benchmark, accuracy regression", flush=True)
+    print(f"[2/4] experiment {a.matrix}: quantize, serve baseline and quantized, benchmark, accuracy regression",
+          flush=True)
     prepare_proxies(root / a.matrix, notebooks=bool(names))
     # The experiment's two servers, started once (or the shared ones, where they run) and shared while the experiment
     # and the notebooks run: none of them starts its own.
@@ -273,7 +312,8 @@ def cmd_run(a) -> int:
     from glmlab.lab.aggregate import load_runs, not_measured   # pandas: only once the report is written
     for gap in not_measured(load_runs(say=lambda s: None)): print(f"not measured: {gap}")
     print(f"\nreport: {out/'report.md'} (notebook: {nb}; footprint: {out/'footprint.md'}) in {time.time() - t0:.0f} s")
-    if failed: print(f"glmlab: error: {', '.join(failed)} did not finish; see outputs/runs/*/manifest.json and {notebooks_dir() / 'manifest.json'}", file=sys.stderr)
+    if failed: print(f"glmlab: error: {', '.join(failed)} did not finish; see outputs/runs/*/manifest.json and "
+                     f"{notebooks_dir() / 'manifest.json'}", file=sys.stderr)
     return 1 if failed else 0
 
 def _notebooks(asked:list[str]|None) -> list[str]:
@@ -292,12 +332,13 @@ def prepare_proxies(matrix, notebooks:bool):
 
 # %% ../nbs/28_cli.ipynb #fca169ed
 def write_report_notebook(out):
-    "Execute the report notebook (nbs/31_results.ipynb) with papermill into `out`/report.ipynb; it writes report.md and the figures."
+    ("Execute the report notebook (nbs/31_results.ipynb) with papermill into `out`/report.ipynb; it writes report.md "
+     "and the figures.")
     import papermill as pm
     root = Path(settings()['root'])
     nb = Path(out) / 'report.ipynb'
-    pm.execute_notebook(str(root / 'nbs/31_results.ipynb'), str(nb), parameters=dict(out_dir=str(out)), kernel_name='glmlab',
-                        cwd=str(root / 'nbs'), progress_bar=False)
+    pm.execute_notebook(str(root / 'nbs/31_results.ipynb'), str(nb), parameters=dict(out_dir=str(out)),
+                        kernel_name='glmlab', cwd=str(root / 'nbs'), progress_bar=False)
     return nb
 
 def cmd_sweep(a) -> int:
@@ -306,16 +347,20 @@ def cmd_sweep(a) -> int:
         print(f"collected {len(got)} configuration(s): {', '.join(got) or 'none new'}"); return 0
     if not a.matrix: raise GlmlabError("sweep: a matrix file is needed (or --collect DIR)")
     if a.backend == 'k8s':
-        if not a.out: raise GlmlabError("--backend k8s: --out DIR is needed (where the Jobs and the Kueue objects are written)")
+        if not a.out: raise GlmlabError("--backend k8s: --out DIR is needed (where the Jobs and the Kueue objects are "
+                                        "written)")
         products = dict(_pair('--gpu-product', x) for x in a.gpu_product)
         for k in products:
             if k not in hardware_names(): raise invalid('--gpu-product', k, hardware_names())
-        paths = write_k8s_sweep(a.matrix, a.out, queue=a.queue, priority=a.priority, gpu_products=products, image=a.image)
-        print(f"wrote {len(paths)} files to {a.out}: kubectl apply -f {a.out}; when the workloads are done, copy the results volume here and run glmlab sweep --collect DIR")
+        paths = write_k8s_sweep(a.matrix, a.out, queue=a.queue, priority=a.priority, gpu_products=products,
+                                image=a.image)
+        print(f"wrote {len(paths)} files to {a.out}: kubectl apply -f {a.out}; when the workloads are done, copy the "
+              "results volume here and run glmlab sweep --collect DIR")
         return 0
     if a.address: valid_host_port('--address', a.address)
     backend = RayBackend(a.address) if a.backend == 'ray' else None
-    runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh, any_notebook=a.any_notebook, backend=backend)
+    runs = run_sweep(a.matrix, runs_dir=a.runs_dir, run_id=a.run_id, fresh=a.fresh, any_notebook=a.any_notebook,
+                     backend=backend)
     for m in runs: print(f"{m['config_id']}: {m['status']}" + (f" ({m['error']})" if m['error'] else ''))
     from glmlab.lab.aggregate import write_report   # matplotlib: only where a report is drawn
     # beside the runs it reads
@@ -329,14 +374,16 @@ def _pair(flag:str, s:str) -> tuple[str, str]:
     return tuple(s.split('=', 1))
 
 def cmd_calibrate(a) -> int:
-    "`glmlab calibrate LOG`: the log's case added to outputs/calibration/observations.yaml, its pool beside the model's."
+    ("`glmlab calibrate LOG`: the log's case added to outputs/calibration/observations.yaml, its pool beside the "
+     "model's.")
     import yaml
     flags = {k: yaml.safe_load(v) for k, v in (_pair('--flag', x) for x in a.flag)}
     o = calibrate(a.log, a.model, a.recipe, a.hardware, flags=flags, case_id=a.id)
     from glmlab.footprint.observed import predicted, local_observations_path
     r = predicted(o)
     got = r['logged_available_kv_gib']
-    print(f"{o.id}: logged {got if got is not None else '?'} GiB of KV memory per GPU, {r['logged_kv_pool_tokens'] or '?'} tokens; "
+    print(f"{o.id}: logged {got if got is not None else '?'} GiB of KV memory per GPU, "
+          f"{r['logged_kv_pool_tokens'] or '?'} tokens; "
           f"modelled {r['available_kv_gib']:.2f} GiB, {r['kv_pool_tokens']:,} tokens -> {local_observations_path()}")
     return 0
 
@@ -361,12 +408,14 @@ def cmd_quantize(a) -> int:
     recipe(a.recipe); whole('--calib-samples', a.calib_samples)   # before a proxy is trained for it
     src = proxy_dir(a.model) if a.model in PROXIES else Path(a.model)
     if a.model not in PROXIES and not src.is_dir():
-        raise GlmlabError(f"--model={a.model!r} is not valid; expected one of: {', '.join(PROXIES)}, or a checkpoint folder (glm-5.2 etc. take --plan)")
+        raise GlmlabError(f"--model={a.model!r} is not valid; expected one of: {', '.join(PROXIES)}, or a checkpoint "
+                          "folder (glm-5.2 etc. take --plan)")
     name = a.model if a.model in PROXIES else src.name
     out = Path(a.out) if a.out else settings()['outputs_path'] / 'checkpoints' / f'{name}-{a.recipe}'
     q = quantize_checkpoint(src, a.recipe, out, a.calib_samples)
     v = validate(q)
-    print(f"exported {q}: {v['tensors']} tensors, {human_bytes(v['data_bytes'])} (+{human_bytes(v['header_bytes'])} headers); "
+    print(f"exported {q}: {v['tensors']} tensors, {human_bytes(v['data_bytes'])} (+{human_bytes(v['header_bytes'])} "
+          "headers); "
           f"validate: {'ok' if v['ok'] else 'FAILED'}")
     if a.dequantize:
         print(f"BF16 twin: {dequantize_checkpoint(q, out.with_name(out.name + '-bf16-twin'))}")
@@ -380,12 +429,14 @@ def cmd_validate(a) -> int:
             for c in v['bytes_found'] if v['bytes_found'][c] or v['bytes_predicted'][c]]
     print(f"{v['checkpoint']} (recipe {v['recipe']}): {v['tensors']} tensors, {human_bytes(v['data_bytes'])} of data, "
           f"{human_bytes(v['header_bytes'])} of safetensors headers\n\n{table(rows)}\n")
-    print('OK: every tensor matches the recipe' if v['ok'] else f"{len(v['problems'])} problems:\n" + '\n'.join(f"  - {p}" for p in v['problems']))
+    print('OK: every tensor matches the recipe' if v['ok'] else f"{len(v['problems'])} problems:\n"
+          + '\n'.join(f"  - {p}" for p in v['problems']))
     return 0 if v['ok'] else 1
 
 # %% ../nbs/28_cli.ipynb #781b24cf
 def cmd_serve(a) -> int:
-    valid_port(a.port); bind_host(a.host or settings()['server_host'], a.allow_remote)   # before anything is printed or started
+    # before anything is printed or started
+    valid_port(a.port); bind_host(a.host or settings()['server_host'], a.allow_remote)
     if a.head is not None: valid_address('--head', a.head, placeholders=('$HEAD_IP',))
     if a.experiment: return _serve_experiment(a)
     at = dict(host=a.host, port=a.port) if a.dry_run else {}   # the printed command says where it would serve
@@ -420,7 +471,8 @@ def cmd_serve(a) -> int:
               f"{srv.api_key}", flush=True)
     with srv:
         print(f"serving at {srv.url}/v1 ({srv.facts()}); Ctrl-C stops it", flush=True)
-        if a.share: print(f"shared in {share(srv)}: a server_for with this exact command uses it while it runs", flush=True)
+        if a.share: print(f"shared in {share(srv)}: a server_for with this exact command uses it while it runs",
+                          flush=True)
         try:
             while srv.proc.poll() is None: __import__('time').sleep(1)
         except KeyboardInterrupt: pass
@@ -430,17 +482,22 @@ def cmd_serve(a) -> int:
 
 # %% ../nbs/28_cli.ipynb #2bbab790
 def _serve_nodes(a, cmd) -> int:
-    "A plan across nodes: each node's commands (--dry-run or another profile than cpu), or on cpu its nodes as local processes until Ctrl-C."
+    ("A plan across nodes: each node's commands (--dry-run or another profile than cpu), or on cpu its nodes as local "
+     "processes until Ctrl-C.")
     here = cmd.deployment.hw.is_cpu and not a.dry_run
-    if here and a.backend == 'ray': raise GlmlabError("--backend ray: vLLM's CPU platform cannot use the Ray executor; use --backend mp")
-    plan = node_commands(cmd, a.backend, head='127.0.0.1' if here else (a.head or '$HEAD_IP'), master_port=free_port() if here else None)
+    if here and a.backend == 'ray': raise GlmlabError("--backend ray: vLLM's CPU platform cannot use the Ray executor; "
+                                                      "use --backend mp")
+    plan = node_commands(cmd, a.backend, head='127.0.0.1' if here else (a.head or '$HEAD_IP'),
+                         master_port=free_port() if here else None)
     for p in plan:
-        print(f"# node {p['node']} ({p['role']})\n" + '\n'.join(command_line(Command(c, p['env'])) for c in p['commands']))
+        print(f"# node {p['node']} ({p['role']})\n" + '\n'.join(command_line(Command(c,
+                                                                                     p['env'])) for c in p['commands']))
     for f, m in cmd.explained: print(f"#   {f}: {m}")
     for x in [*cmd.warnings, *([] if here else load_yaml('serving')['multi_node_warnings'])]: print(f"warning: {x}")
     for x in cmd.fixes: print(f"fix: {x}")
     if not here:
-        if not a.dry_run: print("glmlab: run each node's commands on that node (or --k8s FILE for a LeaderWorkerSet); nothing was started here")
+        if not a.dry_run: print("glmlab: run each node's commands on that node (or --k8s FILE for a LeaderWorkerSet); "
+                                "nothing was started here")
         return 0
     with ServerGroup(plan, env=ServerGroup.local_env(len(plan))) as g:
         print(f"serving at {g.url}/v1 on {len(plan)} local 'nodes'; Ctrl-C stops them", flush=True)
@@ -455,7 +512,9 @@ def main(argv:list[str]|None=None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         a = parser().parse_args(argv)
         check_combination(a, argv); a.named = given(argv)
-        return {'footprint': cmd_footprint, 'run': cmd_run, 'sweep': cmd_sweep, 'quantize': cmd_quantize, 'validate': cmd_validate, 'serve': cmd_serve, 'cluster': cmd_cluster, 'calibrate': cmd_calibrate}[a.command](a)
+        return {'footprint': cmd_footprint, 'run': cmd_run, 'sweep': cmd_sweep, 'quantize': cmd_quantize,
+                'validate': cmd_validate, 'serve': cmd_serve, 'cluster': cmd_cluster,
+                'calibrate': cmd_calibrate}[a.command](a)
     except GlmlabError as e:
         print(f"glmlab: error: {e}", file=sys.stderr)
         return 2
@@ -468,7 +527,8 @@ def main(argv:list[str]|None=None) -> int:
 
 def _check_sharing():
     "Before any server starts: --share needs a servers file."
-    if servers_file() is None: raise GlmlabError("--share: servers_file is empty (settings.ini or GLMLAB_SERVERS_FILE); set it to a file path")
+    if servers_file() is None: raise GlmlabError("--share: servers_file is empty (settings.ini or "
+                                                 "GLMLAB_SERVERS_FILE); set it to a file path")
 
 def _serve_experiment(a) -> int:
     "`glmlab serve --experiment [--share]`: the experiment's two CPU servers until Ctrl-C."
@@ -479,7 +539,8 @@ def _serve_experiment(a) -> int:
     if a.share: _check_sharing()
     with cpu_server_pair(share=a.share) as servers:
         for r, s in servers.items(): print(f"{r}: serving {s.model} at {s.url}/v1", flush=True)
-        if a.share: print(f"shared in {servers_file()}: notebooks and experiments asking for these commands use them", flush=True)
+        if a.share: print(f"shared in {servers_file()}: notebooks and experiments asking for these commands use them",
+                          flush=True)
         print("Ctrl-C stops both", flush=True)
         try:
             while all(s.proc.poll() is None for s in servers.values()): time.sleep(1)

@@ -1,4 +1,5 @@
-"""The inputs every figure comes from: model configs, quantization recipes, storage formats, the hardware catalog, vLLM's budget parameters and the published claims.
+"""The inputs every figure comes from: model configs, quantization recipes, storage formats, the hardware catalog,
+vLLM's budget parameters and the published claims.
 
 Docs: https://glmlab.github.io/glmlab/core.data.html.md"""
 
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 import yaml
 from pydantic import BeforeValidator, Field, RootModel, model_validator
-from .settings import GlmlabError, invalid, short_repr, settings, Schema, checked, PositiveWhole, Fraction, Text
+from .settings import (GlmlabError, invalid, short_repr, settings, Schema, checked, PositiveWhole, Fraction,
+                                  Text)
 
 # %% auto #0
 __all__ = ['DATA_SCHEMAS', 'GiB', 'data_path', 'read_yaml', 'read_json', 'load_yaml', 'HardwareFile', 'RecipesFile',
@@ -33,14 +35,18 @@ def read_yaml(path:Path):
         mark = getattr(e, 'problem_mark', None)
         raise GlmlabError(f"{path}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__}"
                           + (f" at line {mark.line + 1}" if mark else '') + ")") from None
-    except (OSError, UnicodeDecodeError) as e: raise GlmlabError(f"{path}: cannot be read ({type(e).__name__}: {e})") from None
+    except (OSError,
+            UnicodeDecodeError) as e: raise GlmlabError(f"{path}: cannot be read ({type(e).__name__}: {e})") from None
 
 def read_json(path:Path):
-    "A JSON file's content, or a one-line error naming the file: unreadable, not UTF-8, not JSON, nested too deep, a number too long."
+    ("A JSON file's content, or a one-line error naming the file: unreadable, not UTF-8, not JSON, nested too deep, a "
+     "number too long.")
     try: return json.loads(Path(path).read_bytes().decode('utf-8'))
-    except json.JSONDecodeError as e: raise GlmlabError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    except json.JSONDecodeError as e: raise GlmlabError(f"{path}: not valid JSON ({e.msg} at line "
+                                                        f"{e.lineno})") from None
     except UnicodeDecodeError as e: raise GlmlabError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    except (ValueError, RecursionError) as e: raise GlmlabError(f"{path}: not valid JSON ({short_repr(str(e))})") from None
+    except (ValueError,
+            RecursionError) as e: raise GlmlabError(f"{path}: not valid JSON ({short_repr(str(e))})") from None
     except OSError as e: raise GlmlabError(f"{path}: cannot be read ({e.strerror or type(e).__name__})") from None
 
 @lru_cache(maxsize=None)
@@ -69,7 +75,8 @@ class _Interconnect(Schema):
 class _Device(Schema):
     name: Text
     memory_gib: Annotated[float, Field(gt=0, le=1e6)]
-    vllm_total_mib: Annotated[int, Field(strict=True, gt=0, le=10**9)] | None = None   # the total vLLM reads (torch's), where known
+    # the total vLLM reads (torch's), where known
+    vllm_total_mib: Annotated[int, Field(strict=True, gt=0, le=10**9)] | None = None
     bandwidth_gbs: Annotated[float, Field(gt=0, le=1e6)]
     tflops: dict[Literal['fp4', 'fp8', 'bf16'], _Amount | None]
     native_fp4: bool
@@ -90,7 +97,8 @@ class _Profile(Schema):
     catalog: bool = True   # in the catalog report (false: the node of a published log, kept for data/observations)
     @model_validator(mode='after')
     def _nodes_available(self):
-        if self.max_nodes != 'any' and self.nodes > self.max_nodes: raise invalid('nodes', self.nodes, f"at most max_nodes={self.max_nodes}")
+        if self.max_nodes != 'any' and self.nodes > self.max_nodes: raise invalid('nodes', self.nodes,
+                                                                                  f"at most max_nodes={self.max_nodes}")
         return self
 
 class HardwareFile(Schema):
@@ -230,7 +238,8 @@ class VllmFile(Schema):
     block_size: _BlockSize
     scheduler_defaults: _SchedulerDefaults
     cudagraphs: _Cudagraphs
-    fitted: dict[Literal['activation_bytes_per_token_hidden', 'sampler_bytes_per_request_vocab', 'non_torch_gib', 'cudagraph_mib_per_graph'], _Fitted]
+    fitted: dict[Literal['activation_bytes_per_token_hidden', 'sampler_bytes_per_request_vocab', 'non_torch_gib',
+                         'cudagraph_mib_per_graph'], _Fitted]
     kv_cache: _KvCache
     unified_memory: dict[str, _Sourced]
     cpu: dict[str, _Sourced]
@@ -309,7 +318,8 @@ def model_config(model:str|Path) -> tuple[str, dict]:
     else:
         p = Path(model)
         if p.is_dir(): p = p/'config.json'
-        if not p.is_file(): raise invalid('--model', str(model), f"a name ({', '.join(names)}) or a path to a config.json")
+        if not p.is_file(): raise invalid('--model', str(model),
+                                          f"a name ({', '.join(names)}) or a path to a config.json")
     cfg = read_json(p)
     if not isinstance(cfg, dict): raise GlmlabError(f"{p}: expected a JSON object of config fields")
     name = str(model) if str(model) in names else str(p)
@@ -344,7 +354,8 @@ class Hardware:
     def memory_bytes(self) -> int: return int(self.memory_gib * GiB)
     @property
     def usable_memory_bytes(self) -> int:
-        "Device memory as vLLM reads it, the total it multiplies by `--gpu-memory-utilization` (the marketing figure where it is not known)."
+        ("Device memory as vLLM reads it, the total it multiplies by `--gpu-memory-utilization` (the marketing figure "
+         "where it is not known).")
         return self.vllm_total_mib * 2**20 if self.vllm_total_mib else int(self.memory_gib * GiB)
     @property
     def total_memory_bytes(self) -> int: return self.memory_bytes * self.count
@@ -359,7 +370,8 @@ def hardware(name:str) -> Hardware:
     if name not in hw['profiles']: raise invalid('--hardware', name, hardware_names())
     prof = hw['profiles'][name]
     dev = hw['devices'][prof['device']]
-    return Hardware(name=name, device=prof['device'], device_name=dev['name'], gpus_per_node=prof['gpus_per_node'], nodes=prof.get('nodes', 1),
+    return Hardware(name=name, device=prof['device'], device_name=dev['name'], gpus_per_node=prof['gpus_per_node'],
+                    nodes=prof.get('nodes', 1),
                     max_nodes=None if prof['max_nodes'] == 'any' else prof['max_nodes'], fabric=dict(prof['fabric']),
                     vllm_total_mib=dev.get('vllm_total_mib'),
                     memory_gib=dev['memory_gib'], bandwidth_gbs=dev['bandwidth_gbs'], tflops=dict(dev['tflops']),

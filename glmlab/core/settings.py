@@ -33,7 +33,8 @@ _REPR = reprlib.Repr()
 
 
 
-_REPR.maxstring = _REPR.maxother = 80; _REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 6; _REPR.maxlevel = 2
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 6; _REPR.maxlevel = 2
 
 def short_repr(value) -> str:
     "`repr(value)`, cut to a line's worth without building the whole of a huge value (a YAML anchor bomb)."
@@ -43,9 +44,11 @@ def short_repr(value) -> str:
 _SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}')
 
 def safe_name(field:str, value) -> str:
-    "`value` if it can name a folder: letters, digits and `_ . = -`, not starting with a dot or dash, at most 128 characters; else a one-line error."
+    ("`value` if it can name a folder: letters, digits and `_ . = -`, not starting with a dot or dash, at most 128 "
+     "characters; else a one-line error.")
     if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value):
-        raise invalid(field, value, "a name of letters, digits and _ . = - (not starting with . or -), at most 128 characters")
+        raise invalid(field, value,
+                      "a name of letters, digits and _ . = - (not starting with . or -), at most 128 characters")
     return value
 
 def is_whole(v, lo:int|None=None, hi:int|None=None) -> bool:
@@ -53,7 +56,8 @@ def is_whole(v, lo:int|None=None, hi:int|None=None) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and (lo is None or v >= lo) and (hi is None or v <= hi)
 
 def whole(field:str, v, lo:int=1, hi:int|None=None, valid:str='a positive whole number'):
-    "`v` if it is None (unset) or a whole number within `lo..hi`; else the one-line error. 0 is never taken for 'unset'."
+    ("`v` if it is None (unset) or a whole number within `lo..hi`; else the one-line error. 0 is never taken for "
+     "'unset'.")
     if v is not None and not is_whole(v, lo, hi): raise invalid(field, v, valid)
     return v
 
@@ -87,14 +91,16 @@ def valid_host_port(field:str, value) -> str:
     return value
 
 def inside(path:Path, root:Path, field:str) -> Path:
-    "`path` resolved, if it lies inside `root`; else a one-line error naming both: nothing glmlab writes leaves its folders."
+    ("`path` resolved, if it lies inside `root`; else a one-line error naming both: nothing glmlab writes leaves its "
+     "folders.")
     p, r = Path(path).resolve(), Path(root).resolve()
     if not p.is_relative_to(r): raise GlmlabError(f"{field}: {p} is outside {r}; glmlab writes only inside it")
     return p
 
 # %% ../../nbs/00_core.settings.ipynb #8962a97f
 class Schema(BaseModel):
-    "Base of glmlab's input schemas: strict types, finite numbers, unknown fields kept (files carry fields glmlab does not read)."
+    ("Base of glmlab's input schemas: strict types, finite numbers, unknown fields kept (files carry fields glmlab "
+     "does not read).")
     model_config = ConfigDict(strict=True, extra='allow', allow_inf_nan=False, frozen=True)
 
 _BIG = 2**53   # beyond any size glmlab computes with, and the largest integer a float holds exactly
@@ -113,7 +119,8 @@ def checked(schema:type[BaseModel], # the pydantic model to read `data` with
             source:str, # the file (or flag) it came from, e.g. `path/config.json`
             field:Callable|None=None, # `loc -> name` shown for a field (default: `source: a.b.0`)
            ):
-    "`data` read by `schema`, or the one-line `GlmlabError` for its first problem: the file, the field, the value and what is valid."
+    ("`data` read by `schema`, or the one-line `GlmlabError` for its first problem: the file, the field, the value and "
+     "what is valid.")
     try: return schema.model_validate(data)
     except ValidationError as e: raise _one_line(e, source, field) from None
 
@@ -121,7 +128,8 @@ def _one_line(e:ValidationError, source:str, field:Callable|None) -> GlmlabError
     errs = e.errors(include_url=False)
     err, more = errs[0], f" (and {len(errs) - 1} more)" if len(errs) > 1 else ''
     loc = [str(x) for x in err['loc']]
-    if err['type'] == 'value_error' and ' is not valid' in err['msg']:   # a cross-field rule said it all (`invalid`): where, then what
+    # a cross-field rule said it all (`invalid`): where, then what
+    if err['type'] == 'value_error' and ' is not valid' in err['msg']:
         return GlmlabError(f"{source}: {'.'.join(loc) + ': ' if loc else ''}{_what(err)}{more}")
     name = field(loc) if field else f"{source}: {'.'.join(loc) or 'the file'}"
     if err['type'] == 'missing': return GlmlabError(f"{name} is missing{more}")
@@ -135,7 +143,8 @@ def project_root(start:Path|None=None) -> Path:
     env = os.environ.get('GLMLAB_ROOT')
     if env:
         p = Path(env).resolve()
-        if not ((p/'settings.ini').is_file() and (p/'data').is_dir()): raise invalid('GLMLAB_ROOT', env, 'a folder holding settings.ini and data/')
+        if not ((p/'settings.ini').is_file() and (p/'data').is_dir()): raise invalid('GLMLAB_ROOT', env,
+            'a folder holding settings.ini and data/')
         return p
     key = str(start or os.getcwd())
     if (hit := _FOUND.get(key)) and (hit/'settings.ini').is_file(): return hit   # a sweep asks thousands of times
@@ -143,13 +152,15 @@ def project_root(start:Path|None=None) -> Path:
     for base in (Path(key).resolve(), *here):
         for d in (base, *base.parents):
             if (d/'settings.ini').is_file() and (d/'data').is_dir(): _FOUND[key] = d; return d
-    raise GlmlabError("glmlab could not find its project folder (settings.ini and data/); run from the repository or set GLMLAB_ROOT")
+    raise GlmlabError("glmlab could not find its project folder (settings.ini and data/); run from the repository or "
+                      "set GLMLAB_ROOT")
 
 # %% ../../nbs/00_core.settings.ipynb #57251183
 _Seconds = Annotated[float, Field(gt=0, le=86400 * 7)]
 
 class Settings(Schema):
-    "What each key of `settings.ini` (or its `GLMLAB_<KEY>` variable) may hold. Values are text there, so numbers are parsed, then bounded."
+    ("What each key of `settings.ini` (or its `GLMLAB_<KEY>` variable) may hold. Values are text there, so numbers are "
+     "parsed, then bounded.")
     model_config = ConfigDict(strict=False, extra='forbid', frozen=True, allow_inf_nan=False)
     data_path: Text
     outputs_path: Text
@@ -175,28 +186,35 @@ class Settings(Schema):
     @classmethod
     def _ports(cls, v):
         lo, hi = (int(x) for x in v.split('-'))
-        if not 1 <= lo <= hi <= 65535: raise ValueError("LOW-HIGH with 1 <= LOW <= HIGH <= 65535")   # the message says which variable
+        # the message says which variable
+        if not 1 <= lo <= hi <= 65535: raise ValueError("LOW-HIGH with 1 <= LOW <= HIGH <= 65535")
         return v
 
 _PATH_KEYS = ('data_path', 'outputs_path', 'cache_path', 'servers_file')
 
 def settings(root:Path|None=None) -> dict:
-    "glmlab's defaults from `settings.ini`, overridden by `GLMLAB_<KEY>` environment variables, checked by `Settings`; paths made absolute."
+    ("glmlab's defaults from `settings.ini`, overridden by `GLMLAB_<KEY>` environment variables, checked by "
+     "`Settings`; paths made absolute.")
     root = Path(root) if root else project_root()
     try: st = (root/'settings.ini').stat(); stamp = (st.st_mtime_ns, st.st_size)
     except OSError: stamp = None
-    env = tuple((k, os.environ[f'GLMLAB_{k.upper()}']) for k in Settings.model_fields if f'GLMLAB_{k.upper()}' in os.environ)
+    env = tuple((k,
+        os.environ[f'GLMLAB_{k.upper()}']) for k in Settings.model_fields if f'GLMLAB_{k.upper()}' in os.environ)
     return dict(_settings(root, stamp, env))
 
 @lru_cache(maxsize=32)
 def _settings(root:Path, stamp:tuple|None, env:tuple) -> dict:
-    "`settings` read once per (folder, file version, `GLMLAB_` variables): the footprint sweep asks for them once per configuration."
+    ("`settings` read once per (folder, file version, `GLMLAB_` variables): the footprint sweep asks for them once per "
+     "configuration.")
     cp = configparser.ConfigParser(interpolation=None)
     try: cp.read(root/'settings.ini')
-    except (configparser.Error, UnicodeDecodeError) as e: raise GlmlabError(f"{root/'settings.ini'}: not a valid settings file ({type(e).__name__})") from None
+    except (configparser.Error,
+            UnicodeDecodeError) as e: raise GlmlabError(f"{root/'settings.ini'}: not a valid settings file "
+                                                        f"({type(e).__name__})") from None
     s = dict(cp['glmlab']) if cp.has_section('glmlab') else {}
     env = dict(env)
-    where = lambda loc: f"GLMLAB_{loc[0].upper()}" if loc and loc[0] in env else f"{root/'settings.ini'}: {'.'.join(loc)}"
+    where = lambda loc: f"GLMLAB_{loc[0].upper()}" if loc and loc[0] in env else (f"{root/'settings.ini'}: "
+                                                                                  f"{'.'.join(loc)}")
     s = checked(Settings, {**s, **env}, str(root/'settings.ini'), where).model_dump()
     for k in _PATH_KEYS:
         if s.get(k): s[k] = (root/s[k]).resolve()   # an empty path stays empty (servers_file: sharing off)

@@ -1,4 +1,5 @@
-"""What glmlab keeps on disk: cache keys of everything that decides a result, locks for caches two processes fill, and files and folders written whole.
+"""What glmlab keeps on disk: cache keys of everything that decides a result, locks for caches two processes fill,
+and files and folders written whole.
 
 Docs: https://glmlab.github.io/glmlab/core.store.html.md"""
 
@@ -24,10 +25,12 @@ def inputs_key(*values, # JSON-able values or bytes that decide the result (a co
                data:tuple=(), # files under data/ it reads, by name: `'formats.yaml'`
                files:tuple=(), # other files it reads (a notebook)
               ) -> str:
-    "The cache key (16 hex digits) of work decided by `values`, the source of glmlab `modules`, the `data` files and other `files`."
+    ("The cache key (16 hex digits) of work decided by `values`, the source of glmlab `modules`, the `data` files and "
+     "other `files`.")
     h = hashlib.sha256(glmlab.__version__.encode())
     for v in values: h.update(v if isinstance(v, bytes) else json.dumps(v, sort_keys=True, default=str).encode())
-    paths = [Path(glmlab.__file__).parent.joinpath(*m.split('.')).with_suffix('.py') for m in modules] + [data_path(f) for f in data] + [Path(f) for f in files]
+    paths = [Path(glmlab.__file__).parent.joinpath(*m.split('.')).with_suffix('.py') for m in modules] + [data_path(f)
+        for f in data] + [Path(f) for f in files]
     for p in paths: h.update(p.name.encode()); h.update(p.read_bytes())
     return h.hexdigest()[:16]
 
@@ -127,7 +130,8 @@ def write_dir(out:Path, write) -> Path:
         try:
             write(tmp)
             if out.exists():
-                old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.old-')); os.replace(out, old / 'x'); shutil.rmtree(old)
+                old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.old-')); os.replace(out,
+                    old / 'x'); shutil.rmtree(old)
             os.replace(tmp, out)
         finally: shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -160,7 +164,8 @@ class CacheEntry:
     def digest_file(self) -> Path: return self.path / '.glmlab-digest.json'
     def digest(self) -> dict[str, str]:
         "SHA-256 of every file of the entry (its digest file left out), by relative path."
-        return {str(p.relative_to(self.path)): file_digest(p) for p in sorted(self.path.rglob('*')) if p.is_file() and p != self.digest_file}
+        return {str(p.relative_to(self.path)): file_digest(p) for p in sorted(self.path.rglob('*')) if p.is_file()
+                and p != self.digest_file}
     def intact(self) -> bool:
         "Whether the entry is complete and every file is as it was made (a truncated or flipped file is not)."
         if not self.complete or not self.digest_file.is_file(): return False
@@ -168,12 +173,14 @@ class CacheEntry:
         except (OSError, ValueError): return False
 
     def get(self, make) -> Path:
-        "The entry's folder: made by `make(path)` (under the lock) if absent, made again if a file changed since it was made."
+        ("The entry's folder: made by `make(path)` (under the lock) if absent, made again if a file changed since it "
+         "was made.")
         if not self.intact():
             with locked(self.lock):   # another process may be making the same entry
                 if not self.intact():
                     if self.path.exists():
-                        print(f"glmlab: cache entry {self.path} is incomplete or changed since it was made; making it again", file=sys.stderr)
+                        print(f"glmlab: cache entry {self.path} is incomplete or changed since it was made; making it "
+                              "again", file=sys.stderr)
                         shutil.rmtree(self.path)
                     make(self.path)
                     write_json(self.digest_file, self.digest())

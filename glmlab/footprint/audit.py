@@ -1,4 +1,5 @@
-"""The post's numbers recomputed two ways, its own naive arithmetic and the tensors' exact arithmetic, side by side, every difference traced to the formula that causes it.
+"""The post's numbers recomputed two ways, its own naive arithmetic and the tensors' exact arithmetic, side by side,
+every difference traced to the formula that causes it.
 
 Docs: https://glmlab.github.io/glmlab/footprint.audit.html.md"""
 
@@ -31,14 +32,19 @@ def _param_rows(g, reap) -> list[dict]:
     return [
         dict(claim='GLM-5.2 parameters', source='post', said=_claim('post', 'params_total')['value'] / 1e9, naive=None,
              exact=params_total(g) / 1e9, unit='B params',
-             why=f"469B is the REAP cut (156 of 256 experts per MoE layer: {params_total(reap) / 1e9:.1f}B by the formula, "
-                 f"card {_claim('reap-card', 'params_total')['value'] / 1e9:.1f}B); GLM-5.2 itself is {params_total(g) / 1e9:.2f}B "
+             why=f"469B is the REAP cut (156 of 256 experts per MoE layer: {params_total(reap) / 1e9:.1f}B by the "
+                 "formula, "
+                 f"card {_claim('reap-card', 'params_total')['value'] / 1e9:.1f}B); GLM-5.2 itself is "
+                 f"{params_total(g) / 1e9:.2f}B "
                  f"with its MTP layer, {params_total(g, mtp=False) / 1e9:.2f}B without (NVIDIA: "
-                 f"{_claim('nvidia-card', 'params_total')['value'] / 1e9:.0f}B, vLLM: {_claim('vllm-recipe', 'params_total_without_mtp')['value'] / 1e9:.0f}B)"),
-        dict(claim='active parameters', source='nvidia-card', said=_claim('nvidia-card', 'params_active')['value'] / 1e9, naive=None,
+                 f"{_claim('nvidia-card', 'params_total')['value'] / 1e9:.0f}B, vLLM: "
+                 f"{_claim('vllm-recipe', 'params_total_without_mtp')['value'] / 1e9:.0f}B)"),
+        dict(claim='active parameters', source='nvidia-card',
+             said=_claim('nvidia-card', 'params_active')['value'] / 1e9, naive=None,
              exact=(params_active(g) - pc['embeddings']) / 1e9, unit='B params',
              why=f"every parameter a token touches is {params_active(g) / 1e9:.2f}B; without the embedding lookup "
-                 f"{(params_active(g) - pc['embeddings']) / 1e9:.2f}B (card: {_claim('nvidia-card', 'params_active')['value'] / 1e9:.0f}B), "
+                 f"{(params_active(g) - pc['embeddings']) / 1e9:.2f}B (card: "
+                 f"{_claim('nvidia-card', 'params_active')['value'] / 1e9:.0f}B), "
                  f"without embedding and lm_head {(params_active(g) - pc['embeddings'] - pc['lm_head']) / 1e9:.2f}B "
                  f"(vLLM recipe: {_claim('vllm-recipe', 'params_active_without_mtp')['value'] / 1e9:.0f}B)")]
 
@@ -57,7 +63,8 @@ def audit_rows() -> list[dict]:
     rows = _param_rows(g, reap)
     for key, recipe_name, why in (
             ('bf16_gb', 'bf16', "753B parameters, not 469B, at 2 bytes (plus the FP32 router biases)"),
-            ('fp8_gb', 'fp8', "753B parameters; FP8 per-tensor adds two FP32 scales per tensor and modelopt keeps embeddings, "
+            ('fp8_gb', 'fp8',
+             "753B parameters; FP8 per-tensor adds two FP32 scales per tensor and modelopt keeps embeddings, "
                               "lm_head, router, indexer and the MTP layer in BF16"),
             ('fp4_gb', 'nvfp4-all', "753B parameters; NVFP4 is 4.5 bits, not 4 (one FP8 scale per 16 values), and the "
                                     "exclusions stay BF16")):
@@ -70,27 +77,40 @@ def audit_rows() -> list[dict]:
              exact=mixed, unit='GB',
              why=f"right for the 753B model (vLLM recipe: ~465 GB); but it is {100 * mixed / size('fp8'):.0f}% of that "
                  f"model's FP8 size ({size('fp8'):.1f} GB), not 'nearly FP8-sized'"),
-        dict(claim='node memory, 8 x 96 GB', source='post', said=_claim('post', 'node_gb')['value'], naive=hw.count * hw.memory_gib,
-             exact=hw.total_memory_bytes / 1e9, unit='GB',
-             why=f"the RTX PRO 6000's '{hw.memory_gib} GB' is {hw.memory_gib} GiB = {human_bytes(hw.memory_bytes)} each"),
+        dict(claim='node memory, 8 x 96 GB', source='post', said=_claim('post', 'node_gb')['value'],
+             naive=hw.count * hw.memory_gib, exact=hw.total_memory_bytes / 1e9, unit='GB',
+             why=f"the RTX PRO 6000's '{hw.memory_gib} GB' is {hw.memory_gib} GiB = {human_bytes(hw.memory_bytes)} "
+                 "each"),
         dict(claim='left for KV cache and activations', source='post', said=_claim('post', 'left_gb')['value'],
-             naive=_claim('post', 'node_gb')['value'] - _claim('post', 'nvfp4_mixed_gb')['value'], exact=kv_total, unit='GB',
+             naive=_claim('post', 'node_gb')['value'] - _claim('post', 'nvfp4_mixed_gb')['value'], exact=kv_total,
+             unit='GB',
              why=f"vLLM holds back {1 - node.knobs.gpu_memory_utilization:.0%} of each GPU, replicated tensors put "
-                 f"{human_bytes(w_gpu)} of weights on every GPU (the MTP layer stays on disk), and activation, NCCL and "
-                 f"CUDA-graph reserves come off each GPU; and it is not one pool: MLA's cache is replicated on all 8 ranks, "
-                 f"so the 8 GPUs hold {node.kv_pool_tokens:,} tokens, not {int(kv_total * 1e9 / node.kv_bytes_per_token):,}"),
-        dict(claim='share of the node used by weights', source='post', said=100 * _claim('post', 'used_fraction')['value'],
+                 f"{human_bytes(w_gpu)} of weights on every GPU (the MTP layer stays on disk), and activation, NCCL "
+                 "and "
+                 "CUDA-graph reserves come off each GPU; and it is not one pool: MLA's cache is replicated on all 8 "
+                 "ranks, "
+                 f"so the 8 GPUs hold {node.kv_pool_tokens:,} tokens, not "
+                 f"{int(kv_total * 1e9 / node.kv_bytes_per_token):,}"),
+        dict(claim='share of the node used by weights', source='post',
+             said=100 * _claim('post', 'used_fraction')['value'],
              naive=100 * _claim('post', 'nvfp4_mixed_gb')['value'] / _claim('post', 'node_gb')['value'],
              exact=100 * w_gpu / hw.memory_bytes, unit='%',
              why="per GPU: loaded weights (with their replicated parts) over the GPU's memory"),
-        dict(claim='KV for one default 1M-token request, per GPU', source='reference', said=_claim('reference', 'kv_1m_per_gpu_gb')['value'], naive=None,
+        dict(claim='KV for one default 1M-token request, per GPU', source='reference',
+             said=_claim('reference', 'kv_1m_per_gpu_gb')['value'], naive=None,
              exact=node.max_model_len * node.kv_bytes_per_token / 1e9, unit='GB',
-             why=f"{node.kv_bytes_per_token:,} bytes per token ({g.layers} x {attention_bytes_per_token_layer(g, node.kv_cache_dtype)} "
-                 f"{'fp8_ds_mla' if node.kv_cache_dtype == 'fp8' else node.kv_cache_dtype} + {full_indexers} x {indexer_bytes_per_token_layer(g)} indexer) "
-                 f"x {node.max_model_len:,} tokens, on every GPU at DCP=1; the pool holds {node.kv_pool_tokens:,}: the official command does not start")]
+             why=f"{node.kv_bytes_per_token:,} bytes per token ({g.layers} x "
+                 f"{attention_bytes_per_token_layer(g, node.kv_cache_dtype)} "
+                 f"{'fp8_ds_mla' if node.kv_cache_dtype == 'fp8' else node.kv_cache_dtype} + {full_indexers} x "
+                 f"{indexer_bytes_per_token_layer(g)} indexer) "
+                 f"x {node.max_model_len:,} tokens, on every GPU at DCP=1; the pool holds {node.kv_pool_tokens:,}: the "
+                 "official command does not start")]
     for key in ('min_vram_nvfp4_gb', 'min_vram_fp8_gb', 'min_vram_bf16_gb'):
         c = _claim('vllm-recipe', key); recipe_name = c['recipe']
-        rows.append(dict(claim=c['says'], source='vllm-recipe', said=c['value'], naive=None, exact=size(recipe_name), unit='GB',
-                         why=f"a rule of thumb, {c['value'] / size(recipe_name):.2f}x the checkpoint ({recipe_name}); what a "
-                             f"node needs depends on context length, layout and vLLM's reserves (see the fit notebook)"))
+        rows.append(dict(claim=c['says'], source='vllm-recipe', said=c['value'], naive=None, exact=size(recipe_name),
+                         unit='GB',
+                         why=f"a rule of thumb, {c['value'] / size(recipe_name):.2f}x the checkpoint ({recipe_name}); "
+                             "what a "
+                             "node needs depends on context length, layout and vLLM's reserves (see the fit "
+                             "notebook)"))
     return rows

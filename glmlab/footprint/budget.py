@@ -1,4 +1,5 @@
-"""How vLLM turns a GPU's memory into a KV-cache pool: utilization, weights, activation peak, non-torch and CUDA-graph reserves, whole blocks.
+"""How vLLM turns a GPU's memory into a KV-cache pool: utilization, weights, activation peak, non-torch and
+CUDA-graph reserves, whole blocks.
 
 Docs: https://glmlab.github.io/glmlab/footprint.budget.html.md"""
 
@@ -19,7 +20,8 @@ __all__ = ['KNOBS', 'RESERVES', 'default_gpu_memory_utilization', 'scheduler_def
 
 # %% ../../nbs/09_footprint.budget.ipynb #d267c41a
 def _version(v:str) -> tuple:
-    if not isinstance(v, str) or not re.fullmatch(r'\d{1,4}(\.\d{1,4}){1,2}', v): raise invalid('--vllm-version', v, 'a version like 0.32.0')
+    if not isinstance(v, str) or not re.fullmatch(r'\d{1,4}(\.\d{1,4}){1,2}', v): raise invalid('--vllm-version', v,
+                                                                                                'a version like 0.32.0')
     return tuple(int(x) for x in v.split('.'))
 
 def _in_range(v:str, spec:str) -> bool:
@@ -37,14 +39,18 @@ def default_gpu_memory_utilization(vllm_version:str|None=None) -> float:
 
 # %% ../../nbs/09_footprint.budget.ipynb #993f7d7e
 def scheduler_defaults(hw:Hardware) -> tuple[int, int]:
-    "vLLM's default `(--max-num-batched-tokens, --max-num-seqs)` for `vllm serve` on `hw`'s device: larger on devices of more memory, except the A100."
+    ("vLLM's default `(--max-num-batched-tokens, --max-num-seqs)` for `vllm serve` on `hw`'s device: larger on devices "
+     "of more memory, except the A100.")
     for row in vllm_params()['scheduler_defaults']['by_device']:
-        if hw.usable_memory_bytes >= row['min_total_gib'] * GiB and not (row.get('except_name') and row['except_name'] in hw.device_name.lower()):
+        if hw.usable_memory_bytes >= row['min_total_gib'] * GiB and not (row.get('except_name')
+            and row['except_name'] in hw.device_name.lower()):
             return row['max_num_batched_tokens'], row['max_num_seqs']
     raise invalid('data/vllm.yaml: scheduler_defaults.by_device', hw.device, 'a last row with min_total_gib: 0')
 
-def cudagraph_capture_sizes(max_num_seqs:int, max_num_batched_tokens:int, decode_query_len:int=1, compute_capability:str|None=None) -> list[int]:
-    "The batch sizes (tokens) vLLM captures CUDA graphs for when none are given, as `VllmConfig._set_cudagraph_sizes` picks them."
+def cudagraph_capture_sizes(max_num_seqs:int, max_num_batched_tokens:int, decode_query_len:int=1,
+                            compute_capability:str|None=None) -> list[int]:
+    ("The batch sizes (tokens) vLLM captures CUDA graphs for when none are given, as `VllmConfig._set_cudagraph_sizes` "
+     "picks them.")
     c = vllm_params()['cudagraphs']
     ceiling = c['max_capture_size_sm100'] if (compute_capability or '').startswith('10.') else c['max_capture_size']
     top = min(max_num_seqs * decode_query_len * 2, ceiling, max_num_batched_tokens)
@@ -52,23 +58,29 @@ def cudagraph_capture_sizes(max_num_seqs:int, max_num_batched_tokens:int, decode
     sizes = grid(top) + ([max_num_batched_tokens] if max_num_batched_tokens <= top else [])
     if decode_query_len > 1:   # uniform decode batches: request counts times the query length
         reqs = min(max_num_seqs, ceiling)
-        sizes += [n * decode_query_len for n in sorted(set(grid(reqs) + [reqs])) if n * decode_query_len <= min(top, max_num_batched_tokens)]
+        sizes += [n * decode_query_len for n in sorted(set(grid(reqs) + [reqs])) if n * decode_query_len <= min(top,
+            max_num_batched_tokens)]
     elif max_num_seqs <= top: sizes.append(max_num_seqs)
     return sorted(set(s for s in sizes if s <= max_num_batched_tokens))
 
-def cudagraph_count(max_num_seqs:int, max_num_batched_tokens:int, decode_query_len:int=1, compute_capability:str|None=None) -> int:
+def cudagraph_count(max_num_seqs:int, max_num_batched_tokens:int, decode_query_len:int=1,
+                    compute_capability:str|None=None) -> int:
     "Graphs vLLM captures by default: one per capture size in each mode of `FULL_AND_PIECEWISE`."
-    return vllm_params()['cudagraphs']['modes'] * len(cudagraph_capture_sizes(max_num_seqs, max_num_batched_tokens, decode_query_len, compute_capability))
+    return vllm_params()['cudagraphs']['modes'] * len(cudagraph_capture_sizes(max_num_seqs, max_num_batched_tokens,
+                                                                              decode_query_len, compute_capability))
 
 def cudagraphs_estimated(vllm_version:str|None=None) -> bool:
-    "Whether `vllm_version` takes its CUDA-graph estimate out of the KV pool by default (`VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS`)."
+    ("Whether `vllm_version` takes its CUDA-graph estimate out of the KV pool by default "
+     "(`VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS`).")
     p = vllm_params()
     return _in_range(vllm_version or p['default_vllm_version'], '>=' + p['cudagraphs']['estimate_subtracted_from'])
 
 def _fitted(key:str) -> float: return vllm_params()['fitted'][key]['value']
 
 def activation_peak_bytes(max_num_batched_tokens:int, hidden:int, max_num_seqs:int=0, vocab:int=0) -> int:
-    "The profiling run's transient peak: its forward pass of `max_num_batched_tokens` tokens, then the sampler over `min(max_num_seqs, tokens)` requests of the whole vocabulary (`profile_run`, `_dummy_sampler_run`); bytes per unit fitted."
+    ("The profiling run's transient peak: its forward pass of `max_num_batched_tokens` tokens, then the sampler over "
+     "`min(max_num_seqs, tokens)` requests of the whole vocabulary (`profile_run`, `_dummy_sampler_run`); bytes per "
+     "unit fitted.")
     return int(_fitted('activation_bytes_per_token_hidden') * max_num_batched_tokens * hidden
                + _fitted('sampler_bytes_per_request_vocab') * min(max_num_seqs, max_num_batched_tokens) * vocab)
 
@@ -92,7 +104,8 @@ class Budget:
     "vLLM's memory knobs for one deployment, with vLLM's names; `None` means vLLM's default (or glmlab's fitted term)."
     gpu_memory_utilization: float|None = knob('--gpu-memory-utilization',
                                              "fraction of each GPU vLLM may use (default: vLLM's)", label='GPU util')
-    kv_cache_memory_bytes: int|None = knob('--kv-cache-memory-bytes', 'fixed KV pool per GPU in bytes', label='KV bytes')
+    kv_cache_memory_bytes: int|None = knob('--kv-cache-memory-bytes', 'fixed KV pool per GPU in bytes',
+                                           label='KV bytes')
     max_num_batched_tokens: int|None = knob('--max-num-batched-tokens',
                                            "tokens of the profiling run (default: vLLM's for the device)",
                                            label='batch tok')
@@ -158,7 +171,8 @@ def resolved(self:Budget, hw:Hardware, mla:bool, wide_ep:bool=False,
     gpu = not hw.is_cpu
     tokens, seqs = scheduler_defaults(hw)
     tokens, seqs = self.max_num_batched_tokens or tokens, self.max_num_seqs or seqs
-    graphs = 0 if self.enforce_eager or not gpu else cudagraph_count(seqs, tokens, decode_query_len, hw.compute_capability)
+    graphs = 0 if self.enforce_eager or not gpu else cudagraph_count(seqs, tokens, decode_query_len,
+                                                                     hw.compute_capability)
     applied = self.estimate_cudagraphs
     if applied is None: applied = cudagraphs_estimated(self.vllm_version)
     pick = lambda given, formula: given if given is not None else (formula if gpu else 0)
@@ -167,19 +181,23 @@ def resolved(self:Budget, hw:Hardware, mla:bool, wide_ep:bool=False,
     return Knobs(gpu_memory_utilization=util, kv_cache_memory_bytes=self.kv_cache_memory_bytes,
                  max_num_batched_tokens=tokens, max_num_seqs=seqs, cudagraphs=graphs,
                  cudagraph_estimate_applied=bool(applied and graphs),
-                 activation_peak_bytes=pick(self.activation_peak_bytes, activation_peak_bytes(tokens, hidden, seqs, vocab)),
+                 activation_peak_bytes=pick(self.activation_peak_bytes,
+                                            activation_peak_bytes(tokens, hidden, seqs, vocab)),
                  non_torch_bytes=pick(self.non_torch_bytes, non_torch_bytes()),
                  cudagraph_bytes=pick(self.cudagraph_bytes, cudagraph_bytes(graphs)) if applied else 0,
                  nvshmem_heap_bytes=int(p['multi_node']['nvshmem_heap_gib']['value'] * GiB) if wide_ep and gpu else 0,
                  block_size=self.block_size or p['block_size']['mla' if mla and gpu else 'default'],
                  cpu_kv_cache_space_bytes=int(cpu_gib * GiB),
-                 os_reserve_bytes=int(p['unified_memory']['os_reserve_gib']['value'] * GiB) if hw.unified_memory and gpu else 0)
+                 os_reserve_bytes=int(p['unified_memory']['os_reserve_gib']['value'] * GiB) if hw.unified_memory
+                 and gpu else 0)
 
 # %% ../../nbs/09_footprint.budget.ipynb #2c3bcd39
-RESERVES = ('activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'nvshmem_heap_bytes')   # what vLLM holds back before the KV cache
+# what vLLM holds back before the KV cache
+RESERVES = ('activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes', 'nvshmem_heap_bytes')
 
 def whole_blocks(kv_budget_bytes:int, kv_bytes_per_token:int, block_size:int) -> int:
-    "KV blocks of `block_size` tokens that `kv_budget_bytes` holds: vLLM allocates whole blocks, and none of a negative budget."
+    ("KV blocks of `block_size` tokens that `kv_budget_bytes` holds: vLLM allocates whole blocks, and none of a "
+     "negative budget.")
     block = block_size * kv_bytes_per_token
     return max(kv_budget_bytes, 0) // block if block else 0
 
@@ -192,7 +210,8 @@ class GpuMemory:
     knobs: Knobs # `Budget.resolved(...)`
 
     @property
-    def memory_bytes(self) -> int: return self.hw.usable_memory_bytes   # what torch reports, which vLLM multiplies by the utilization
+    # what torch reports, which vLLM multiplies by the utilization
+    def memory_bytes(self) -> int: return self.hw.usable_memory_bytes
     @property
     def held(self) -> dict:
         "What vLLM holds back before the KV cache, term by term (the CPU backend holds none)."
@@ -201,7 +220,8 @@ class GpuMemory:
     def reserve_bytes(self) -> int: return sum(self.held.values())
     @property
     def usable_bytes(self) -> int:
-        "What vLLM may use: the device times `--gpu-memory-utilization`, less what a unified-memory OS keeps (all of it on CPU)."
+        ("What vLLM may use: the device times `--gpu-memory-utilization`, less what a unified-memory OS keeps (all of "
+         "it on CPU).")
         if self.hw.is_cpu: return self.memory_bytes
         usable = int(self.memory_bytes * self.knobs.gpu_memory_utilization)
         os_keeps = self.knobs.os_reserve_bytes
@@ -220,12 +240,14 @@ class GpuMemory:
         "Usable memory nothing claims; negative when the weights, reserves and a fixed pool do not fit."
         return self.free_bytes - (self.fixed_kv_bytes or 0)
     @property
-    def kv_blocks(self) -> int: return whole_blocks(self.kv_budget_bytes, self.kv_bytes_per_token, self.knobs.block_size)
+    def kv_blocks(self) -> int: return whole_blocks(self.kv_budget_bytes, self.kv_bytes_per_token,
+                                                    self.knobs.block_size)
     @property
     def kv_pool_tokens(self) -> int: return self.kv_blocks * self.knobs.block_size
 
     def as_dict(self) -> dict:
         "Every term, by name: one GPU's entry of `footprint --json`'s `per_gpu`."
-        return dict(memory_bytes=self.memory_bytes, usable_bytes=self.usable_bytes, weight_bytes=self.weight_bytes, **self.held,
-                    reserve_bytes=self.reserve_bytes, kv_budget_bytes=self.kv_budget_bytes, spare_bytes=self.spare_bytes,
-                    kv_bytes_per_token=self.kv_bytes_per_token, kv_blocks=self.kv_blocks, kv_pool_tokens=self.kv_pool_tokens)
+        return dict(memory_bytes=self.memory_bytes, usable_bytes=self.usable_bytes, weight_bytes=self.weight_bytes,
+                    **self.held, reserve_bytes=self.reserve_bytes, kv_budget_bytes=self.kv_budget_bytes,
+                    spare_bytes=self.spare_bytes, kv_bytes_per_token=self.kv_bytes_per_token, kv_blocks=self.kv_blocks,
+                    kv_pool_tokens=self.kv_pool_tokens)

@@ -1,4 +1,5 @@
-"""Everything together: per component and per GPU, whether a deployment fits, why, and the flags that would make it fit.
+"""Everything together: per component and per GPU, whether a deployment fits, why, and the flags that would make it
+fit.
 
 Docs: https://glmlab.github.io/glmlab/footprint.fit.html.md"""
 
@@ -17,8 +18,8 @@ from .params import params_by_component, params_total, params_active
 from .formats import human_bytes
 from .recipes import Checkpoint, checkpoint
 from .placement import Layout, default_layout, check_layout, per_gpu_weight_bytes
-from .kvcache import (config_quantization, kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of, kv_cache_rules,
-                                      kv_flag,
+from .kvcache import (config_quantization, kv_bytes_per_token, kv_bytes_per_token_per_gpu, kv_dtype_of,
+                                      kv_cache_rules, kv_flag,
                                       resolved_kv_cache_dtype)
 from .budget import Budget, GpuMemory, Knobs
 
@@ -50,8 +51,8 @@ def _layout(s, hw, tp, pp, dcp, ep, mtp, dp=1, nodes=None, tp_across_nodes=False
     if tp is None and pp is None: base = default_layout(s, hw, nodes, dp)
     # as vLLM: a degree not given is 1 (a 0 is refused later)
     else: base = Layout(tp=1 if tp is None else tp, pp=1 if pp is None else pp)
-    return Layout(tp=base.tp, pp=base.pp, dcp=dcp, ep=s.is_moe and base.tp * dp > 1 if ep is None else ep, mtp=mtp, dp=dp, nodes=nodes,
-                  tp_across_nodes=tp_across_nodes)
+    return Layout(tp=base.tp, pp=base.pp, dcp=dcp, ep=s.is_moe and base.tp * dp > 1 if ep is None else ep, mtp=mtp,
+                  dp=dp, nodes=nodes, tp_across_nodes=tp_across_nodes)
 
 # %% ../../nbs/10_footprint.fit.ipynb #33b1d081
 @dataclass(frozen=True, kw_only=True)
@@ -68,7 +69,8 @@ class Deployment:
 
     def __post_init__(self):
         check_layout(self.spec, self.layout, self.hw)
-        if not is_whole(self.max_model_len, 1): raise invalid('--max-model-len', self.max_model_len, 'a positive number of tokens')
+        if not is_whole(self.max_model_len, 1): raise invalid('--max-model-len', self.max_model_len,
+                                                              'a positive number of tokens')
 
     @property
     def spec(self) -> ModelSpec: return model_spec(self.model)
@@ -93,15 +95,18 @@ class Deployment:
         "Each GPU's memory, stage by stage, TP rank by rank."
         s, lay = self.spec, self.layout
         return tuple(GpuMemory(hw=self.hw, weight_bytes=w, kv_bytes_per_token=k, knobs=self.knobs)
-                     for w, k in zip(per_gpu_weight_bytes(s, self.recipe_name, lay), kv_bytes_per_token_per_gpu(s, self.kv_cache_dtype, lay)))
+                     for w, k in zip(per_gpu_weight_bytes(s, self.recipe_name, lay),
+                                     kv_bytes_per_token_per_gpu(s, self.kv_cache_dtype, lay)))
     @property
     def kv_bytes_per_token(self) -> int: return kv_bytes_per_token(self.spec, self.kv_cache_dtype, mtp=self.layout.mtp)
     @property
-    def kv_pool_tokens(self) -> int: return min(g.kv_pool_tokens for g in self.gpus)   # a replica holds what its fullest GPU holds
+    # a replica holds what its fullest GPU holds
+    def kv_pool_tokens(self) -> int: return min(g.kv_pool_tokens for g in self.gpus)
     @property
     def weights_fit(self) -> bool: return all(g.spare_bytes >= 0 for g in self.gpus)
     @property
-    def max_concurrency(self) -> float: return self.layout.dp * self.kv_pool_tokens / self.max_model_len   # each DP rank its own pool
+    # each DP rank its own pool
+    def max_concurrency(self) -> float: return self.layout.dp * self.kv_pool_tokens / self.max_model_len
     @cached_property
     def verdict(self) -> Verdict: return verdict(self)
     @cached_property
@@ -159,11 +164,14 @@ def as_json(self:Deployment, suggest:bool=True) -> dict:
                 suggestions=[str(f) for f in self.fixes] if suggest else [])
 
 # %% ../../nbs/10_footprint.fit.ipynb #6437529a
-def footprint(model:str|None=None, # a name in data/models or a path to a config.json; None: settings.ini's default_model
+# a name in data/models or a path to a config.json; None: settings.ini's default_model
+def footprint(model:str|None=None,
               recipe_name:str|None=None, # a recipe in data/recipes.yaml; None: settings.ini's default_recipe
               hardware_name:str|None=None, # a profile in data/hardware.yaml; None: settings.ini's default_hardware
-              tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False, # layout (None: the recipes' default)
-              dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False, # data-parallel attention; nodes (None: the profile's own)
+              # layout (None: the recipes' default)
+              tp:int|None=None, pp:int|None=None, dcp:int=1, ep:bool|None=None, mtp:bool=False,
+              # data-parallel attention; nodes (None: the profile's own)
+              dp:int=1, nodes:int|None=None, tp_across_nodes:bool=False,
               max_model_len:int|None=None, # None: the model's max_position_embeddings
               kv_cache_dtype:str|None=None, # vLLM's names; None or 'auto': what vLLM's `auto` is for the checkpoint
               budget:Budget=Budget(), # vLLM's memory knobs
@@ -212,13 +220,15 @@ def verdict(d:Deployment) -> Verdict:
                        + ('' if hw.is_cpu else f" at --gpu-memory-utilization {d.knobs.gpu_memory_utilization}"))
     i, short = min(gpus, key=lambda g: g[1].kv_pool_tokens)
     if short.kv_pool_tokens < mml:
-        reasons.append(f"GPU {i}: one --max-model-len {mml:,} request needs {human_bytes(mml * short.kv_bytes_per_token)} of KV cache "
+        reasons.append(f"GPU {i}: one --max-model-len {mml:,} request needs "
+                       f"{human_bytes(mml * short.kv_bytes_per_token)} of KV cache "
                        f"there, the pool holds {short.kv_pool_tokens:,} tokens"
                        + (f" ({human_bytes(short.kv_budget_bytes)})"
                        if short.kv_budget_bytes >= 0 else ": the weights and reserves leave no room for it"))
     reasons += unmet_gpu_needs(s, hw)   # no kernel for it on this device: no amount of memory helps
     fits = not reasons
-    if fits: reasons.append(f"fits: {d.kv_pool_tokens:,} KV tokens per {'DP rank' if lay.dp > 1 else 'replica'} ({human_bytes(short.kv_budget_bytes)} per GPU), "
+    if fits: reasons.append(f"fits: {d.kv_pool_tokens:,} KV tokens per {'DP rank' if lay.dp > 1 else 'replica'} "
+                            f"({human_bytes(short.kv_budget_bytes)} per GPU), "
                             f"{d.max_concurrency:.2f} concurrent --max-model-len {mml:,} requests")
     if (q := s.quantization_config):   # said, never ignored: glmlab sizes weights by recipe
         warnings.append(f"{s.name} carries a quantization_config (quant_method {q['quant_method']!r}): "
@@ -226,10 +236,12 @@ def verdict(d:Deployment) -> Verdict:
                         f"--recipe {d.recipe_name}, not read from it; its KV cache setting is followed")
     if d.kv_cache_dtype == 'nvfp4':   # a cache only some builds have
         builds = sorted({b for v in kv_cache_rules()['dtypes'].values() if v['stores'] == 'nvfp4' for b in v['builds']})
-        warnings.append(f"the NVFP4 KV cache (nvfp4_ds_mla, 432 B per token per layer here) is in {', '.join(builds)}, not in upstream vLLM")
+        warnings.append(f"the NVFP4 KV cache (nvfp4_ds_mla, 432 B per token per layer here) is in {', '.join(builds)}, "
+                        "not in upstream vLLM")
     uses_fp4 = 'nvfp4' in d.checkpoint.bytes_by_format
     if uses_fp4 and not hw.native_fp4 and not hw.is_cpu:
-        warnings.append(f"{hw.device_name} (SM {hw.compute_capability}) has no FP4 tensor cores: vLLM runs NVFP4 weights through weight-only fallback kernels, slower than FP8")
+        warnings.append(f"{hw.device_name} (SM {hw.compute_capability}) has no FP4 tensor cores: vLLM runs NVFP4 "
+                        "weights through weight-only fallback kernels, slower than FP8")
     if hw.is_cpu and uses_fp4:
         warnings.append("vLLM has no NVFP4 kernels on CPU: serve the dequantized BF16 twin of the checkpoint here")
     if lay.gpus < hw.gpus_per_node * lay.nodes:   # sized as asked: say which GPUs it takes
@@ -238,7 +250,8 @@ def verdict(d:Deployment) -> Verdict:
                         f"vLLM's GPUs 0-{per - 1} "
                         f"(CUDA_VISIBLE_DEVICES picks which); the per-GPU rows are those")
     if s.is_mla and lay.tp > 1 and lay.dcp == 1:
-        warnings.append(f"MLA's KV cache is replicated on all {lay.tp} TP ranks; --decode-context-parallel-size shards it")
+        warnings.append(f"MLA's KV cache is replicated on all {lay.tp} TP ranks; --decode-context-parallel-size shards "
+                        "it")
     return Verdict(fits, tuple(reasons), tuple(warnings))
 
 # %% ../../nbs/10_footprint.fit.ipynb #2d236b10
@@ -265,12 +278,15 @@ def default_kv(model:str, recipe_name:str) -> str:
     return kv_dtype_of(resolved_kv_cache_dtype('auto', checkpoint_quantization(model, recipe_name)))
 
 def smaller_recipes(d:Deployment) -> list[str]:
-    "Recipes whose checkpoint of `d`'s model is smaller than `d`'s: those with a published checkpoint first, each group largest first."
+    ("Recipes whose checkpoint of `d`'s model is smaller than `d`'s: those with a published checkpoint first, each "
+     "group largest first.")
     size, published = lambda rn: checkpoint(d.spec, rn).bytes_total, published_recipes(d.model)
-    return sorted((rn for rn in recipe_names() if size(rn) < d.checkpoint.bytes_total), key=lambda rn: (rn not in published, -size(rn)))
+    return sorted((rn for rn in recipe_names() if size(rn) < d.checkpoint.bytes_total),
+                  key=lambda rn: (rn not in published, -size(rn)))
 
 def more_nodes(d:Deployment, most:int=8) -> list[Fix]:
-    "The fewest nodes of `d`'s profile (up to `most`, or what it has) on which `d` fits in vLLM's recommended layout: TP inside a node, PP across."
+    ("The fewest nodes of `d`'s profile (up to `most`, or what it has) on which `d` fits in vLLM's recommended layout: "
+     "TP inside a node, PP across.")
     top = min(most, d.hw.max_nodes or most)
     for n in range(d.layout.nodes + 1, top + 1):
         lay = default_layout(d.spec, d.hw, nodes=n)

@@ -1,4 +1,5 @@
-"""Bytes of KV cache per token: GQA heads sharded by TP, MLA's latent replicated on every rank, DeepSeek-style FP8 slots, the sparse-attention indexer's own cache, the MTP layer's.
+"""Bytes of KV cache per token: GQA heads sharded by TP, MLA's latent replicated on every rank, DeepSeek-style FP8
+slots, the sparse-attention indexer's own cache, the MTP layer's.
 
 Docs: https://glmlab.github.io/glmlab/footprint.kvcache.html.md"""
 
@@ -34,7 +35,8 @@ def kv_dtypes() -> tuple[str, ...]:
 def kv_dtype_of(kv_cache_dtype:str) -> str:
     "What a `--kv-cache-dtype` value (vLLM's names) stores: `bf16` (`auto`: the model's dtype), `fp8` or `nvfp4`."
     d = kv_cache_rules()['dtypes']
-    if kv_cache_dtype in ('bf16', 'fp8', 'nvfp4') and kv_cache_dtype not in d: return kv_cache_dtype   # already what it stores
+    # already what it stores
+    if kv_cache_dtype in ('bf16', 'fp8', 'nvfp4') and kv_cache_dtype not in d: return kv_cache_dtype
     if kv_cache_dtype not in d: raise invalid('--kv-cache-dtype', kv_cache_dtype, kv_dtypes())
     return d[kv_cache_dtype]['stores']
 
@@ -42,7 +44,8 @@ def attention_bytes_per_token_layer(s:ModelSpec, kv_dtype:str) -> int:
     "Bytes of one token in one layer's attention cache, unsharded."
     kind = kv_dtype_of(kv_dtype)
     if kind == 'nvfp4':   # nvfp4_ds_mla: FP4 latent + E4M3 scales + pad + BF16 rope
-        if not (s.is_mla and s.has_indexer): raise invalid('--kv-cache-dtype', kv_dtype, "bf16 or fp8 for this model: the NVFP4 cache (nvfp4_ds_mla) is the sparse-MLA models' only")
+        if not (s.is_mla and s.has_indexer): raise invalid('--kv-cache-dtype', kv_dtype,
+            "bf16 or fp8 for this model: the NVFP4 cache (nvfp4_ds_mla) is the sparse-MLA models' only")
         return s.kv_lora_rank // 2 + s.kv_lora_rank // _FP4_BLOCK + _FP4_PAD + 2 * s.qk_rope_head_dim
     b = _DTYPE_BYTES[kind]
     if not s.is_mla: return 2 * s.kv_heads * s.head_dim * b
@@ -84,11 +87,14 @@ def kv_flag(stores:str) -> str:
 
 # %% ../../nbs/08_footprint.kvcache.ipynb #86d3c7dd
 def _indexed(s:ModelSpec, layer:int) -> bool:
-    "Whether `layer` keeps an indexer cache: a full-indexer layer, the MTP layer (its own indexer), or every layer where the engine keeps the shared ones'."
-    return s.has_indexer and (layer >= s.layers or s.indexer_types[layer] == 'full' or kv_cache_rules()['indexer_on_shared_layers'])
+    ("Whether `layer` keeps an indexer cache: a full-indexer layer, the MTP layer (its own indexer), or every layer "
+     "where the engine keeps the shared ones'.")
+    return s.has_indexer and (layer >= s.layers or s.indexer_types[layer] == 'full'
+                              or kv_cache_rules()['indexer_on_shared_layers'])
 
 def _layer_bytes(s:ModelSpec, kv_dtype:str, layer:int) -> int:
-    return attention_bytes_per_token_layer(s, kv_dtype) + (indexer_bytes_per_token_layer(s) if _indexed(s, layer) else 0)
+    return attention_bytes_per_token_layer(s,
+                                           kv_dtype) + (indexer_bytes_per_token_layer(s) if _indexed(s, layer) else 0)
 
 @lru_cache(maxsize=None)
 def kv_bytes_per_token(s:ModelSpec, kv_dtype:str='auto', mtp:bool=False) -> int:
@@ -96,7 +102,9 @@ def kv_bytes_per_token(s:ModelSpec, kv_dtype:str='auto', mtp:bool=False) -> int:
     return sum(_layer_bytes(s, kv_dtype, l) for l in range(s.layers + (s.mtp_layers if mtp else 0)))
 
 def kv_bytes_per_token_per_gpu(s:ModelSpec, kv_dtype:str, lay:Layout) -> list[int]:
-    "KV-cache bytes one token puts on each GPU (DP rank, stage, TP rank, as `per_gpu_weight_bytes`) under `lay`; ceil-divided by DCP. A token lives in one DP rank's cache only: these are the bytes on the GPUs of the rank that holds it."
+    ("KV-cache bytes one token puts on each GPU (DP rank, stage, TP rank, as `per_gpu_weight_bytes`) under `lay`; "
+     "ceil-divided by DCP. A token lives in one DP rank's cache only: these are the bytes on the GPUs of the rank that "
+     "holds it.")
     return list(_kv_per_gpu(s, kv_dtype, lay))
 
 @lru_cache(maxsize=8192)

@@ -1,4 +1,5 @@
-"""vLLM's start-up logs read as facts, a corpus of published GPU start-ups, and glmlab's budget set beside each: predicted against logged, term by term.
+"""vLLM's start-up logs read as facts, a corpus of published GPU start-ups, and glmlab's budget set beside each:
+predicted against logged, term by term.
 
 Docs: https://glmlab.github.io/glmlab/footprint.observed.html.md"""
 
@@ -76,8 +77,7 @@ from ..core.settings import GlmlabError, Schema, Text, checked, invalid, setting
 from ..core.data import GiB, cdiv, data_path, hardware, read_yaml
 from ..core.store import write_atomic
 from .budget import KNOBS, Budget, activation_peak_bytes, whole_blocks
-from .spec import model_spec
-from .fit import Deployment, footprint
+from .fit import Deployment
 from .kvcache import kv_flag, resolved_kv_cache_dtype
 
 class Observation(Schema):
@@ -121,14 +121,16 @@ def observations(published:bool=True, local:bool=True, say=None) -> list[Observa
         out += checked(ObservationsFile, read_yaml(p) or {'cases': []}, str(p)).cases
     if local: out += local_cases(say=say)
     ids = [o.id for o in out]
-    if len(set(ids)) < len(ids): raise invalid('observations: id', next(i for i in ids if ids.count(i) > 1), 'ids unique over the corpus and the local file')
+    if len(set(ids)) < len(ids): raise invalid('observations: id', next(i for i in ids if ids.count(i) > 1),
+                                               'ids unique over the corpus and the local file')
     return out
 
 # %% ../../nbs/12a_footprint.observed.ipynb #cc2b08cc
 # vLLM's flags that move the memory budget, by the names of its `non-default args` line, each with what it means when
 # absent (vLLM's default; None: `Budget` and `footprint` fill in vLLM's default for the device and model). `calibrate`
 # keeps these from a log, `deployment_of` reads only these: the layout's and the model's, then the budget's `KNOBS`.
-VLLM_FLAGS = dict(tensor_parallel_size=1, pipeline_parallel_size=1, data_parallel_size=1, decode_context_parallel_size=1,
+VLLM_FLAGS = dict(tensor_parallel_size=1, pipeline_parallel_size=1, data_parallel_size=1,
+                  decode_context_parallel_size=1,
                   enable_expert_parallel=False, max_model_len=None, kv_cache_dtype='auto', speculative_config=None,
                   **{k.name: k.default for k in KNOBS})
 
@@ -157,35 +159,42 @@ def flags_deployment(model:str, recipe_name:str, hardware_name:str, # the checkp
                          budget=budget)
 
 def predicted(o:Observation) -> dict:
-    "What the footprint says of case `o` and what its log says: GiB of weights per GPU and of KV per rank, pool tokens, and the KV bytes per token the log implies."
+    ("What the footprint says of case `o` and what its log says: GiB of weights per GPU and of KV per rank, pool "
+     "tokens, and the KV bytes per token the log implies.")
     fp, logged = deployment_of(o), harvest(o.log)
     g, k = fp.gpus[0], fp.knobs
     tokens = logged.get('kv_cache_tokens')
-    avail = next((logged[k] for k in ('available_kv_gib', 'kv_in_use_gib', 'cpu_kv_cache_gib') if k in logged), None)   # per rank (CPU: the space it was given)
-    return dict(id=o.id, hardware=o.hardware, device=hardware(o.hardware).device, fit=o.fit, flags_known=o.flags_known, build=o.build,
-                weights_gib=g.weight_bytes / GiB, logged_weights_gib=logged.get('weights_gib', logged.get('weights_profiled_gib')),
+    # per rank (CPU: the space it was given)
+    avail = next((logged[k] for k in ('available_kv_gib', 'kv_in_use_gib', 'cpu_kv_cache_gib') if k in logged), None)
+    return dict(id=o.id, hardware=o.hardware, device=hardware(o.hardware).device, fit=o.fit, flags_known=o.flags_known,
+                build=o.build, weights_gib=g.weight_bytes / GiB,
+                logged_weights_gib=logged.get('weights_gib', logged.get('weights_profiled_gib')),
                 available_kv_gib=g.kv_budget_bytes / GiB, logged_available_kv_gib=avail,
                 kv_pool_tokens=fp.kv_pool_tokens, logged_kv_pool_tokens=tokens,
                 kv_bytes_per_token=g.kv_bytes_per_token,
-                logged_kv_bytes_per_token=avail * GiB / tokens if avail and tokens else None,   # per GPU: a token's share of each rank
+                # per GPU: a token's share of each rank
+                logged_kv_bytes_per_token=avail * GiB / tokens if avail and tokens else None,
                 reserves_gib=g.reserve_bytes / GiB, usable_gib=g.usable_bytes / GiB,
-                activation_peak_gib=g.held['activation_peak_bytes'] / GiB, non_torch_gib=g.held['non_torch_bytes'] / GiB,
-                cudagraph_gib=g.held['cudagraph_bytes'] / GiB,
+                activation_peak_gib=g.held['activation_peak_bytes'] / GiB,
+                non_torch_gib=g.held['non_torch_bytes'] / GiB, cudagraph_gib=g.held['cudagraph_bytes'] / GiB,
                 sampler_gib=activation_peak_bytes(k.max_num_batched_tokens, 0, k.max_num_seqs, fp.spec.vocab) / GiB
                             if g.held['activation_peak_bytes'] else 0.0,
-                logged_activation_peak_gib=logged.get('activation_peak_gib'), logged_cudagraph_gib=logged.get('cudagraph_gib'),
-                logged_non_torch_gib=logged.get('non_torch_gib', logged['consumed_gib'] - logged['weights_gib'] if 'consumed_gib' in logged and 'weights_gib' in logged else None),
-                note=o.note)
+                logged_activation_peak_gib=logged.get('activation_peak_gib'),
+                logged_cudagraph_gib=logged.get('cudagraph_gib'), logged_non_torch_gib=logged.get('non_torch_gib',
+                    logged['consumed_gib'] - logged['weights_gib'] if 'consumed_gib' in logged
+                and 'weights_gib' in logged else None), note=o.note)
 
 # %% ../../nbs/12a_footprint.observed.ipynb #e86146bd
 def _fit_point(o:Observation) -> dict|None:
-    "What case `o` says of the fitted terms: the profile's tokens x hidden and requests x vocabulary, y = non-torch + activation (GiB), the graph memory and count."
-    from glmlab.footprint.spec import model_spec
+    ("What case `o` says of the fitted terms: the profile's tokens x hidden and requests x vocabulary, y = non-torch + "
+     "activation (GiB), the graph memory and count.")
     fp, f = deployment_of(o), harvest(o.log)
     k, g, s = fp.knobs, fp.gpus[0], fp.spec
-    kv = next((f[x] for x in ('available_kv_gib', 'kv_in_use_gib') if x in f), f['kv_in_use_bytes'] / GiB if 'kv_in_use_bytes' in f else None)
+    kv = next((f[x] for x in ('available_kv_gib', 'kv_in_use_gib') if x in f),
+              f['kv_in_use_bytes'] / GiB if 'kv_in_use_bytes' in f else None)
     if 'activation_peak_gib' in f:
-        rest = f.get('non_torch_gib', f['consumed_gib'] - f['weights_gib'] if 'consumed_gib' in f and 'weights_gib' in f else 0)
+        rest = f.get('non_torch_gib',
+                     f['consumed_gib'] - f['weights_gib'] if 'consumed_gib' in f and 'weights_gib' in f else 0)
         y = f['activation_peak_gib'] + rest
     elif kv is not None and 'weights_gib' in f:
         y = g.usable_bytes / GiB - f['weights_gib'] - kv - g.held['cudagraph_bytes'] / GiB
@@ -195,7 +204,8 @@ def _fit_point(o:Observation) -> dict|None:
                 y=y, kv=kv, graph_gib=f.get('cudagraph_gib', f.get('cudagraph_estimate_gib')), graphs=k.cudagraphs)
 
 def _nnls(A, y):
-    "Least squares with every coefficient >= 0: the best of the column subsets whose plain solution is non-negative (few columns)."
+    ("Least squares with every coefficient >= 0: the best of the column subsets whose plain solution is non-negative "
+     "(few columns).")
     import itertools, numpy as np
     best = (np.inf, np.zeros(A.shape[1]))
     for n in range(1, A.shape[1] + 1):
@@ -229,34 +239,46 @@ def _rel(a, b): return None if a is None or b in (None, 0) else a / b - 1
 def explain(r:dict) -> str:
     "The term behind a case's miss, or 'within the goal'."
     why = []
-    if (e := r['weights_err']) is not None and abs(e) > GOAL['weights']: why.append(f"weights {e:+.1%}: the checkpoint's layout differs from the recipe's")
+    if (e := r['weights_err']) is not None and abs(e) > GOAL['weights']: why.append(f"weights {e:+.1%}: the "
+                                                                                    "checkpoint's layout differs from "
+                                                                                    "the recipe's")
     if (e := r['kv_bytes_err']) is not None and abs(e) > 0.01:
-        why.append(f"KV bytes per token {e:+.1%}: the log's pool per GiB implies {r['logged_kv_bytes_per_token']:,.0f} bytes, glmlab {r['kv_bytes_per_token']:,}"
+        why.append(f"KV bytes per token {e:+.1%}: the log's pool per GiB implies {r['logged_kv_bytes_per_token']:,.0f} "
+                   f"bytes, glmlab {r['kv_bytes_per_token']:,}"
                    + (f" (about {1 / (1 + e):.3f}x the layers)" if abs(e) < 0.2 else ''))
     if (e := r['available_err']) is not None and abs(e) > GOAL['pool']:
         gap = r['available_kv_gib'] - r['logged_available_kv_gib']
-        terms = {k: r[f'{k}_gib'] - r[f'logged_{k}_gib'] for k in ('activation_peak', 'non_torch', 'cudagraph') if r.get(f'logged_{k}_gib') is not None}
+        terms = {k: r[f'{k}_gib'] - r[f'logged_{k}_gib'] for k in ('activation_peak', 'non_torch',
+                                                                   'cudagraph') if r.get(f'logged_{k}_gib') is not None}
         worst = max(terms, key=lambda k: abs(terms[k])) if terms else None
-        held = (f"; glmlab holds {r['reserves_gib']:.2f} GiB back (forward pass {r['activation_peak_gib'] - r['sampler_gib']:.2f}, sampler {r['sampler_gib']:.2f}, "
+        held = (f"; glmlab holds {r['reserves_gib']:.2f} GiB back (forward pass "
+                f"{r['activation_peak_gib'] - r['sampler_gib']:.2f}, sampler {r['sampler_gib']:.2f}, "
                 f"CUDA graphs {r['cudagraph_gib']:.2f}, non-torch {r['non_torch_gib']:.2f})")
         why.append(f"reserves: {abs(gap):.2f} GiB {'more' if gap > 0 else 'less'} KV memory predicted than logged"
-                   + (f", most of it the {worst.replace('_', ' ')} ({r[f'{worst}_gib']:.2f} GiB predicted, {r[f'logged_{worst}_gib']:.2f} logged)" if worst else held)
+                   + (f", most of it the {worst.replace('_', ' ')} ({r[f'{worst}_gib']:.2f} GiB predicted, "
+                      f"{r[f'logged_{worst}_gib']:.2f} logged)" if worst else held)
                    + ('' if r['flags_known'] else ' (flags not all known)'))
     if r['pool_err'] is not None and abs(r['pool_err']) > GOAL['pool'] and not why:
-        why.append('pool: the KV memory is not in the log; the reserves or the device total' + ('' if r['flags_known'] else ' (flags not all known)'))
-    if r['device_total'] == 'marketing' and why: why.append("the device total vLLM reads is not known (the marketing figure stands in)")
+        why.append('pool: the KV memory is not in the log; the reserves or the device total'
+                   + ('' if r['flags_known'] else ' (flags not all known)'))
+    if r['device_total'] == 'marketing' and why: why.append("the device total vLLM reads is not known (the marketing "
+                                                            "figure stands in)")
     if r['build'] != 'upstream' and why: why.append(f"a fork ({r['build']})")
     return '; '.join(why) or 'within the goal'
 
 def compare(cases:list[Observation]|None=None):
-    "Every case predicted and logged, relative errors, in or out of the fit's sample, and what explains a miss: a DataFrame."
+    ("Every case predicted and logged, relative errors, in or out of the fit's sample, and what explains a miss: a "
+     "DataFrame.")
     import pandas as pd
     rows = []
     for o in (observations() if cases is None else cases):
         r = predicted(o)
-        r.update(weights_err=_rel(r['weights_gib'], r['logged_weights_gib']), available_err=_rel(r['available_kv_gib'], r['logged_available_kv_gib']),
-                 pool_err=_rel(r['kv_pool_tokens'], r['logged_kv_pool_tokens']), kv_bytes_err=_rel(r['kv_bytes_per_token'], r['logged_kv_bytes_per_token']),
-                 sample='in (fitted on)' if o.fit else 'out', device_total='vllm' if hardware(o.hardware).vllm_total_mib else 'marketing')
+        r.update(weights_err=_rel(r['weights_gib'], r['logged_weights_gib']),
+                 available_err=_rel(r['available_kv_gib'], r['logged_available_kv_gib']),
+                 pool_err=_rel(r['kv_pool_tokens'], r['logged_kv_pool_tokens']),
+                 kv_bytes_err=_rel(r['kv_bytes_per_token'], r['logged_kv_bytes_per_token']),
+                 sample='in (fitted on)' if o.fit else 'out',
+                 device_total='vllm' if hardware(o.hardware).vllm_total_mib else 'marketing')
         r['explained'] = explain(r)
         rows.append(r)
     return pd.DataFrame(rows)
@@ -270,28 +292,37 @@ def _plan_facts(text:str) -> dict|None:
     if not isinstance(d, dict) or not isinstance(d.get('kv_cache_memory_bytes'), int): return None
     return dict(available_kv_gib=d['kv_cache_memory_bytes'] / GiB)
 
-def calibrate(log:Path|str, model:str, recipe:str, hardware_name:str, flags:dict|None=None, case_id:str|None=None, path:Path|None=None) -> Observation:
-    "Add the start-up log (or startup-plan file) `log` of the user's own server to the local observations; returns the case."
+def calibrate(log:Path|str, model:str, recipe:str, hardware_name:str, flags:dict|None=None, case_id:str|None=None,
+              path:Path|None=None) -> Observation:
+    ("Add the start-up log (or startup-plan file) `log` of the user's own server to the local observations; returns "
+     "the case.")
     import yaml
     from glmlab.core.store import make_dir
     log = Path(log)
     try: text = log.read_text(errors='replace')
     except OSError as e: raise GlmlabError(f"{log}: cannot be read ({e.strerror or type(e).__name__})") from None
-    if (plan := _plan_facts(text)) is not None: text = f"Available KV cache memory: {plan['available_kv_gib']:.4f} GiB (startup plan {log.name})"
+    if (plan := _plan_facts(text)) is not None: text = (f"Available KV cache memory: {plan['available_kv_gib']:.4f} "
+                                                        f"GiB (startup plan {log.name})")
     text = startup_lines(text)
     facts = harvest(text)
     if 'available_kv_gib' not in facts and 'kv_cache_tokens' not in facts:
-        raise GlmlabError(f"{log}: no 'Available KV cache memory' or 'KV cache size' line; expected a vLLM start-up log or a startup_plan JSON file")
+        raise GlmlabError(f"{log}: no 'Available KV cache memory' or 'KV cache size' line; expected a vLLM start-up "
+                          "log or a startup_plan JSON file")
     given = dict(flags or {})
     logged = {k: v for k, v in facts.get('non_default_args', {}).items() if k in VLLM_FLAGS}
-    o = checked(Observation, dict(id=case_id or re.sub(r'[^a-z0-9.-]+', '-', f"local-{hardware_name}-{model}-{recipe}-{log.stem}".lower()).strip('-'),
-                                  source=str(log.resolve()), model=model, recipe=recipe, hardware=hardware_name, vllm_version=facts.get('vllm_version'),
-                                  flags={**logged, **given}, flags_known=bool(logged or given), log=text, note='glmlab calibrate'), str(log))
+    o = checked(Observation,
+        dict(id=case_id or re.sub(r'[^a-z0-9.-]+', '-',
+                                  f"local-{hardware_name}-{model}-{recipe}-{log.stem}".lower()).strip('-'),
+                                  source=str(log.resolve()), model=model, recipe=recipe, hardware=hardware_name,
+                                  vllm_version=facts.get('vllm_version'),
+                                  flags={**logged, **given}, flags_known=bool(logged or given), log=text,
+                                  note='glmlab calibrate'), str(log))
     predicted(o)   # an impossible deployment fails here, before anything is written
     p = path or local_observations_path()
     have = [c for c in (checked(ObservationsFile, read_yaml(p), str(p)).cases if p.is_file() else []) if c.id != o.id]
     make_dir(p.parent)
-    write_atomic(p, yaml.safe_dump(dict(cases=[c.model_dump() for c in have + [o]]), sort_keys=False, allow_unicode=True))
+    write_atomic(p,
+                 yaml.safe_dump(dict(cases=[c.model_dump() for c in have + [o]]), sort_keys=False, allow_unicode=True))
     return o
 
 def calibrated(d:Deployment, path:Path|None=None) -> dict|None:

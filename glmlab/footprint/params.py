@@ -1,4 +1,5 @@
-"""Every tensor of the checkpoint, grouped, counted per component from the config alone, and checked to the parameter against transformers.
+"""Every tensor of the checkpoint, grouped, counted per component from the config alone, and checked to the parameter
+against transformers.
 
 Docs: https://glmlab.github.io/glmlab/footprint.params.html.md"""
 
@@ -41,7 +42,8 @@ class TensorGroup:
     @property
     def total(self) -> int: return self.numel * self.count
     def active(self, experts_per_token:int) -> int:
-        "Values of the group one token passes through: all of them, but only `experts_per_token` of a layer's routed experts."
+        ("Values of the group one token passes through: all of them, but only `experts_per_token` of a layer's routed "
+         "experts.")
         return self.numel * max(len(self.layers), 1) * (experts_per_token if self.experts > 1 else 1)
     def name(self, layer=None, expert=0) -> str:
         "The checkpoint name of one tensor of the group."
@@ -88,7 +90,8 @@ def _attention(s:ModelSpec, g, p, **kw):
             _norm(g, f'{a}.q_a_layernorm', s.q_lora_rank, **kw)
             _linear(g, f'{a}.q_b_proj', s.heads * s.qk_head_dim, s.q_lora_rank, 'col', **kw)
         else: _linear(g, f'{a}.q_proj', s.heads * s.qk_head_dim, s.hidden, 'col', **kw)
-        _linear(g, f'{a}.kv_a_proj_with_mqa', s.kv_lora_rank + s.qk_rope_head_dim, s.hidden, 'replicated', s.qkv_bias, **kw)
+        _linear(g, f'{a}.kv_a_proj_with_mqa', s.kv_lora_rank + s.qk_rope_head_dim, s.hidden, 'replicated', s.qkv_bias,
+                **kw)
         _norm(g, f'{a}.kv_a_layernorm', s.kv_lora_rank, **kw)
         _linear(g, f'{a}.kv_b_proj', s.heads * (s.qk_nope_head_dim + s.v_head_dim), s.kv_lora_rank, 'col', **kw)
         _linear(g, f'{a}.o_proj', s.hidden, s.heads * s.v_head_dim, 'row', s.o_bias, **kw)
@@ -114,7 +117,8 @@ def _mlp(g, p, size, hidden, bias, col='col', row='row', **kw):
     _linear(g, f'{p}.down_proj', hidden, size, row, bias, **kw)
 
 def _moe(s:ModelSpec, g, p, **kw):
-    _mlp(g, f'{p}.mlp.experts.{{expert}}', s.moe_intermediate, s.hidden, False, 'expert_col', 'expert_row', experts=s.experts, **kw)
+    _mlp(g, f'{p}.mlp.experts.{{expert}}', s.moe_intermediate, s.hidden, False, 'expert_col', 'expert_row',
+         experts=s.experts, **kw)
     if s.shared_experts: _mlp(g, f'{p}.mlp.shared_experts', s.shared_intermediate, s.hidden, False, **kw)
     g.append(TensorGroup(module=f'{p}.mlp.gate', param='weight', shape=(s.experts, s.hidden), kind='router', **kw))
     if s.router_bias: g.append(TensorGroup(module=f'{p}.mlp.gate', param='e_score_correction_bias', shape=(s.experts,),
@@ -142,15 +146,18 @@ def _mtp_layer(s:ModelSpec, idx:int) -> list:
 @lru_cache(maxsize=None)
 def tensor_groups(s:ModelSpec) -> tuple[TensorGroup, ...]:
     "Every tensor of the checkpoint of `s`, as groups, each tagged with its component and TP sharding."
-    g = [TensorGroup(module='model.embed_tokens', param='weight', shape=(s.vocab, s.hidden), kind='embedding', shard='vocab')]
+    g = [TensorGroup(module='model.embed_tokens', param='weight', shape=(s.vocab, s.hidden), kind='embedding',
+                     shard='vocab')]
     kinds = {}
     for i in range(s.layers):
         kinds.setdefault((s.mlp_types[i], bool(s.indexer_types) and s.indexer_types[i] == 'full'), []).append(i)
     for (mlp, idx), layers in kinds.items(): g += _layer(s, tuple(layers), mlp, idx)
     _norm(g, 'model.norm', s.hidden)
-    if not s.tied_embeddings: g.append(TensorGroup(module='lm_head', param='weight', shape=(s.vocab, s.hidden), shard='vocab'))
+    if not s.tied_embeddings: g.append(TensorGroup(module='lm_head', param='weight', shape=(s.vocab, s.hidden),
+                                                   shard='vocab'))
     for k in range(s.mtp_layers): g += _mtp_layer(s, s.layers + k)
-    return tuple(gr if gr.component else TensorGroup(**{**gr.__dict__, 'component': component_of(gr.name(), s.layers)}) for gr in g)
+    return tuple(gr if gr.component else TensorGroup(**{**gr.__dict__,
+                                                        'component': component_of(gr.name(), s.layers)}) for gr in g)
 
 # %% ../../nbs/04_footprint.params.ipynb #e2957fd3
 def params_by_component(s:ModelSpec, mtp:bool=True) -> dict[str, int]:
@@ -170,8 +177,10 @@ def params_total(s:ModelSpec, mtp:bool=True) -> int:
 
 @lru_cache(maxsize=None)
 def params_active(s:ModelSpec, mtp:bool=False) -> int:
-    "Parameters one token passes through: routed experts of each MoE layer counted `experts_per_token` times, not `experts`."
-    return sum(gr.active(s.experts_per_token) for gr in tensor_groups(s) if gr.is_param and (mtp or gr.component != 'mtp'))
+    ("Parameters one token passes through: routed experts of each MoE layer counted `experts_per_token` times, not "
+     "`experts`.")
+    return sum(gr.active(s.experts_per_token) for gr in tensor_groups(s) if gr.is_param
+               and (mtp or gr.component != 'mtp'))
 
 def stored_tensors(s:ModelSpec) -> int:
     "How many tensors the checkpoint holds (one per expert projection, as Hugging Face checkpoints store them)."
@@ -182,12 +191,14 @@ def transformers_counts(cfg:dict) -> dict:
     "Build the model of `cfg` on the meta device with transformers; its parameter count and stored numel per component."
     try:
         import torch, transformers
-    except ImportError as e: raise ImportError("the exactness check needs torch and transformers: pip install -e '.[torch]'") from e
-    conf = transformers.AutoConfig.for_model(**{k: v for k, v in cfg.items() if k not in ('architectures', 'model_type')},
-                                             model_type=cfg['model_type'])
+    except ImportError as e: raise ImportError("the exactness check needs torch and transformers: pip install -e "
+                                               "'.[torch]'") from e
+    conf = transformers.AutoConfig.for_model(**{k: v for k, v in cfg.items() if k not in ('architectures',
+                                             'model_type')}, model_type=cfg['model_type'])
     with torch.device('meta'): model = transformers.AutoModelForCausalLM.from_config(conf)
     by, seen = dict.fromkeys(COMPONENTS, 0), set()
-    for name, t in model.state_dict(keep_vars=True).items():   # tied embeddings: one tensor under two names, stored once
+    # tied embeddings: one tensor under two names, stored once
+    for name, t in model.state_dict(keep_vars=True).items():
         if id(t) in seen: continue
         seen.add(id(t)); by[component_of(name, conf.num_hidden_layers)] += t.numel()
     return dict(params=sum(p.numel() for p in model.parameters()), stored_by_component=by)

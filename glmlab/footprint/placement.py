@@ -1,4 +1,5 @@
-"""Which tensors shard and which replicate under tensor, expert, pipeline and decode-context parallelism, and the weight bytes each GPU holds.
+"""Which tensors shard and which replicate under tensor, expert, pipeline and decode-context parallelism, and the
+weight bytes each GPU holds.
 
 Docs: https://glmlab.github.io/glmlab/footprint.placement.html.md"""
 
@@ -35,13 +36,16 @@ class Layout:
     @property
     def gpus(self) -> int: return self.dp * self.tp * self.pp
     @property
-    def moe_ranks(self) -> int: return self.dp * self.tp   # the expert layers' group: EP size, or the TP size of each expert
+    # the expert layers' group: EP size, or the TP size of each expert
+    def moe_ranks(self) -> int: return self.dp * self.tp
     @property
     def gpus_per_node(self) -> int: return self.gpus // self.nodes
 
     def position(self, gpu:int) -> dict:
-        "Where GPU `gpu` (vLLM's global rank: TP fastest, then PP, then DP) sits: its pipeline stage, TP rank, node and DP rank."
-        return dict(stage=gpu // self.tp % self.pp, tp_rank=gpu % self.tp, node=gpu // self.gpus_per_node, dp_rank=gpu // (self.tp * self.pp))
+        ("Where GPU `gpu` (vLLM's global rank: TP fastest, then PP, then DP) sits: its pipeline stage, TP rank, node "
+         "and DP rank.")
+        return dict(stage=gpu // self.tp % self.pp, tp_rank=gpu % self.tp, node=gpu // self.gpus_per_node,
+                    dp_rank=gpu // (self.tp * self.pp))
 
 # %% ../../nbs/07_footprint.placement.ipynb #dab11ec0
 def _divisors(n:int) -> list[int]: return [d for d in range(1, n + 1) if n % d == 0]
@@ -53,48 +57,60 @@ def check_layout(s:ModelSpec, lay:Layout, hw:Hardware|None=None):
     for f in ('tp', 'pp', 'dcp', 'dp', 'nodes'):
         if not is_whole(getattr(lay, f), 1): raise invalid(f'--{f}', getattr(lay, f), 'a positive integer')
     if lay.gpus % lay.nodes:
-        raise GlmlabError(f"--nodes={lay.nodes}: the {lay.gpus} GPUs of dp x tp x pp = {lay.dp} x {lay.tp} x {lay.pp} do not split evenly over {lay.nodes} nodes")
+        raise GlmlabError(f"--nodes={lay.nodes}: the {lay.gpus} GPUs of dp x tp x pp = {lay.dp} x {lay.tp} x {lay.pp} "
+                          f"do not split evenly over {lay.nodes} nodes")
     if s.heads % lay.tp:
         hint = ''
         if hw is not None:
             n = hw.gpus_per_node * (lay.nodes if lay.nodes > 1 else hw.nodes)
             t = max(d for d in _divisors(n) if s.heads % d == 0)
             hint = f"; on {n} GPUs: --tp {t} --pp {n // t}"
-        raise GlmlabError(f"--tp={lay.tp}: num_attention_heads={s.heads} is not divisible by {lay.tp}; valid --tp: {', '.join(map(str, _divisors(s.heads)))}{hint}")
+        raise GlmlabError(f"--tp={lay.tp}: num_attention_heads={s.heads} is not divisible by {lay.tp}; valid --tp: "
+                          f"{', '.join(map(str, _divisors(s.heads)))}{hint}")
     if not s.is_mla and s.kv_heads % lay.tp and lay.tp % s.kv_heads:
-        raise GlmlabError(f"--tp={lay.tp}: num_key_value_heads={s.kv_heads} neither divides nor is divisible by {lay.tp}")
+        raise GlmlabError(f"--tp={lay.tp}: num_key_value_heads={s.kv_heads} neither divides nor is divisible by "
+                          f"{lay.tp}")
     if _padded_vocab(s) % lay.tp:
         raise GlmlabError(f"--tp={lay.tp}: the padded vocabulary ({_padded_vocab(s)}) is not divisible by {lay.tp}")
     for f, v in (('intermediate_size', s.intermediate if s.dense_layers else 0),
                  ('shared expert intermediate size', s.shared_intermediate if s.is_moe else 0),
                  ('moe_intermediate_size', s.moe_intermediate if s.is_moe and not lay.ep else 0)):
         k = lay.moe_ranks if f == 'moe_intermediate_size' else lay.tp
-        if v and v % k: raise GlmlabError(f"--tp={lay.tp}{f' x --dp={lay.dp}' if k != lay.tp else ''}: {f}={v} is not divisible by {k}")
+        if v and v % k: raise GlmlabError(f"--tp={lay.tp}{f' x --dp={lay.dp}' if k != lay.tp else ''}: {f}={v} is not "
+                                          f"divisible by {k}")
     if lay.ep and not s.is_moe: raise GlmlabError(f"--ep: {s.name} has no routed experts")
-    if lay.ep and s.experts < lay.moe_ranks: raise GlmlabError(f"--ep with {lay.moe_ranks} MoE ranks (dp x tp): only {s.experts} experts")
-    if lay.dp > 1 and not s.is_moe: raise GlmlabError(f"--dp={lay.dp}: data-parallel attention is for MoE models; {s.name} is dense (run {lay.dp} replicas instead)")
+    if lay.ep and s.experts < lay.moe_ranks: raise GlmlabError(f"--ep with {lay.moe_ranks} MoE ranks (dp x tp): only "
+                                                               f"{s.experts} experts")
+    if lay.dp > 1 and not s.is_moe: raise GlmlabError(f"--dp={lay.dp}: data-parallel attention is for MoE models; "
+                                                      f"{s.name} is dense (run {lay.dp} replicas instead)")
     if lay.pp > s.layers: raise invalid('--pp', lay.pp, f'at most num_hidden_layers={s.layers}')
-    if lay.tp % lay.dcp: raise GlmlabError(f"--dcp={lay.dcp}: must divide --tp={lay.tp}; valid --dcp: {', '.join(map(str, _divisors(lay.tp)))}")
+    if lay.tp % lay.dcp: raise GlmlabError(f"--dcp={lay.dcp}: must divide --tp={lay.tp}; valid --dcp: "
+                                           f"{', '.join(map(str, _divisors(lay.tp)))}")
     if lay.mtp and not s.mtp_layers: raise GlmlabError(f"--mtp: {s.name} has no MTP layer (num_nextn_predict_layers=0)")
     if hw is not None: _check_nodes(lay, hw)
 
 def _check_nodes(lay:Layout, hw:Hardware):
     "The layout against the profile: nodes available, GPUs per node, TP inside a node."
-    if hw.max_nodes is not None and lay.nodes > hw.max_nodes: raise invalid('--nodes', lay.nodes, f"at most {hw.max_nodes} ({hw.name} has {hw.max_nodes} nodes)")
+    if hw.max_nodes is not None and lay.nodes > hw.max_nodes: raise invalid('--nodes', lay.nodes,
+        f"at most {hw.max_nodes} ({hw.name} has {hw.max_nodes} nodes)")
     if lay.gpus_per_node > hw.gpus_per_node:
         over = f" over {lay.nodes} nodes ({lay.gpus_per_node} per node)" if lay.nodes > 1 else ''
-        raise GlmlabError(f"dp x tp x pp = {lay.dp} x {lay.tp} x {lay.pp} = {lay.gpus} GPUs{over}, but {hw.name} has {hw.gpus_per_node} per node; "
+        raise GlmlabError(f"dp x tp x pp = {lay.dp} x {lay.tp} x {lay.pp} = {lay.gpus} GPUs{over}, but {hw.name} has "
+                          f"{hw.gpus_per_node} per node; "
                           f"valid: --nodes {cdiv(lay.gpus, hw.gpus_per_node)}, or fewer GPUs")
     if lay.tp > lay.gpus_per_node and not lay.tp_across_nodes:
-        raise GlmlabError(f"--tp={lay.tp} spans nodes of {lay.gpus_per_node} GPUs: its all-reduces would cross the fabric ({hw.fabric['kind']}); "
+        raise GlmlabError(f"--tp={lay.tp} spans nodes of {lay.gpus_per_node} GPUs: its all-reduces would cross the "
+                          f"fabric ({hw.fabric['kind']}); "
                           f"use --tp {lay.gpus_per_node} with --pp or --dp across nodes, or pass --tp-across-nodes")
 
 # %% ../../nbs/07_footprint.placement.ipynb #21de9dd0
 def default_layout(s:ModelSpec, hw:Hardware, nodes:int|None=None, dp:int=1, **kw) -> Layout:
-    "The layout the recipes use for `s` on `nodes` nodes of `hw` (default: the profile's own): TP as large as a node and the heads allow, PP across the rest, `dp` attention replicas."
+    ("The layout the recipes use for `s` on `nodes` nodes of `hw` (default: the profile's own): TP as large as a node "
+     "and the heads allow, PP across the rest, `dp` attention replicas.")
     nodes = hw.nodes if nodes is None else nodes
     n = hw.gpus_per_node * nodes
-    if not (is_whole(nodes, 1) and is_whole(dp, 1)) or n % dp: return Layout(nodes=nodes, dp=dp, **kw)   # check_layout names what is wrong
+    # check_layout names what is wrong
+    if not (is_whole(nodes, 1) and is_whole(dp, 1)) or n % dp: return Layout(nodes=nodes, dp=dp, **kw)
     tp = max(d for d in _divisors(min(hw.gpus_per_node, n // dp)) if s.heads % d == 0 and (n // dp) % d == 0)
     return Layout(tp=tp, pp=n // (dp * tp), dp=dp, nodes=nodes, **kw)
 
@@ -114,12 +130,14 @@ def stage_layers(s:ModelSpec, lay:Layout) -> tuple[frozenset[int], ...]:
     return tuple(map(frozenset, stages))
 
 def copies_on_stage(gr:TensorGroup, s:ModelSpec, lay:Layout, stage:int) -> int:
-    "How many of `gr`'s tensors (per expert) pipeline stage `stage` holds: one per layer there; the embedding on the first stage, the final norm and lm_head on the last."
+    ("How many of `gr`'s tensors (per expert) pipeline stage `stage` holds: one per layer there; the embedding on the "
+     "first stage, the final norm and lm_head on the last.")
     if gr.layers: return len(stage_layers(s, lay)[stage].intersection(gr.layers))
     return int(stage == 0 if 'embed_tokens' in gr.module else stage == lay.pp - 1)
 
 def kv_heads_on_rank(s:ModelSpec, tp:int) -> int:
-    "KV heads one TP rank holds: its share, or one whole head (replicated) when there are more ranks than heads, as vLLM does."
+    ("KV heads one TP rank holds: its share, or one whole head (replicated) when there are more ranks than heads, as "
+     "vLLM does.")
     return max(1, s.kv_heads // tp)
 
 def experts_on_rank(experts:int, ep:int, rank:int) -> int:
@@ -166,10 +184,12 @@ def placement_rows(s:ModelSpec, recipe_name:str, lay:Layout, rank:int=0) -> list
     for gr, fmt in quantized_groups(s, recipe_name):
         if gr.component == 'mtp' and not lay.mtp: continue
         name = gr.module.replace('model.layers.{layer}.', '').replace('{expert}', '*') + '.' + gr.param
-        per = experts_on_rank(s.experts, lay.moe_ranks, rank) if lay.ep and gr.shard.startswith('expert') else gr.experts
+        per = experts_on_rank(s.experts, lay.moe_ranks,
+                              rank) if lay.ep and gr.shard.startswith('expert') else gr.experts
         n = copies_on_stage(gr, s, lay, 0)
         r = rows.setdefault((name, gr.component), dict(module=name, component=gr.component, format=fmt,
-                            shard='expert (whole)' if lay.ep and gr.shard.startswith('expert') else gr.shard, checkpoint_bytes=0, gpu_bytes=0))
+                            shard='expert (whole)' if lay.ep and gr.shard.startswith('expert') else gr.shard,
+                            checkpoint_bytes=0, gpu_bytes=0))
         r['checkpoint_bytes'] += gr.count * tensor_bytes(gr.numel, fmt)
         r['gpu_bytes'] += n * per * _rank_share(gr, fmt, s, lay)
     return list(rows.values())

@@ -55,7 +55,8 @@ def quantized_groups(s:ModelSpec, recipe_name:str) -> tuple[tuple[TensorGroup, s
                 for name in r['kv_scales_per_layer']:
                     module, param = name.rsplit('.', 1)
                     out.append((TensorGroup(module=f'{layer}.{module}', param=param, shape=(), layers=gr.layers,
-                                            component=gr.component, kind='buffer', shard='replicated', is_param=False), 'fp32'))
+                                            component=gr.component, kind='buffer', shard='replicated', is_param=False),
+                                'fp32'))
     return tuple(out)
 
 # %% ../../nbs/06_footprint.recipes.ipynb #370165da
@@ -65,7 +66,8 @@ def group_bytes(gr:TensorGroup, fmt:str) -> int:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    "The checkpoint `recipe_name` makes of `s`: every tensor group in its format, and the totals a footprint reads, each summed once."
+    ("The checkpoint `recipe_name` makes of `s`: every tensor group in its format, and the totals a footprint reads, "
+     "each summed once.")
     s: ModelSpec
     recipe_name: str
 
@@ -90,7 +92,8 @@ class Checkpoint:
         return out
     @cached_property
     def badge_params_by_component(self) -> dict[str, int]:
-        "What a safetensors 'parameter' badge counts, per component: stored elements (packed bytes, scales), not values."
+        ("What a safetensors 'parameter' badge counts, per component: stored elements (packed bytes, scales), not "
+         "values.")
         return self._per_component(lambda gr, fmt: gr.count * tensor_elements(gr.numel, fmt))
     @property
     def bytes_total(self) -> int: return sum(self.bytes_by_component.values())

@@ -1,4 +1,5 @@
-"""The footprint as a person reads it: text tables for the terminal, markdown for files, plots for notebooks and the docs, and the catalog-wide report the main job writes.
+"""The footprint as a person reads it: text tables for the terminal, markdown for files, plots for notebooks and the
+docs, and the catalog-wide report the main job writes.
 
 Docs: https://glmlab.github.io/glmlab/footprint.report.html.md"""
 
@@ -28,9 +29,11 @@ def table(rows:list[dict], markdown:bool=False) -> str:
     cols = list(rows[0])
     cells = [[str(r[c]) for c in cols] for r in rows]
     if markdown:
-        return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] + ['| ' + ' | '.join(r) + ' |' for r in cells])
+        return '\n'.join(['| ' + ' | '.join(cols) + ' |',
+                          '|' + '---|' * len(cols)] + ['| ' + ' | '.join(r) + ' |' for r in cells])
     w = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
-    right = [all(r[i].replace(',', '').replace('.', '').replace('-', '').split(' ')[0].isdigit() for r in cells) for i in range(len(cols))]
+    right = [all(r[i].replace(',', '').replace('.', '').replace('-',
+        '').split(' ')[0].isdigit() for r in cells) for i in range(len(cols))]
     fmt = lambda vals: '  '.join(v.rjust(w[i]) if right[i] else v.ljust(w[i]) for i, v in enumerate(vals)).rstrip()
     return '\n'.join([fmt(cols), fmt(['-' * x for x in w])] + [fmt(r) for r in cells])
 
@@ -50,7 +53,8 @@ def budget_text(kv_budget_bytes:int) -> str:
     return human_bytes(kv_budget_bytes) if kv_budget_bytes >= 0 else f"none ({human_bytes(-kv_budget_bytes)} short)"
 
 def gpu_rows(d:Deployment) -> list[dict]:
-    "One row per GPU: where it is (node and DP rank when the layout has several), weights, reserves, KV budget and pool."
+    ("One row per GPU: where it is (node and DP rank when the layout has several), weights, reserves, KV budget and "
+     "pool.")
     l = d.layout
     def where(i):
         p = l.position(i)
@@ -145,7 +149,8 @@ def plot_fit_matrix(fps:list[Deployment], ax=None):
         for j, r in enumerate(rs):
             f = grid.get((h, r))
             if f is None: continue
-            ax.add_patch(plt.Rectangle((i, j), 0.96, 0.96, color='#55a868' if f.verdict.fits else '#c44e52', alpha=0.85))
+            ax.add_patch(plt.Rectangle((i, j), 0.96, 0.96, color='#55a868' if f.verdict.fits else '#c44e52',
+                                       alpha=0.85))
             label = f"{f.max_concurrency:.2f}x" if f.weights_fit else 'weights\ndo not fit'
             ax.text(i + 0.48, j + 0.48, label, ha='center', va='center', fontsize=7, color='white')
     ax.set_xlim(0, len(hws)); ax.set_ylim(0, len(rs))
@@ -166,13 +171,15 @@ def catalog(model:str|None=None, recipes:tuple|None=None, hardware:tuple|None=No
 
 def fit_rows(fps:list[Deployment]) -> list[dict]:
     "One row per footprint: the fit matrix."
-    return [dict(hardware=f.hardware_name, recipe=f.recipe_name, layout=f"TP{f.layout.tp} PP{f.layout.pp} DCP{f.layout.dcp}",
+    return [dict(hardware=f.hardware_name, recipe=f.recipe_name,
+                 layout=f"TP{f.layout.tp} PP{f.layout.pp} DCP{f.layout.dcp}",
                  weights_per_gpu=human_bytes(max(g.weight_bytes for g in f.gpus)),
                  kv_pool_tokens=f"{f.kv_pool_tokens:,}", fits='yes' if f.verdict.fits else 'no',
                  fix=f.fixes[0].command if f.fixes else '-') for f in fps]
 
 def write_catalog_report(out_dir:Path|None=None, model:str|None=None, **kw) -> Path:
-    "Write the catalog footprint report (JSON, markdown, plots) of `model` (settings.ini's default) and return its folder."
+    ("Write the catalog footprint report (JSON, markdown, plots) of `model` (settings.ini's default) and return its "
+     "folder.")
     out = Path(out_dir or settings()['outputs_path']/'report')
     fps = catalog(model, **kw)
     write_json(out/'footprint.json', [f.as_json() for f in fps])

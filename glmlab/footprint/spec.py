@@ -24,11 +24,15 @@ FAMILIES = {
     'deepseek_v3':   dict(attention='mla', indexer=False, router_bias=True),
     'deepseek_v2':   dict(attention='mla', indexer=False, router_bias=False),
     'glm4_moe_lite': dict(attention='mla', indexer=False, router_bias=True),
-    'glm4_moe':      dict(attention='gqa', router_bias=True,  qkv_bias='attention_bias', o_bias=False, qk_norm='use_qk_norm'),
-    'qwen3_moe':     dict(attention='gqa', router_bias=False, qkv_bias='attention_bias', o_bias='attention_bias', qk_norm=True),
-    'qwen3':         dict(attention='gqa', router_bias=False, qkv_bias='attention_bias', o_bias='attention_bias', qk_norm=True),
+    'glm4_moe':      dict(attention='gqa', router_bias=True,  qkv_bias='attention_bias', o_bias=False,
+                          qk_norm='use_qk_norm'),
+    'qwen3_moe':     dict(attention='gqa', router_bias=False, qkv_bias='attention_bias', o_bias='attention_bias',
+                          qk_norm=True),
+    'qwen3':         dict(attention='gqa', router_bias=False, qkv_bias='attention_bias', o_bias='attention_bias',
+                          qk_norm=True),
     'qwen2':         dict(attention='gqa', router_bias=False, qkv_bias=True, o_bias=False, qk_norm=False),
-    'llama':         dict(attention='gqa', router_bias=False, qkv_bias='attention_bias', o_bias='attention_bias', qk_norm=False),
+    'llama':         dict(attention='gqa', router_bias=False, qkv_bias='attention_bias', o_bias='attention_bias',
+                          qk_norm=False),
     'mistral':       dict(attention='gqa', router_bias=False, qkv_bias=False, o_bias=False, qk_norm=False),
 }
 _REQUIRED = {
@@ -97,7 +101,8 @@ class ModelSpec:
     def _repr_markdown_(self):
         rows = [f"| {k} | {v} |" for k, v in self.__dict__.items() if k not in ('indexer_types', 'mlp_types')]
         rows += [f"| dense / MoE layers | {self.dense_layers} / {self.moe_layers} |"]
-        if self.has_indexer: rows += [f"| full / shared indexer layers | {self.full_indexer_layers} / {len(self.indexer_types) - self.full_indexer_layers} |"]
+        if self.has_indexer: rows += [f"| full / shared indexer layers | {self.full_indexer_layers} / "
+                                      f"{len(self.indexer_types) - self.full_indexer_layers} |"]
         return "| field | value |\n|---|---|\n" + "\n".join(rows)
 
 # %% ../../nbs/03_footprint.spec.ipynb #a8b978c4
@@ -165,7 +170,8 @@ class HfConfig(Schema):
     num_mtp_layers: Whole | None = None
 
     @property
-    def experts(self) -> int: return (self.n_routed_experts if self.n_routed_experts is not None else self.num_experts) or 0
+    def experts(self) -> int: return (self.n_routed_experts if self.n_routed_experts is not None
+                                      else self.num_experts) or 0
 
     @model_validator(mode='after')
     def _consistent(self):
@@ -179,9 +185,11 @@ class HfConfig(Schema):
             if self.mlp_only_layers and max(self.mlp_only_layers) >= L:
                 raise invalid('mlp_only_layers', self.mlp_only_layers, f"layer indices below num_hidden_layers={L}")
         if self.num_experts_per_tok and self.experts and self.num_experts_per_tok > self.experts:
-            raise invalid('num_experts_per_tok', self.num_experts_per_tok, f"at most the routed experts ({self.experts})")
+            raise invalid('num_experts_per_tok', self.num_experts_per_tok,
+                          f"at most the routed experts ({self.experts})")
         h, kv = self.num_attention_heads, self.num_key_value_heads
-        if h and kv and (kv > h or h % kv): raise invalid('num_key_value_heads', kv, f"a divisor of num_attention_heads={h}")
+        if h and kv and (kv > h or h % kv): raise invalid('num_key_value_heads', kv,
+                                                          f"a divisor of num_attention_heads={h}")
         return self
 
 # %% ../../nbs/03_footprint.spec.ipynb #0863d3dd
@@ -204,9 +212,11 @@ def spec_from_config(cfg:dict, name:str='config.json') -> ModelSpec:
     # a field set to null stays null, as in transformers (q_lora_rank: null is no q LoRA)
     cfg = {**family_defaults(mt), **cfg}
     experts = cfg.get('n_routed_experts', cfg.get('num_experts', 0)) or 0
-    need = _REQUIRED['common'] + _REQUIRED[fam['attention']] + (_REQUIRED['indexer'] if fam.get('indexer') else []) + (_REQUIRED['moe'] if experts else [])
+    need = _REQUIRED['common'] + _REQUIRED[fam['attention']] + (_REQUIRED['indexer'] if fam.get('indexer')
+                                                                else []) + (_REQUIRED['moe'] if experts else [])
     for f in need:
-        if cfg.get(f) is None: raise GlmlabError(f"{name}: field {f!r} is missing; a {mt} config needs: {', '.join(need)}")
+        if cfg.get(f) is None: raise GlmlabError(f"{name}: field {f!r} is missing; a {mt} config needs: "
+                                                 f"{', '.join(need)}")
     layers, heads = cfg['num_hidden_layers'], cfg['num_attention_heads']
     kv_heads = cfg.get('num_key_value_heads') or heads
     head_dim = cfg.get('head_dim') or cfg['hidden_size'] // heads
@@ -218,10 +228,12 @@ def spec_from_config(cfg:dict, name:str='config.json') -> ModelSpec:
         vocab=cfg['vocab_size'], tied_embeddings=bool(cfg.get('tie_word_embeddings', False)),
         max_position=cfg.get('max_position_embeddings', 0), heads=heads, kv_heads=1 if is_mla else kv_heads,
         head_dim=0 if is_mla else head_dim,
-        qkv_bias=_flag(fam.get('qkv_bias', 'attention_bias'), cfg), o_bias=_flag(fam.get('o_bias', 'attention_bias'), cfg),
-        qk_norm=_flag(fam.get('qk_norm', False), cfg),
-        q_lora_rank=cfg.get('q_lora_rank') if is_mla else None, kv_lora_rank=cfg.get('kv_lora_rank', 0) if is_mla else 0,
-        qk_nope_head_dim=cfg.get('qk_nope_head_dim', 0) if is_mla else 0, qk_rope_head_dim=cfg.get('qk_rope_head_dim', 0) if is_mla else 0,
+        qkv_bias=_flag(fam.get('qkv_bias', 'attention_bias'), cfg),
+        o_bias=_flag(fam.get('o_bias', 'attention_bias'), cfg), qk_norm=_flag(fam.get('qk_norm', False), cfg),
+        q_lora_rank=cfg.get('q_lora_rank') if is_mla else None,
+        kv_lora_rank=cfg.get('kv_lora_rank', 0) if is_mla else 0,
+        qk_nope_head_dim=cfg.get('qk_nope_head_dim', 0) if is_mla else 0,
+        qk_rope_head_dim=cfg.get('qk_rope_head_dim', 0) if is_mla else 0,
         v_head_dim=cfg.get('v_head_dim', 0) if is_mla else 0,
         index_heads=cfg.get('index_n_heads', 0) if fam.get('indexer') else 0,
         index_head_dim=cfg.get('index_head_dim', 0) if fam.get('indexer') else 0,

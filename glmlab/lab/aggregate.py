@@ -1,4 +1,5 @@
-"""Every run under `outputs/runs/` read back into one set of tables, and the figures that compare them: footprint per hardware, the fit matrix, throughput against per-user speed, accuracy deltas, predicted against measured.
+"""Every run under `outputs/runs/` read back into one set of tables, and the figures that compare them: footprint per
+hardware, the fit matrix, throughput against per-user speed, accuracy deltas, predicted against measured.
 
 Docs: https://glmlab.github.io/glmlab/lab.aggregate.html.md"""
 
@@ -42,12 +43,15 @@ def load_runs(runs_dir:Path|str|None=None, say=print) -> dict:
     runs = Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
     mans, tables = [], {k: [] for k in TABLES}
     for mp in sorted(runs.glob('*/*/manifest.json')):
-        if any(p.startswith('.') for p in mp.relative_to(runs).parts): continue   # attempts set aside, a run in progress
+        # attempts set aside, a run in progress
+        if any(p.startswith('.') for p in mp.relative_to(runs).parts): continue
         m = read_manifest(mp, say)
         try:
-            tag = dict(run_id=m['run_id'], config_id=m['config_id'], status=m['status'], hardware=m['parameters']['hardware'])
-            mans.append({**tag, 'model': m['parameters']['model'], 'recipe': m['parameters']['recipe'], 'started': m['started'],
-                         'seconds': m['seconds'], 'error': m['error'], 'commit': ((m.get('git') or {}).get('commit') or '')[:10]})
+            tag = dict(run_id=m['run_id'], config_id=m['config_id'], status=m['status'],
+                       hardware=m['parameters']['hardware'])
+            mans.append({**tag, 'model': m['parameters']['model'], 'recipe': m['parameters']['recipe'],
+                         'started': m['started'], 'seconds': m['seconds'], 'error': m['error'],
+                         'commit': ((m.get('git') or {}).get('commit') or '')[:10]})
         except (KeyError, TypeError) as e:
             if m: say(f"{mp}: manifest without {e}; left out of the report")
             continue
@@ -56,7 +60,9 @@ def load_runs(runs_dir:Path|str|None=None, say=print) -> dict:
             f = mp.parent / rel
             if not (f.exists() and f.stat().st_size): continue
             try: tables[k].append(_with_setting(pd.read_csv(f), m['parameters'], k).assign(**tag))
-            except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as e: say(f"{f}: unreadable table ({type(e).__name__}); left out of the report")
+            except (OSError, ValueError, UnicodeDecodeError,
+                    pd.errors.ParserError) as e: say(f"{f}: unreadable table ({type(e).__name__}); left out of the "
+                                                     "report")
     out = {'manifests': pd.DataFrame(mans)}
     out.update({k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in tables.items()})
     return out
@@ -87,7 +93,8 @@ def plot_pareto(bench:"pandas.DataFrame", ax=None):
         ax.errorbar(d.tok_s_per_user, d.output_tok_s, xerr=err(d, 'tok_s_per_user'), yerr=err(d, 'output_tok_s'),
                     marker='o', capsize=2,
                     label=f"{r.hardware} {r.served_as} ({r.config_id}), in {r.input_len}/out {r.output_len}")
-        for _, x in d.iterrows(): ax.annotate(str(x.concurrency), (x.tok_s_per_user, x.output_tok_s), fontsize=6, xytext=(3, 3), textcoords='offset points')
+        for _, x in d.iterrows(): ax.annotate(str(x.concurrency), (x.tok_s_per_user, x.output_tok_s), fontsize=6,
+                                              xytext=(3, 3), textcoords='offset points')
     ax.set_xlabel(metric_label('tok_s_per_user')); ax.set_ylabel(metric_label('output_tok_s'))
     n = int(s.repeats.min()) if len(s) else 0
     runs_said = f'mean of {n} runs, bars 95%' if n > 1 else 'single runs, no interval'
@@ -109,24 +116,29 @@ def bench_rows(bench:"pandas.DataFrame", # `run_bench` rows of any number of run
 
 def plot_accuracy(paired:"pandas.DataFrame", ax=None):
     "Overall accuracy difference with its 95% interval, one row per (hardware, recipe, configuration)."
-    d = paired[paired.task == 'all'].assign(task=lambda x: x.recipe + ' vs ' + x.baseline + ' ' + x.hardware + ' (' + x.config_id + ')')
+    d = paired[paired.task == 'all'].assign(task=lambda x: x.recipe + ' vs ' + x.baseline + ' ' + x.hardware + ' ('
+                                            + x.config_id + ')')
     ax = plot_deltas(d, ax)
     ax.set_title('exact match over all proxy tasks: quantized - baseline', fontsize=9)
     return ax
 
 # %% ../../nbs/27_lab.aggregate.ipynb #ccc1db1b
 def plot_predicted_vs_measured(predictions:"pandas.DataFrame", roofline:"pandas.DataFrame", axes=None):
-    "Three panels: KV pool tokens and weight bytes (footprint engine vs vLLM), decode tokens/s (roofline bound vs measured)."
+    ("Three panels: KV pool tokens and weight bytes (footprint engine vs vLLM), decode tokens/s (roofline bound vs "
+     "measured).")
     import matplotlib.pyplot as plt
     axes = axes if axes is not None else plt.subplots(1, 3, figsize=(12, 3.6))[1]
-    for ax, (x, y, t, d, unit) in zip(axes, [('predicted_kv_tokens', 'measured_kv_tokens', 'KV pool', predictions, 'tokens'),
-                                             ('predicted_weight_bytes', 'measured_weight_bytes', 'weights', predictions, 'bytes'),
+    for ax, (x, y, t, d, unit) in zip(axes,
+                                      [('predicted_kv_tokens', 'measured_kv_tokens', 'KV pool', predictions, 'tokens'),
+                                             ('predicted_weight_bytes', 'measured_weight_bytes', 'weights', predictions,
+                                              'bytes'),
                                              ('bound_tok_s', 'measured_tok_s', 'output speed', roofline, 'tokens/s')]):
         if not len(d): ax.set_axis_off(); continue
         ax.scatter(d[x], d[y], s=40)
         hi = max(d[x].max(), d[y].max()) * 1.1
         ax.plot([0, hi], [0, hi], 'k--', lw=0.8)
-        ax.set_xlabel(f"{'roofline bound' if 'bound' in x else 'predicted'} ({unit})"); ax.set_ylabel(f'measured ({unit})'); ax.set_title(t, fontsize=9)
+        ax.set_xlabel(f"{'roofline bound' if 'bound' in x else 'predicted'} "
+                      f"({unit})"); ax.set_ylabel(f'measured ({unit})'); ax.set_title(t, fontsize=9)
         ax.ticklabel_format(style='sci', scilimits=(-3, 4))
     return axes
 
@@ -140,8 +152,10 @@ def not_measured(t:dict) -> list[str]:
     return ([f"{r}: its own weight kernels and KV cache were not run; served as {s}, its speed is that of BF16 weights"
              for r, s in twins if s != r] + [f"on this host, {line}" for line in not_measurable()])
 
-def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:str|None=None, recipe_name:str|None=None) -> Path:
-    "Aggregate every run into figures, CSVs and `report.md` under `out_dir`; returns the path of `report.md`. The footprint figures are of `model` and `recipe_name` (settings.ini's defaults)."
+def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:str|None=None,
+                 recipe_name:str|None=None) -> Path:
+    ("Aggregate every run into figures, CSVs and `report.md` under `out_dir`; returns the path of `report.md`. The "
+     "footprint figures are of `model` and `recipe_name` (settings.ini's defaults).")
     out = make_dir(out_dir or Path(settings()['outputs_path']) / 'report')
     t = load_runs(runs_dir)
     recipe_name = recipe_name or settings()['default_recipe']
@@ -150,18 +164,23 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
     draws = [('footprint_by_hardware.png', (9, 3.6), lambda ax: plot_footprint_by_hardware(mine, ax)),
              ('fit_matrix.png', (8, 3.4), lambda ax: plot_fit_matrix(fps, ax))]
     if len(t['bench']): draws.append(('pareto.png', (7, 4.2), lambda ax: plot_pareto(t['bench'], ax)))
-    if len(t['paired']): draws.append(('accuracy.png', (7, 1.2 + 0.4 * (t['paired'].task == 'all').sum()), lambda ax: plot_accuracy(t['paired'], ax)))
+    if len(t['paired']): draws.append(('accuracy.png', (7, 1.2 + 0.4 * (t['paired'].task == 'all').sum()),
+                                       lambda ax: plot_accuracy(t['paired'], ax)))
     figs = []
     for name, size, draw in draws:
         fig = new_figure(size); draw(fig.subplots()); save_figure(fig, out / name); figs.append(name)
-    fig = new_figure((12, 3.6)); plot_predicted_vs_measured(t['predictions'], t['roofline'], fig.subplots(1, 3)); save_figure(fig, out / 'predicted_vs_measured.png')
+    fig = new_figure((12, 3.6)); plot_predicted_vs_measured(t['predictions'], t['roofline'],
+        fig.subplots(1, 3)); save_figure(fig, out / 'predicted_vs_measured.png')
     figs.append('predicted_vs_measured.png')
     for k, v in t.items():
         if len(v): write_csv(out / f'{k}.csv', v)
     md = ["# glmlab report\n", f"Runs read from `{Path(runs_dir or Path(settings()['outputs_path']) / 'runs')}`.\n",
-          "## Configurations\n", table(t['manifests'].fillna('').to_dict('records'), markdown=True) if len(t['manifests']) else '(none yet)', '']
+          "## Configurations\n",
+          table(t['manifests'].fillna('').to_dict('records'), markdown=True) if len(t['manifests']) else '(none yet)',
+          '']
     if len(t['paired']):
-        cols = ['config_id', 'recipe', 'baseline', 'task', 'items', 'acc_baseline', 'acc_quantized', 'delta', 'ci_low', 'ci_high', 'mcnemar_p']
+        cols = ['config_id', 'recipe', 'baseline', 'task', 'items', 'acc_baseline', 'acc_quantized', 'delta', 'ci_low',
+                'ci_high', 'mcnemar_p']
         md += ['## Accuracy, paired\n', table(t['paired'][cols].round(4).to_dict('records'), markdown=True), '']
     if len(t['bench']):
         md += ['## Throughput and latency\n',
@@ -170,7 +189,8 @@ def write_report(runs_dir:Path|str|None=None, out_dir:Path|str|None=None, model:
                "(none from one run).\n",
                table(bench_rows(t['bench']), markdown=True), '']
     if (gaps := not_measured(t)): md += ['## Not measured here\n'] + [f"- {g}" for g in gaps] + ['']
-    md += ['## Published measurements beside their roofline bounds\n', table(published_vs_bound().round(3).to_dict('records'), markdown=True), '']
+    md += ['## Published measurements beside their roofline bounds\n',
+           table(published_vs_bound().round(3).to_dict('records'), markdown=True), '']
     md += ['## Figures\n'] + [f"![{f}]({f})\n" for f in figs]
     write_atomic(out / 'report.md', '\n'.join(md))
     return out / 'report.md'
@@ -190,8 +210,10 @@ def results_markdown(res:dict[str, dict]) -> str:
     for hw, r in res.items():
         runs, bench = r['runs'], r['bench']
         out.append(f"## {hw}\n")
-        if not len(runs): out.append("No run has used this profile yet (`glmlab sweep MATRIX` with `hardware: " + hw + "`, on this machine, a Ray node or a Kubernetes Job).\n"); continue
-        out.append(table([dict(run=m.run_id, configuration=m.config_id, status=m.status, model=m.model, recipe=m.recipe, started=m.started,
+        if not len(runs): out.append("No run has used this profile yet (`glmlab sweep MATRIX` with `hardware: " + hw
+                                     + "`, on this machine, a Ray node or a Kubernetes Job).\n"); continue
+        out.append(table([dict(run=m.run_id, configuration=m.config_id, status=m.status, model=m.model, recipe=m.recipe,
+                               started=m.started,
                                commit=m.commit or '?') for m in runs.itertuples()], markdown=True) + '\n')
         if len(bench) and 'output_tok_s' in bench:
             out.append(table(bench_rows(bench, ('output_tok_s', 'tok_s_per_user')), markdown=True) + '\n')

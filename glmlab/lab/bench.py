@@ -1,4 +1,5 @@
-"""`vllm bench serve` over a concurrency sweep against a running server, its saved results turned into one tidy table that says what each metric means.
+"""`vllm bench serve` over a concurrency sweep against a running server, its saved results turned into one tidy table
+that says what each metric means.
 
 Docs: https://glmlab.github.io/glmlab/lab.bench.html.md"""
 
@@ -29,7 +30,8 @@ def bench_args(base_url:str, model:str, tokenizer:str, concurrency:int, num_prom
          '--num-prompts', str(num_prompts), '--max-concurrency', str(concurrency), '--request-rate', 'inf',
          '--ignore-eos', '--temperature', '0', '--seed', str(seed), '--num-warmups', str(min(concurrency, 4)),
          '--percentile-metrics', 'ttft,tpot,itl,e2el', '--metric-percentiles', '50,90,99', '--disable-tqdm']
-    if result_dir: a += ['--save-result', '--result-dir', str(result_dir), '--result-filename', result_filename or f'c{concurrency}.json']
+    if result_dir: a += ['--save-result', '--result-dir', str(result_dir), '--result-filename',
+                         result_filename or f'c{concurrency}.json']
     return a
 
 def bench_command(*args, **kw) -> str:
@@ -56,15 +58,18 @@ def tidy(result:dict, devices:int=1) -> dict:
 
 # %% ../../nbs/22_lab.bench.ipynb #17d530f0
 def off_event_loop(fn, *args, **kw):
-    "Call `fn` in a worker thread: libraries that call `asyncio.run()` (vLLM's benchmark, lm-eval's API models) fail inside Jupyter's running loop."
+    ("Call `fn` in a worker thread: libraries that call `asyncio.run()` (vLLM's benchmark, lm-eval's API models) fail "
+     "inside Jupyter's running loop.")
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(1) as ex: return ex.submit(fn, *args, **kw).result()
 
 def run_bench(server, # a started `VllmServer`
-              concurrencies:list[int], num_prompts:int, input_len:int, output_len:int, seed:int, # the load (the experiment's `PARAMETERS`)
+              # the load (the experiment's `PARAMETERS`)
+              concurrencies:list[int], num_prompts:int, input_len:int, output_len:int, seed:int,
               hardware_name:str, # the profile served on: throughput per GPU divides by its count
               out:Path|str|None=None, progress:bool=True, **labels) -> "pandas.DataFrame":
-    "Benchmark `server` at each concurrency with `vllm bench serve`; tidy rows (plus `labels`) written to `out`/bench.csv as they arrive."
+    ("Benchmark `server` at each concurrency with `vllm bench serve`; tidy rows (plus `labels`) written to "
+     "`out`/bench.csv as they arrive.")
     import contextlib, io, requests, pandas as pd
     from tqdm.auto import tqdm
     from vllm.benchmarks import serve as vbench
@@ -76,9 +81,10 @@ def run_bench(server, # a started `VllmServer`
     rows = []
     for c in tqdm(concurrencies, desc=f'bench {served}', disable=not progress):
         p = FlexibleArgumentParser(); vbench.add_cli_args(p)
-        args = p.parse_args(bench_args(server.url, served, server.model, c, max(num_prompts, c), input_len, output_len, seed, out / 'raw',
-                                       f"{labels.get('label', served)}-c{c}.json"))
-        with contextlib.redirect_stdout(io.StringIO()): res = off_event_loop(vbench.main, args)   # vLLM prints its own report; the table is ours
+        args = p.parse_args(bench_args(server.url, served, server.model, c, max(num_prompts, c), input_len, output_len,
+                                       seed, out / 'raw', f"{labels.get('label', served)}-c{c}.json"))
+        # vLLM prints its own report; the table is ours
+        with contextlib.redirect_stdout(io.StringIO()): res = off_event_loop(vbench.main, args)
         if res['completed'] == 0:
             raise GlmlabError(f"vllm bench serve: all {res['failed']} requests failed against {server.url} "
                               f"(model {served})")
@@ -112,8 +118,10 @@ def summarize_bench(bench:"pandas.DataFrame", # `run_bench` rows, several per se
     return pd.DataFrame(rows)
 
 # %% ../../nbs/22_lab.bench.ipynb #189d8c88
-_LABELS = dict(concurrency='concurrent requests (--max-concurrency)', num_prompts='requests', completed='requests completed',
-               failed='requests failed', duration_s='duration (s)', request_s='completed requests/s', output_tok_s='output tokens/s, whole server',
+_LABELS = dict(concurrency='concurrent requests (--max-concurrency)', num_prompts='requests',
+               completed='requests completed',
+               failed='requests failed', duration_s='duration (s)', request_s='completed requests/s',
+               output_tok_s='output tokens/s, whole server',
                total_tok_s='input + output tokens/s, whole server', output_tok_s_per_gpu='output tokens/s per GPU',
                tok_s_per_user='tokens/s per user (1000 / mean TPOT)')
 
@@ -122,9 +130,11 @@ def metric_label(col:str) -> str:
     if col in _LABELS: return _LABELS[col]
     m, _, stat = col.partition('_ms_')
     known = load_yaml('metrics')
-    latencies = [k.removesuffix('_ms') for k in known['metrics'] if k.endswith('_ms')]   # data/metrics.yaml's ttft_ms, tpot_ms, ...
+    # data/metrics.yaml's ttft_ms, tpot_ms, ...
+    latencies = [k.removesuffix('_ms') for k in known['metrics'] if k.endswith('_ms')]
     if stat not in known['statistics'] or m not in latencies:
-        raise invalid('benchmark column', col, f"one of {', '.join(_LABELS)} or <{'|'.join(latencies)}>_ms_<{'|'.join(known['statistics'])}>")
+        raise invalid('benchmark column', col,
+                      f"one of {', '.join(_LABELS)} or <{'|'.join(latencies)}>_ms_<{'|'.join(known['statistics'])}>")
     return f"{m.upper()}, {stat} (ms)"
 
 def setting_label(row, hue:str, loads:int) -> str:
@@ -142,7 +152,8 @@ def plot_bench(bench:"pandas.DataFrame", metrics:tuple=('output_tok_s', 'ttft_ms
     s = summarize_bench(bench, metrics, by=(hue,))
     load = [k for k in ('input_len', 'output_len', 'num_prompts') if k in s]
     loads = len(s.groupby(load)) if load else 1
-    axes = axes if axes is not None else plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), layout='constrained')[1]
+    axes = axes if axes is not None else plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2),
+                                                      layout='constrained')[1]
     levels = sorted(s.concurrency.unique())
     for ax, m in zip(axes, metrics):
         for _, d in s.groupby([hue, *load], sort=True):

@@ -1,4 +1,5 @@
-"""Each configuration of a sweep runs on the hardware it names: a Ray cluster whose nodes are labelled with hardware profiles, or one Kubernetes Job per configuration queued by Kueue.
+"""Each configuration of a sweep runs on the hardware it names: a Ray cluster whose nodes are labelled with hardware
+profiles, or one Kubernetes Job per configuration queued by Kueue.
 
 Docs: https://glmlab.github.io/glmlab/lab.cluster.html.md"""
 
@@ -40,7 +41,8 @@ def node_command(hardware_name:str, address:str|None=None, node_ip:str='127.0.0.
     local = ['env', *(f'{k}={v}' for k, v in LOCAL_ONLY.items())] if is_loopback(node_ip) else []
     base = local + ['ray', 'start', '--node-ip-address', node_ip, '--labels', f'{HW_LABEL}={hardware_name}',
                     '--resources', json.dumps({hw_slot(hardware_name): 1})]
-    return base + (['--address', address] if address else ['--head', '--port', str(plan_port('ray')), '--include-dashboard', 'false'])
+    return base + (['--address', address] if address else ['--head', '--port', str(plan_port('ray')),
+                                                           '--include-dashboard', 'false'])
 
 def cluster_profiles() -> dict[str, int]:
     "The hardware profiles the connected Ray cluster's live nodes offer: `{profile: nodes}`."
@@ -53,22 +55,26 @@ def cluster_profiles() -> dict[str, int]:
 # %% ../../nbs/26a_lab.cluster.ipynb #937c727e
 def run_on_node(notebook:bytes, # the notebook's bytes (no shared filesystem)
                 params:dict, kernel:str='glmlab') -> dict:
-    "On a node, as a Ray task: papermill `notebook` with `params` into a fresh folder; that folder's files, the status and where it ran."
+    ("On a node, as a Ray task: papermill `notebook` with `params` into a fresh folder; that folder's files, the "
+     "status and where it ran.")
     root = Path(settings()['root'])
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); src, out = d / 'in.ipynb', make_dir(d / 'out')
         src.write_bytes(notebook)
         try:
-            execute_config(src, out, params, kernel, cwd=root / 'nbs' if (root / 'nbs').is_dir() else root, progress=False)
+            execute_config(src, out, params, kernel, cwd=root / 'nbs' if (root / 'nbs').is_dir() else root,
+                           progress=False)
             status, error = 'done', None
         except Exception as e: status, error = 'failed', error_line(e)
         files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob('*')) if p.is_file()}
     import ray
     ctx = ray.get_runtime_context()
-    return dict(files=files, status=status, error=error, node_id=ctx.get_node_id(), host=platform.node(), machine=hardware_fingerprint())
+    return dict(files=files, status=status, error=error, node_id=ctx.get_node_id(), host=platform.node(),
+                machine=hardware_fingerprint())
 
 def write_back(folder:Path, files:dict[str, bytes]):
-    "A configuration's files, returned by its node, written into its run folder (each inside it, whatever its name says)."
+    ("A configuration's files, returned by its node, written into its run folder (each inside it, whatever its name "
+     "says).")
     for rel, data in files.items():
         if rel == 'manifest.json': continue   # the driver keeps the manifest
         write_atomic(inside(Path(folder) / rel, folder, 'a returned file'), data)
@@ -77,7 +83,8 @@ def write_back(folder:Path, files:dict[str, bytes]):
 class RayBackend:
     "Run each configuration as a Ray task on a node labelled with its hardware profile."
     name = 'ray'
-    def __init__(self, address:str|None=None, # a cluster to join (default: RAY_ADDRESS; none: start one here, this machine as `cpu`)
+    # a cluster to join (default: RAY_ADDRESS; none: start one here, this machine as `cpu`)
+    def __init__(self, address:str|None=None,
                  node_ip:str='127.0.0.1'):
         self.address, self.node_ip = address or os.environ.get('RAY_ADDRESS'), node_ip
 
@@ -90,8 +97,8 @@ class RayBackend:
         if self.address: ray.init(address=self.address, log_to_driver=False)   # its nodes keep their own settings
         else:   # this machine: its tasks see the driver's GLMLAB_* settings (outputs, shared servers)
             env = {k: v for k, v in os.environ.items() if k.startswith('GLMLAB_')}
-            ray.init(_node_ip_address=self.node_ip, include_dashboard=False, log_to_driver=False, labels={HW_LABEL: 'cpu'},
-                     resources={hw_slot('cpu'): 1}, runtime_env={'env_vars': env})
+            ray.init(_node_ip_address=self.node_ip, include_dashboard=False, log_to_driver=False,
+                     labels={HW_LABEL: 'cpu'}, resources={hw_slot('cpu'): 1}, runtime_env={'env_vars': env})
 
     def check(self, items):
         "Stop before anything runs if a configuration spans nodes or names a profile no node offers."
@@ -104,7 +111,8 @@ class RayBackend:
         missing = sorted({p['hardware'] for _, p in items} - set(have))
         if missing:
             raise GlmlabError(f"hardware={','.join(missing)}: no node of the Ray cluster offers it; its nodes offer "
-                              f"{', '.join(f'{k} ({v})' for k, v in sorted(have.items())) or 'no profile'}; start one with: glmlab cluster node --hardware {missing[0]}")
+                              f"{', '.join(f'{k} ({v})' for k, v in sorted(have.items())) or 'no profile'}; start one "
+                              f"with: glmlab cluster node --hardware {missing[0]}")
 
     def execute(self, items, start, nb:Path, kernel:str, progress:bool, ctrl_c:list):
         import ray
@@ -114,7 +122,8 @@ class RayBackend:
         for cid, params in items:
             if (job := start(cid, params)) is None: continue
             hw = params['hardware']
-            ref = task.options(num_cpus=0, resources={hw_slot(hw): 1}, label_selector={HW_LABEL: hw}, max_retries=0).remote(notebook, params, kernel)
+            ref = task.options(num_cpus=0, resources={hw_slot(hw): 1}, label_selector={HW_LABEL: hw},
+                               max_retries=0).remote(notebook, params, kernel)
             jobs[ref] = job
         pending = list(jobs)
         try:
@@ -123,7 +132,8 @@ class RayBackend:
                 for ref in done:
                     job = jobs[ref]
                     try: res = ray.get(ref)
-                    except ray.exceptions.RayError as e:   # its worker or node died: this configuration failed, the others go on
+                    # its worker or node died: this configuration failed, the others go on
+                    except ray.exceptions.RayError as e:
                         yield job, 'failed', f"{type(e).__name__}: {str(e).splitlines()[0][:250]}", {}; continue
                     write_back(job.work, res['files'])
                     ran_on = dict(node_id=res['node_id'], host=res['host'], hardware=labels.get(res['node_id']))
@@ -147,8 +157,8 @@ def _products(gpu_products:dict|None) -> dict:
 def _labels(run_id:str, cid:str, params:dict, queue:str, priority:str|None) -> dict:
     k8s_value('--queue', queue, name=True)
     if priority: k8s_value('--priority', priority, name=True)
-    return {'kueue.x-k8s.io/queue-name': queue, 'glmlab/run-id': k8s_name(run_id), 'glmlab/config-id': k8s_name(cid), HW_LABEL: params['hardware'],
-            **({'kueue.x-k8s.io/priority-class': priority} if priority else {})}
+    return {'kueue.x-k8s.io/queue-name': queue, 'glmlab/run-id': k8s_name(run_id), 'glmlab/config-id': k8s_name(cid),
+            HW_LABEL: params['hardware'], **({'kueue.x-k8s.io/priority-class': priority} if priority else {})}
 
 def config_pod(cid:str, params:dict) -> tuple[PodSizing, dict[str, int]]:
     ("What a pod of configuration `cid` needs (its `PodSizing`) and the checkpoints it downloads into the model cache "
@@ -181,12 +191,13 @@ def _sweep_pod(script:str, params:dict, sizing:PodSizing, image:str|None, gpu_pr
     pod = dict(restartPolicy='Never', **spec)
     if not hw.is_cpu:
         products = _products(gpu_products)
-        if params['hardware'] not in products: raise invalid('--gpu-product', params['hardware'], f"a value of {k8s['gpu_product_label']} for it (PROFILE=VALUE)")
+        if params['hardware'] not in products: raise invalid('--gpu-product', params['hardware'],
+            f"a value of {k8s['gpu_product_label']} for it (PROFILE=VALUE)")
         pod['nodeSelector'] = {k8s['gpu_product_label']: products[params['hardware']]}
     return pod
 
-def job_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab', priority:str|None=None,
-                 image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None,
+def job_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab',
+                 priority:str|None=None, image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None,
                  pod:tuple|None=None) -> dict:   # config_pod's answer, when the caller has it
     ("The `batch/v1` Job that runs one-node configuration `cid` of run `run_id` on a node of its hardware: Kueue's "
      "labels, that node type's GPUs, the sweep itself.")
@@ -243,11 +254,13 @@ def kueue_manifests(quotas:dict[str, dict], # {profile: what its largest configu
     for p, need in quotas.items():
         hw = hardware(p)
         flavors.append(dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='ResourceFlavor', metadata=dict(name=k8s_name(p)),
-                            spec=dict(nodeLabels={k8s['gpu_product_label']: products[p]} if not hw.is_cpu else {HW_LABEL: p})))
+                            spec=dict(nodeLabels={k8s['gpu_product_label']: products[p]} if not hw.is_cpu
+                                      else {HW_LABEL: p})))
         groups.append(dict(name=k8s_name(p), resources=[dict(name=r, nominalQuota=need.get(r, 0)) for r in covered]))
     cq = dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='ClusterQueue', metadata=dict(name=queue),
               spec=dict(namespaceSelector={}, resourceGroups=[dict(coveredResources=covered, flavors=groups)]))
-    lq = dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='LocalQueue', metadata=dict(name=queue, namespace=namespace), spec=dict(clusterQueue=queue))
+    lq = dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='LocalQueue', metadata=dict(name=queue, namespace=namespace),
+              spec=dict(clusterQueue=queue))
     return flavors + [cq, lq]
 
 # %% ../../nbs/26a_lab.cluster.ipynb #b93dcb66
@@ -323,7 +336,8 @@ def collect(results:Path|str, runs_dir:Path|str|None=None, say=print) -> list[st
      "(`finished_config`); a bad one is named and the rest go on. `results` is only read.")
     from glmlab.lab.sweep import read_manifest
     results, runs = Path(results), Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
-    if not results.is_dir(): raise invalid('--collect', str(results), 'a folder: a copy of the Jobs\' results volume (<run-id>/<config-id>/manifest.json)')
+    if not results.is_dir(): raise invalid('--collect', str(results),
+        'a folder: a copy of the Jobs\' results volume (<run-id>/<config-id>/manifest.json)')
     got = []
     for run in _folders(results):
         for folder in _folders(run):

@@ -1,4 +1,5 @@
-"""Checked parameters, then: quantize the proxy, serve baseline and quantized, benchmark both, measure the accuracy regression, and check the footprint's predictions, each table written as it arrives.
+"""Checked parameters, then: quantize the proxy, serve baseline and quantized, benchmark both, measure the accuracy
+regression, and check the footprint's predictions, each table written as it arrives.
 
 Docs: https://glmlab.github.io/glmlab/lab.experiment.html.md"""
 
@@ -11,6 +12,8 @@ from contextlib import contextmanager
 from copy import copy
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: import pandas
 from ..core.settings import invalid, is_whole, GlmlabError
 from ..core.store import CacheEntry, file_digest, inputs_key, make_dir, write_csv, write_json
 from ..core.data import hardware, hardware_names, recipe_names, recipe, published_recipes
@@ -34,7 +37,8 @@ __all__ = ['PARAMETERS', 'CPU_SERVABLE', 'TWIN_INPUTS', 'Param', 'default_parame
 # %% ../../nbs/25_lab.experiment.ipynb #7ccae506
 @dataclass(frozen=True)
 class Param:
-    "One experiment parameter: its type, its default, the bounds of a number (or of each number in a list), and what is valid, in words."
+    ("One experiment parameter: its type, its default, the bounds of a number (or of each number in a list), and what "
+     "is valid, in words.")
     type: type
     default: object
     valid: str
@@ -64,7 +68,8 @@ PARAMETERS = {
     'max_model_len': Param(int, 512, 'a whole number >= input_len + output_len', lo=1),
     'kv_cache_space_gib': Param(int, 1, 'GiB for the CPU KV cache, a whole number >= 1', lo=1),
     'seed': Param(int, 0, 'a whole number >= 0', lo=0),
-    'nodes': Param(int, 0, "nodes to serve on: 0 for the profile's own (data/hardware.yaml), or 1..its max_nodes (1 on cpu)", lo=0),
+    'nodes': Param(int, 0,
+        "nodes to serve on: 0 for the profile's own (data/hardware.yaml), or 1..its max_nodes (1 on cpu)", lo=0),
 }
 
 CPU_SERVABLE = ('tiny-glm4',)   # vLLM's CPU backend has no sparse (DSA) attention, so tiny-glm5 is not servable here
@@ -79,7 +84,8 @@ def check_parameters(p:dict) -> Checked:
     "Defaults filled in and every value checked; raises a one-line `GlmlabError` naming the first bad parameter."
     if isinstance(p, Checked): return p
     unknown = set(p) - set(PARAMETERS) - {'out_dir'}
-    if unknown: raise GlmlabError(f"unknown parameter {sorted(unknown)[0]!r}; expected some of: {', '.join(PARAMETERS)}")
+    if unknown: raise GlmlabError(f"unknown parameter {sorted(unknown)[0]!r}; expected some of: "
+                                  f"{', '.join(PARAMETERS)}")
     p = {**default_parameters(), **p}
     bad = lambda k: invalid(f"parameter {k}", p[k], PARAMETERS[k].valid)
     for k, spec in PARAMETERS.items():
@@ -93,8 +99,10 @@ def check_parameters(p:dict) -> Checked:
     if p['hardware'] != 'cpu':
         ck = published_recipes(p['model'])
         if p['recipe'] not in ck or p['baseline_recipe'] not in ck:
-            raise invalid('parameter model', p['model'], f"a model with published checkpoints for {p['recipe']} and {p['baseline_recipe']} (data/serving.yaml)")
-    if p['hardware'] == 'cpu' and p['nodes'] > 1: raise bad('nodes')   # the CPU experiment's two servers share this machine
+            raise invalid('parameter model', p['model'],
+                f"a model with published checkpoints for {p['recipe']} and {p['baseline_recipe']} (data/serving.yaml)")
+    # the CPU experiment's two servers share this machine
+    if p['hardware'] == 'cpu' and p['nodes'] > 1: raise bad('nodes')
     if (top := hardware(p['hardware']).max_nodes) is not None and p['nodes'] > top: raise bad('nodes')
     if p['num_prompts'] < max(p['concurrency']): raise bad('num_prompts')   # rules between parameters
     if p['max_model_len'] < p['input_len'] + p['output_len']: raise bad('max_model_len')
@@ -112,7 +120,8 @@ TWIN_INPUTS = dict(modules=('quant.quantize', 'quant.dequant', 'quant.proxy', 'f
                    data=('recipes.yaml', 'formats.yaml', 'quantize.yaml', 'proxy.yaml'))
 
 def twin_key(proxy:Path, recipe_name:str) -> str:
-    "The cache key of the quantized twin of the trained proxy folder `proxy` (its name holds its own key) under `recipe_name`."
+    ("The cache key of the quantized twin of the trained proxy folder `proxy` (its name holds its own key) under "
+     "`recipe_name`.")
     return inputs_key(Path(proxy).name, recipe_name, **TWIN_INPUTS)
 
 def quantized_twin(model:str, recipe_name:str, progress:bool=True) -> tuple[Path, Path]:
@@ -120,13 +129,16 @@ def quantized_twin(model:str, recipe_name:str, progress:bool=True) -> tuple[Path
     src = proxy_dir(model, progress)
     recipe(recipe_name)   # an unknown recipe: one line, before any work
     def make(d:Path):
-        if not (d / 'checkpoint' / 'config.json').is_file(): quantize_checkpoint(src, recipe_name, d / 'checkpoint', progress=progress)
+        if not (d / 'checkpoint' / 'config.json').is_file(): quantize_checkpoint(src, recipe_name, d / 'checkpoint',
+                                                                                 progress=progress)
         dequantize_checkpoint(d / 'checkpoint', d / 'bf16-twin')
-    d = CacheEntry('quantized', f"{src.name}-{recipe_name}", twin_key(src, recipe_name), marker='bf16-twin/config.json').get(make)
+    d = CacheEntry('quantized', f"{src.name}-{recipe_name}", twin_key(src, recipe_name),
+                   marker='bf16-twin/config.json').get(make)
     return d / 'checkpoint', d / 'bf16-twin'
 
 def prepared_proxy(model:str, progress:bool=True) -> Path:
-    "The trained proxy `model`, and for the default configuration's model also the quantized twin its experiment serves: made once, cached."
+    ("The trained proxy `model`, and for the default configuration's model also the quantized twin its experiment "
+     "serves: made once, cached.")
     p = check_parameters({})
     if model == p['model']: quantized_twin(model, p['recipe'], progress)
     return proxy_dir(model, progress)
@@ -147,7 +159,9 @@ def cpu_servers(p:dict, progress:bool=True) -> dict[str, ServeCommand]:
 
 @contextmanager
 def cpu_server_pair(params:dict|None=None, share:bool=False, path:Path|None=None, progress:bool=True, reuse:bool=False):
-    "The two CPU servers of configuration `params` (default: the defaults) side by side, `{recipe: server}`: the shared ones where they run (`reuse`), else started here; with `share`, those started here are listed in the servers file (`path`) while they run."
+    ("The two CPU servers of configuration `params` (default: the defaults) side by side, `{recipe: server}`: the "
+     "shared ones where they run (`reuse`), else started here; with `share`, those started here are listed in the "
+     "servers file (`path`) while they run.")
     servers = {r: server_for(c, shared=reuse) for r, c in cpu_servers(check_parameters(params or {}), progress).items()}
     mine = [s for s in servers.values() if not s.shared_by]
     with serving(*servers.values(), progress=progress):
@@ -211,9 +225,12 @@ def run_experiment(out_dir:Path|str, params:dict|None=None, progress:bool=True) 
             pred.append(dict(recipe=r, served=str(s.model), served_as=served_as(p, r),
                              predicted_kv_tokens=fp.kv_pool_tokens, measured_kv_tokens=f.get('kv_cache_tokens'),
                              predicted_weight_bytes=fp.weight_bytes_loaded, measured_weight_bytes=w['parameter_bytes'],
-                             vllm=f.get('vllm_version'), start_s=round(s.started_s, 1), server='shared' if s.shared_by else 'own'))
-        res['predictions'] = pd.DataFrame(pred); write_csv(out / 'predictions.csv', res['predictions']); _step(out, 'predictions', status)
-    b = res['bench'].assign(input_len=p['input_len'], output_len=p['output_len'], kv_cache_dtype='bf16', served_recipe='bf16')
+                             vllm=f.get('vllm_version'), start_s=round(s.started_s, 1),
+                             server='shared' if s.shared_by else 'own'))
+        res['predictions'] = pd.DataFrame(pred); write_csv(out / 'predictions.csv', res['predictions']); _step(out,
+            'predictions', status)
+    b = res['bench'].assign(input_len=p['input_len'], output_len=p['output_len'], kv_cache_dtype='bf16',
+                            served_recipe='bf16')
     res['roofline'] = measured_vs_bound(b.to_dict('records')); write_csv(out / 'roofline.csv', res['roofline'])
     _step(out, 'roofline', status)
     return res

@@ -1,4 +1,5 @@
-"""The notebooks whose cells train, quantize or serve, executed whole by `glmlab run` on its own servers, each kept with the date and commit of that run: what their docs pages show.
+"""The notebooks whose cells train, quantize or serve, executed whole by `glmlab run` on its own servers, each kept
+with the date and commit of that run: what their docs pages show.
 
 Docs: https://glmlab.github.io/glmlab/lab.notebooks.html.md"""
 
@@ -32,7 +33,8 @@ def slow_cells(nb:Path) -> list[str]:
 def slow_notebooks(nbs:Path|None=None) -> list[str]:
     "The notebooks of `nbs` (default: the project's) with slow cells, papermill templates and scratch notebooks aside."
     nbs = Path(nbs or Path(settings()['root']) / 'nbs')
-    return sorted(p.name for p in nbs.glob('*.ipynb') if not p.name.startswith('_') and not is_papermill_template(p) and slow_cells(p))
+    return sorted(p.name for p in nbs.glob('*.ipynb') if not p.name.startswith('_') and not is_papermill_template(p)
+                  and slow_cells(p))
 
 # %% ../../nbs/27a_lab.notebooks.ipynb #bf180ff1
 def notebooks_dir() -> Path: return Path(settings()['outputs_path']) / 'notebooks'
@@ -43,13 +45,17 @@ def read_notebooks_manifest(out:Path|None=None) -> dict:
     try: return json.loads(p.read_text()) if p.is_file() else {}
     except ValueError: return {}
 
-def execute_notebooks(names:list[str]|None=None, out:Path|None=None, say=print, timeout:float=1800, fresh:bool=False) -> dict:
-    "Execute `names` (default: `slow_notebooks()`) whole and keep each executed copy and its entry (status, seconds, date, commit, code) under `out`; one already done with the same code is kept unless `fresh`."
+def execute_notebooks(names:list[str]|None=None, out:Path|None=None, say=print, timeout:float=1800,
+                      fresh:bool=False) -> dict:
+    ("Execute `names` (default: `slow_notebooks()`) whole and keep each executed copy and its entry (status, seconds, "
+     "date, commit, code) under `out`; one already done with the same code is kept unless `fresh`.")
     root, out = Path(settings()['root']), make_dir(out or notebooks_dir())
     names = slow_notebooks() if names is None else names
     man, git = read_notebooks_manifest(out), git_state(root)
-    code = {n: code_version(root / 'nbs' / n) for n in names}   # the notebook, the package and data/, as a sweep's resume
-    todo = [n for n in names if fresh or man.get(n, {}).get('status') != 'done' or man[n].get('code') != code[n] or not (out / n).is_file()]
+    # the notebook, the package and data/, as a sweep's resume
+    code = {n: code_version(root / 'nbs' / n) for n in names}
+    todo = [n for n in names if fresh or man.get(n,
+        {}).get('status') != 'done' or man[n].get('code') != code[n] or not (out / n).is_file()]
     for n in sorted(set(names) - set(todo)): say(f"  {n}: done at {man[n]['ended']} with this code; kept")
     if not todo: return man
     stage = out / f'.stage-{os.getpid()}'   # several processes may execute into one folder (the test suite's workers)
@@ -60,8 +66,9 @@ def execute_notebooks(names:list[str]|None=None, out:Path|None=None, say=print, 
         for i, name in enumerate(todo, 1):
             t0 = time.time()
             try:
-                r = subprocess.run([str(Path(sys.executable).parent / 'nbdev-test'), f'nbs/{name}', '--flags', 'slow', '--save'], cwd=stage,
-                                   capture_output=True, text=True, timeout=timeout, env={**os.environ, 'GLMLAB_ROOT': str(root)})
+                r = subprocess.run([str(Path(sys.executable).parent / 'nbdev-test'), f'nbs/{name}', '--flags', 'slow',
+                                   '--save'], cwd=stage, capture_output=True, text=True, timeout=timeout,
+                                   env={**os.environ, 'GLMLAB_ROOT': str(root)})
                 ok, tail = r.returncode == 0 and 'Success.' in r.stdout, (r.stdout + r.stderr)[-3000:]
             except subprocess.TimeoutExpired: ok, tail = False, f'timed out after {timeout:.0f} s'
             if ok: write_atomic(out / name, (stage / 'nbs' / name).read_bytes())

@@ -1,4 +1,5 @@
-"""The same prompts to the baseline and the quantized server: per-item exact match with a paired test, and drift of the next-token distribution from the servers' own logprobs.
+"""The same prompts to the baseline and the quantized server: per-item exact match with a paired test, and drift of
+the next-token distribution from the servers' own logprobs.
 
 Docs: https://glmlab.github.io/glmlab/lab.regression.html.md"""
 
@@ -23,12 +24,14 @@ __all__ = ['completions', 'served_name', 'lm_eval_task_dir', 'task_answers', 'mc
 # %% ../../nbs/23_lab.regression.ipynb #0f5167fd
 def completions(url:str, model:str, prompts:list[str], max_tokens:int=8, logprobs:int|None=None,
                 concurrency:int=8, stop:list[str]|None=('\n',)) -> list[dict]:
-    "Greedy `/v1/completions` for each prompt (in order): `text` and, with `logprobs=k`, the first position's top-k `{token: logprob}` (for drift; lm-eval returns no top-k)."
+    ("Greedy `/v1/completions` for each prompt (in order): `text` and, with `logprobs=k`, the first position's top-k "
+     "`{token: logprob}` (for drift; lm-eval returns no top-k).")
     import requests
     from concurrent.futures import ThreadPoolExecutor
     timeout = float(settings()['request_timeout_s'])
     def one(p):
-        body = dict(model=model, prompt=p, max_tokens=max_tokens, temperature=0, stop=list(stop or []), logprobs=logprobs)
+        body = dict(model=model, prompt=p, max_tokens=max_tokens, temperature=0, stop=list(stop or []),
+                    logprobs=logprobs)
         r = requests.post(f"{url}/v1/completions", json=body, timeout=timeout)
         if not r.ok:
             raise GlmlabError(f"{url}/v1/completions answered {r.status_code}: {' '.join(r.text[:200].split())}")
@@ -48,16 +51,19 @@ def lm_eval_task_dir(n_per_task:int, out:Path|str) -> Path:
     out = make_dir(out)
     for t in task_names():
         its = items(t, n_per_task, 'eval')
-        write_atomic(out / f'{t}.jsonl', ''.join(json.dumps(dict(item=k, prompt=p, answer=a)) + '\n' for k, (p, a) in enumerate(its)))
+        write_atomic(out / f'{t}.jsonl',
+                     ''.join(json.dumps(dict(item=k, prompt=p, answer=a)) + '\n' for k, (p, a) in enumerate(its)))
         write_atomic(out / f'{t}.yaml', yaml.safe_dump(dict(
-            task=f'glmlab_{t}', dataset_path='json', dataset_kwargs=dict(data_files=dict(test=str((out / f'{t}.jsonl').resolve()))),
+            task=f'glmlab_{t}', dataset_path='json',
+            dataset_kwargs=dict(data_files=dict(test=str((out / f'{t}.jsonl').resolve()))),
             test_split='test', output_type='generate_until', doc_to_text='{{prompt}}', doc_to_target='{{answer}}',
-            generation_kwargs=dict(until=['\n'], max_gen_toks=max(len(a) for _, a in its) + 1, do_sample=False, temperature=0),
-            metric_list=[dict(metric='exact_match', aggregation='mean', higher_is_better=True)])))
+            generation_kwargs=dict(until=['\n'], max_gen_toks=max(len(a) for _, a in its) + 1, do_sample=False,
+            temperature=0), metric_list=[dict(metric='exact_match', aggregation='mean', higher_is_better=True)])))
     return out
 
 def task_answers(url:str, task_dir:Path|str, label:str='') -> list[dict]:
-    "Exact-match rows (task, item, prompt, expected, answer, correct) of the proxy suite in `task_dir` (`lm_eval_task_dir`), scored by lm-eval against the server at `url`."
+    ("Exact-match rows (task, item, prompt, expected, answer, correct) of the proxy suite in `task_dir` "
+     "(`lm_eval_task_dir`), scored by lm-eval against the server at `url`.")
     import os
     os.environ.setdefault('HF_DATASETS_OFFLINE', '1'); os.environ.setdefault('HF_HUB_OFFLINE', '1')
     import lm_eval
@@ -65,13 +71,15 @@ def task_answers(url:str, task_dir:Path|str, label:str='') -> list[dict]:
     d = Path(task_dir)
     args = dict(model=served_name(url), base_url=f"{url}/v1/completions", num_concurrent=8, tokenized_requests=False,
                 tokenizer_backend=None, max_retries=1)
-    r = off_event_loop(lm_eval.simple_evaluate, model='local-completions', model_args=args, tasks=[f'glmlab_{t}' for t in task_names()],
-                       task_manager=TaskManager(include_path=str(d), include_defaults=False), log_samples=True, verbosity='ERROR')
+    r = off_event_loop(lm_eval.simple_evaluate, model='local-completions', model_args=args,
+                       tasks=[f'glmlab_{t}' for t in task_names()],
+                       task_manager=TaskManager(include_path=str(d), include_defaults=False), log_samples=True,
+                       verbosity='ERROR')
     rows = []
     for t in task_names():
         for x in sorted(r['samples'][f'glmlab_{t}'], key=lambda x: x['doc']['item']):
-            rows.append(dict(server=label, task=t, item=x['doc']['item'], prompt=x['doc']['prompt'], expected=x['target'],
-                             answer=x['filtered_resps'][0], correct=int(x['exact_match'])))
+            rows.append(dict(server=label, task=t, item=x['doc']['item'], prompt=x['doc']['prompt'],
+                             expected=x['target'], answer=x['filtered_resps'][0], correct=int(x['exact_match'])))
     return rows
 
 # %% ../../nbs/23_lab.regression.ipynb #1a1933fb
@@ -84,7 +92,8 @@ def mcnemar_exact(b:int, c:int) -> float:
 
 def paired_test(base:list[int], quant:list[int], n_boot:int=2000, seed:int=0, level:float=0.95) -> dict:
     "Accuracy of both, their difference (quantized - baseline) with a paired bootstrap interval, and McNemar's exact p."
-    if len(base) != len(quant) or not base: raise invalid('items', f"{len(base)} vs {len(quant)}", 'the same, non-zero number of paired items')
+    if len(base) != len(quant) or not base: raise invalid('items', f"{len(base)} vs {len(quant)}",
+                                                          'the same, non-zero number of paired items')
     n = len(base)
     d = [q - b for b, q in zip(base, quant)]
     rng = random.Random(seed)
@@ -107,56 +116,70 @@ def drift(base_tops:list[dict], quant_tops:list[dict]) -> dict:
     "Top-1 agreement and mean top-k KL over paired next-token distributions."
     top1 = [max(b, key=b.get) == max(q, key=q.get) for b, q in zip(base_tops, quant_tops)]
     kls = [topk_kl(b, q) for b, q in zip(base_tops, quant_tops)]
-    return dict(positions=len(kls), top1_agreement=sum(top1) / len(top1), kl_topk_mean=sum(kls) / len(kls), kl_topk_max=max(kls))
+    return dict(positions=len(kls), top1_agreement=sum(top1) / len(top1), kl_topk_mean=sum(kls) / len(kls),
+                kl_topk_max=max(kls))
 
 # %% ../../nbs/23_lab.regression.ipynb #2b5282f1
 def _both(fn, a:tuple, b:tuple):
-    "`fn(*a)` and `fn(*b)` at the same time: the two servers run on their own cores, so the comparison takes the time of one."
+    ("`fn(*a)` and `fn(*b)` at the same time: the two servers run on their own cores, so the comparison takes the time "
+     "of one.")
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(2) as ex:
         fa, fb = ex.submit(fn, *a), ex.submit(fn, *b)
         return fa.result(), fb.result()
 
-def regression(base_url:str, quant_url:str, n_per_task:int=100, k:int=20, seed:int=0, out:Path|str|None=None, **labels) -> dict:
-    "Paired accuracy and logprob drift of the server at `quant_url` against the one at `base_url`; tables written to `out`."
+def regression(base_url:str, quant_url:str, n_per_task:int=100, k:int=20, seed:int=0, out:Path|str|None=None,
+               **labels) -> dict:
+    ("Paired accuracy and logprob drift of the server at `quant_url` against the one at `base_url`; tables written to "
+     "`out`.")
     import pandas as pd
     out = make_dir(out or Path(settings()['outputs_path']) / 'regression')
-    tasks = lm_eval_task_dir(n_per_task, out / 'lm_eval_tasks')   # the task definitions lm-eval ran, kept beside the results
+    # the task definitions lm-eval ran, kept beside the results
+    tasks = lm_eval_task_dir(n_per_task, out / 'lm_eval_tasks')
     a, b = _both(lambda url, label: task_answers(url, tasks, label), (base_url, 'baseline'), (quant_url, 'quantized'))
-    its = pd.DataFrame(a).merge(pd.DataFrame(b)[['task', 'item', 'answer', 'correct']], on=['task', 'item'], suffixes=('_baseline', '_quantized'))
+    its = pd.DataFrame(a).merge(pd.DataFrame(b)[['task', 'item', 'answer', 'correct']], on=['task', 'item'],
+                                suffixes=('_baseline', '_quantized'))
     write_csv(out / 'items.csv', its.drop(columns='server'))
     groups = [(t, its[its.task == t]) for t in task_names()] + [('all', its)]
-    paired = pd.DataFrame([{**labels, 'task': t, **paired_test(g.correct_baseline.tolist(), g.correct_quantized.tolist(), seed=seed)} for t, g in groups])
+    paired = pd.DataFrame([{**labels, 'task': t,
+        **paired_test(g.correct_baseline.tolist(), g.correct_quantized.tolist(), seed=seed)} for t, g in groups])
     write_csv(out / 'paired.csv', paired)
     prompts = [p for t in task_names() + ['text'] for p, _ in items(t, n_per_task, 'eval')]
     prompts = [p[:len(p) // 2] if not p.endswith((':', '=')) else p for p in prompts]   # text: predict mid-sentence
-    tb, tq = _both(lambda url: [r['top'] for r in completions(url, served_name(url), prompts, max_tokens=1, logprobs=k, stop=None)],
-                   (base_url,), (quant_url,))
+    tb, tq = _both(lambda url: [r['top'] for r in completions(url, served_name(url), prompts, max_tokens=1, logprobs=k,
+                   stop=None)], (base_url,), (quant_url,))
     dr = pd.DataFrame([{**labels, **drift(tb, tq)}])
     write_csv(out / 'drift.csv', dr)
     return dict(items=its, paired=paired, drift=dr)
 
 # %% ../../nbs/23_lab.regression.ipynb #f65eefbe
 def plot_deltas(paired:"pandas.DataFrame", ax=None, hue:str|None=None):
-    "Accuracy difference (quantized - baseline) with its paired bootstrap interval, per task, in percentage points (0: no change, dashed)."
+    ("Accuracy difference (quantized - baseline) with its paired bootstrap interval, per task, in percentage points "
+     "(0: no change, dashed).")
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(6, 3))[1]
     d = paired.reset_index(drop=True)
     ax.errorbar(d.delta, range(len(d)), xerr=[d.delta - d.ci_low, d.ci_high - d.delta], fmt='o', capsize=3)
     ax.set_yticks(range(len(d)), [f"{r.task}" + (f" ({r[hue]})" if hue else '') for _, r in d.iterrows()])
-    ax.axvline(0, color='k', lw=0.8, ls='--'); ax.set_xlabel('exact-match accuracy, quantized - baseline (percentage points, 95% CI)')
+    ax.axvline(0, color='k', lw=0.8,
+               ls='--'); ax.set_xlabel('exact-match accuracy, quantized - baseline (percentage points, 95% CI)')
     ax.xaxis.set_major_formatter(lambda x, _: f"{100 * x:+.0f}"); ax.set_ylim(-0.6, len(d) - 0.4)
     return ax
 
 # %% ../../nbs/23_lab.regression.ipynb #8fa66660
-def lm_eval_commands(base_url:str='http://127.0.0.1:8000', model:str='glm-5.2-nvfp4', out:str='outputs/lm_eval') -> dict[str, str]:
-    "Per benchmark NVIDIA reports: an `lm_eval` command against the server, or the harness to use where lm-eval has no task."
+def lm_eval_commands(base_url:str='http://127.0.0.1:8000', model:str='glm-5.2-nvfp4',
+                     out:str='outputs/lm_eval') -> dict[str, str]:
+    ("Per benchmark NVIDIA reports: an `lm_eval` command against the server, or the harness to use where lm-eval has "
+     "no task.")
     e = load_yaml('evals'); le = e['lm_eval']
     cmds = {}
     for name, t in e['tasks'].items():
-        if not t['lm_eval_task']: cmds[name] = f"# not in lm-evaluation-harness: use {t['harness']} (max tokens {t['max_gen_toks']})"; continue
-        margs = f"model={model},base_url={base_url}/v1/chat/completions,num_concurrent={le['num_concurrent']},tokenized_requests=False"
+        if not t['lm_eval_task']: cmds[name] = (f"# not in lm-evaluation-harness: use {t['harness']} (max tokens "
+                                                f"{t['max_gen_toks']})"); continue
+        margs = (f"model={model},base_url={base_url}/v1/chat/completions,num_concurrent={le['num_concurrent']},"
+                 "tokenized_requests=False")
         gen = f"max_gen_toks={t['max_gen_toks']},temperature={le['temperature']},top_p={le['top_p']}"
         cmds[name] = shlex.join(['lm_eval', '--model', le['model'], '--model_args', margs, '--tasks', t['lm_eval_task'],
-                                 '--apply_chat_template', '--gen_kwargs', gen, '--output_path', f"{out}/{name}", '--log_samples'])
+                                 '--apply_chat_template', '--gen_kwargs', gen, '--output_path', f"{out}/{name}",
+                                 '--log_samples'])
     return cmds

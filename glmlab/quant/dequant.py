@@ -1,4 +1,5 @@
-"""Unpack NVFP4 and FP8 tensors back to BF16 without modelopt, prove that the packed values are the ones the fake-quantized model computed with, and write the BF16 twin that CPU vLLM can serve.
+"""Unpack NVFP4 and FP8 tensors back to BF16 without modelopt, prove that the packed values are the ones the
+fake-quantized model computed with, and write the BF16 twin that CPU vLLM can serve.
 
 Docs: https://glmlab.github.io/glmlab/quant.dequant.html.md"""
 
@@ -32,7 +33,8 @@ def dequant_fp8(weight, scale):
 
 # %% ../../nbs/17_quant.dequant.ipynb #09c6b27e
 def dequantized_tensors(d:Path|str, dtype:str='bfloat16') -> dict:
-    "All weights of the checkpoint in `d`, dequantized to `dtype`, scales dropped (loads tensors with safetensors, not modelopt)."
+    ("All weights of the checkpoint in `d`, dequantized to `dtype`, scales dropped (loads tensors with safetensors, "
+     "not modelopt).")
     import torch
     from safetensors.torch import load_file
     files = sorted(Path(d).glob('*.safetensors'))
@@ -58,10 +60,13 @@ def dequantize_checkpoint(d:Path|str, out:Path|str) -> Path:
         cfg = read_json(d / 'config.json'); cfg.pop('quantization_config', None)
         (tmp / 'config.json').write_text(json.dumps(cfg, indent=1))
         for f in d.iterdir():
-            if f.name.startswith('tokenizer') or f.name in ('generation_config.json', 'special_tokens_map.json', 'chat_template.jinja'): shutil.copy(f, tmp / f.name)
+            if f.name.startswith('tokenizer') or f.name in ('generation_config.json', 'special_tokens_map.json',
+                                                            'chat_template.jinja'): shutil.copy(f, tmp / f.name)
         meta = checkpoint_meta(d)
-        (tmp / 'glmlab.json').write_text(json.dumps({**(meta.model_dump(exclude_none=True) if meta else {}), 'dequantized_from': str(d),
-                                                     'recipe': 'bf16', 'source_recipe': meta and meta.recipe}, indent=1))
+        (tmp / 'glmlab.json').write_text(json.dumps({**(meta.model_dump(exclude_none=True) if meta else {}),
+                                                     'dequantized_from': str(d),
+                                                     'recipe': 'bf16', 'source_recipe': meta and meta.recipe},
+                                                    indent=1))
     return write_dir(Path(out), write)
 
 # %% ../../nbs/17_quant.dequant.ipynb #77e3e752

@@ -1,4 +1,5 @@
-"""What each recipe costs the proxy: KL divergence and top-1 agreement of next-token distributions, perplexity, and exact-match task accuracy against the BF16 model.
+"""What each recipe costs the proxy: KL divergence and top-1 agreement of next-token distributions, perplexity, and
+exact-match task accuracy against the BF16 model.
 
 Docs: https://glmlab.github.io/glmlab/quant.fidelity.html.md"""
 
@@ -23,7 +24,8 @@ def _logits(model, X):
     with torch.no_grad(): return torch.cat([model(input_ids=X[i:i + 32]).logits.float() for i in range(0, len(X), 32)])
 
 def distribution_metrics(ref, new, Y) -> dict:
-    "KL(ref || new), top-1 agreement and both perplexities over the positions `Y` labels (next-token logits `ref`, `new`)."
+    ("KL(ref || new), top-1 agreement and both perplexities over the positions `Y` labels (next-token logits `ref`, "
+     "`new`).")
     import torch
     pos = Y[:, 1:] != -100
     r, n, y = ref[:, :-1][pos], new[:, :-1][pos], Y[:, 1:][pos]
@@ -31,7 +33,8 @@ def distribution_metrics(ref, new, Y) -> dict:
     kl = (lr.exp() * (lr - ln)).sum(-1).mean().item()
     nll = lambda l: -l.gather(-1, y[:, None]).mean().item()
     return dict(kl=kl, top1_agreement=(r.argmax(-1) == n.argmax(-1)).float().mean().item(),
-                ppl_reference=float(torch.tensor(nll(lr)).exp()), ppl=float(torch.tensor(nll(ln)).exp()), positions=int(pos.sum()))
+                ppl_reference=float(torch.tensor(nll(lr)).exp()), ppl=float(torch.tensor(nll(ln)).exp()),
+                positions=int(pos.sum()))
 
 # %% ../../nbs/18_quant.fidelity.ipynb #7f9755f3
 def fidelity(model:str='tiny-glm5', # a proxy name
@@ -40,7 +43,8 @@ def fidelity(model:str='tiny-glm5', # a proxy name
              eval_rows:int=128, # held-out rows for the distribution metrics
              items_per_task:int|None=None, # task items per task (default: data/proxy.yaml)
              progress:bool=True):
-    "Fidelity of each recipe against the BF16 proxy; writes `fidelity.csv` and `task_items.csv` as it goes; returns both tables."
+    ("Fidelity of each recipe against the BF16 proxy; writes `fidelity.csv` and `task_items.csv` as it goes; returns "
+     "both tables.")
     import pandas as pd
     from tqdm.auto import tqdm
     out = Path(out or settings()['outputs_path'] / 'fidelity' / model)
@@ -54,7 +58,8 @@ def fidelity(model:str='tiny-glm5', # a proxy name
         if rn != 'bf16': quantize_model(m, rn, calibration_batches(tok), progress=False)
         res = task_results(m, tok, items_per_task)
         items += [dict(recipe=rn, **r) for r in res]
-        acc = {f'acc_{t}': sum(r['correct'] for r in res if r['task'] == t) / max(1, sum(r['task'] == t for r in res)) for t in task_names()}
+        acc = {f'acc_{t}': sum(r['correct'] for r in res if r['task'] == t) / max(1,
+            sum(r['task'] == t for r in res)) for t in task_names()}
         summary.append(dict(model=model, recipe=rn, **distribution_metrics(ref, _logits(m, X), Y), **acc,
                             accuracy=sum(r['correct'] for r in res) / len(res)))
         write_csv(out / 'fidelity.csv', pd.DataFrame(summary)); write_csv(out / 'task_items.csv', pd.DataFrame(items))

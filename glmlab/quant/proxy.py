@@ -1,4 +1,5 @@
-"""Tiny GLM-architecture models glmlab builds, tokenizes and trains itself, deterministically, so that the real quantization, export and serving code runs on this machine.
+"""Tiny GLM-architecture models glmlab builds, tokenizes and trains itself, deterministically, so that the real
+quantization, export and serving code runs on this machine.
 
 Docs: https://glmlab.github.io/glmlab/quant.proxy.html.md"""
 
@@ -38,25 +39,28 @@ def proxy_tokenizer():
     tok.pre_tokenizer = pre_tokenizers.Split(Regex(r'[\s\S]'), behavior='isolated')
     tok.decoder = decoders.Fuse()
     tok.add_special_tokens(specials)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token='<|endoftext|>', pad_token='<pad>', unk_token='<unk>',
-                                   chat_template=GLM_CHAT_TEMPLATE)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token='<|endoftext|>', pad_token='<pad>',
+                                   unk_token='<unk>', chat_template=GLM_CHAT_TEMPLATE)
 
 # %% ../../nbs/14_quant.proxy.ipynb #e8bbe0ba
 def build_model(model:str, seed:int|None=None):
     "A transformers model of the config `model` (name or path), freshly initialized from `seed`."
     import torch, transformers
     _, cfg = model_config(model)
-    conf = transformers.AutoConfig.for_model(**{k: v for k, v in cfg.items() if k != 'model_type'}, model_type=cfg['model_type'])
+    conf = transformers.AutoConfig.for_model(**{k: v for k, v in cfg.items() if k != 'model_type'},
+                                             model_type=cfg['model_type'])
     torch.manual_seed(load_yaml('proxy')['seeds']['init'] if seed is None else seed)
     return transformers.AutoModelForCausalLM.from_config(conf, dtype=torch.float32)
 
 def char_ids(tok):
-    "Token ids of a string of printable characters, as `tok` gives them, without its per-call overhead (training tokenizes ~10^5 items)."
+    ("Token ids of a string of printable characters, as `tok` gives them, without its per-call overhead (training "
+     "tokenizes ~10^5 items).")
     vocab = tok.get_vocab()
     return lambda s: [vocab[c] for c in s]
 
 def task_rows(tok, n_rows:int, seq_len:int, split:str, packing_draws:int=0):
-    "Rows of whole task lines of `split` packed to `seq_len` tokens, up to `packing_draws` more tries to fill a row's end; labels only on answers and text (prompts are given, not predicted)."
+    ("Rows of whole task lines of `split` packed to `seq_len` tokens, up to `packing_draws` more tries to fill a row's "
+     "end; labels only on answers and text (prompts are given, not predicted).")
     import torch, random
     p = load_yaml('proxy')
     rng, tasks = random.Random(p['seeds'][split]), list(p['tasks'])
@@ -80,7 +84,8 @@ def training_settings(model:str) -> dict:
 
 @contextmanager
 def torch_threads(n:int):
-    "Run the block on `n` torch threads (the weights it trains then do not depend on the machine's core count), then restore the count."
+    ("Run the block on `n` torch threads (the weights it trains then do not depend on the machine's core count), then "
+     "restore the count.")
     import torch
     if not is_whole(n, 1): raise invalid('data/proxy.yaml: training.threads', n, 'a positive whole number')
     before = torch.get_num_threads()
@@ -96,13 +101,15 @@ def train(model, tok, p:dict, progress:bool=True) -> list[dict]:
     torch.manual_seed(load_yaml('proxy')['seeds']['train'])
     X, Y = task_rows(tok, p['steps'] * p['batch'], p['seq_len'], 'train', p['packing_draws'])
     opt = torch.optim.AdamW(model.parameters(), lr=p['lr'], weight_decay=p['weight_decay'])
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / p['warmup']) * 0.5 * (1 + math.cos(math.pi * s / p['steps'])))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt,
+        lambda s: min(1, (s + 1) / p['warmup']) * 0.5 * (1 + math.cos(math.pi * s / p['steps'])))
     model.train(); log = []
     with torch_threads(p['threads']):
         for step in (bar := tqdm(range(p['steps']), desc='training proxy', disable=not progress, mininterval=2)):
             b = slice(step * p['batch'], (step + 1) * p['batch'])
             loss = model(input_ids=X[b], labels=Y[b]).loss
-            opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step()
+            opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(),
+                                                                             1.0); opt.step(); sched.step()
             log.append(dict(step=step, loss=loss.item()))
             if step % 20 == 0: bar.set_postfix(loss=f"{loss.item():.3f}")
     model.eval()
@@ -137,20 +144,24 @@ def task_results(model, tok, n:int|None=None) -> list[dict]:
     for t in task_names():
         its = items(t, n, 'eval')
         got = greedy_answers(model, tok, [p for p, _ in its], max_new=max(len(a) for _, a in its) + 1)
-        rows += [dict(task=t, item=k, prompt=p, expected=a, answer=g, correct=int(g == a)) for k, ((p, a), g) in enumerate(zip(its, got))]
+        rows += [dict(task=t, item=k, prompt=p, expected=a, answer=g, correct=int(g == a)) for k, ((p, a),
+            g) in enumerate(zip(its, got))]
     return rows
 
 # %% ../../nbs/14_quant.proxy.ipynb #53eaef83
 def proxy_key(model:str) -> str:
     "Content hash of (config, proxy settings, training data, code version) for proxy `model`."
-    return inputs_key(model_config(model)[1], training_lines(256), modules=('quant.proxy', 'quant.tasks'), data=('proxy.yaml',))
+    return inputs_key(model_config(model)[1], training_lines(256), modules=('quant.proxy', 'quant.tasks'),
+                      data=('proxy.yaml',))
 
 PROXIES = ('tiny-glm5', 'tiny-glm4')
 
 def proxy_dir(model:str, progress:bool=True) -> Path:
     "Folder of the trained BF16 proxy `model` (a Hugging Face checkpoint with tokenizer), trained on first use."
-    if model not in PROXIES: raise GlmlabError(f"--model={model!r} is not a proxy glmlab can build; expected one of: {', '.join(PROXIES)}")
-    return CacheEntry('proxies', model, proxy_key(model), marker='model.safetensors').get(lambda out: _train_into(model, out, progress))
+    if model not in PROXIES: raise GlmlabError(f"--model={model!r} is not a proxy glmlab can build; expected one of: "
+                                               f"{', '.join(PROXIES)}")
+    return CacheEntry('proxies', model, proxy_key(model),
+                      marker='model.safetensors').get(lambda out: _train_into(model, out, progress))
 
 def _train_into(model:str, out:Path, progress:bool):
     "Build, train and check proxy `model`, then move it into the cache folder `out` in one rename."
@@ -163,8 +174,8 @@ def _train_into(model:str, out:Path, progress:bool):
     acc = task_results(m, tok, n)
     def write(tmp):
         m.to(torch.bfloat16).save_pretrained(tmp); tok.save_pretrained(tmp)
-        (tmp / 'train_log.json').write_text(json.dumps(dict(key=proxy_key(model), seconds=round(time.time() - t0, 1), loss=log,
-            accuracy={t: sum(r['correct'] for r in acc if r['task'] == t) / n for t in task_names()})))
+        (tmp / 'train_log.json').write_text(json.dumps(dict(key=proxy_key(model), seconds=round(time.time() - t0, 1),
+            loss=log, accuracy={t: sum(r['correct'] for r in acc if r['task'] == t) / n for t in task_names()})))
     write_dir(out, write)
 
 def load_proxy(path:Path|str, dtype='bfloat16'):

@@ -1,4 +1,5 @@
-"""A recipe from `data/` through `modelopt.torch.quantization`, calibrated on the project's own data, exported as a checkpoint vLLM auto-detects, run for real on the proxies, planned for GLM-5.2.
+"""A recipe from `data/` through `modelopt.torch.quantization`, calibrated on the project's own data, exported as a
+checkpoint vLLM auto-detects, run for real on the proxies, planned for GLM-5.2.
 
 Docs: https://glmlab.github.io/glmlab/quant.quantize.html.md"""
 
@@ -34,25 +35,31 @@ def modelopt_config(recipe_name:str) -> dict:
         mo = fs[rule['format']].get('modelopt')
         for kind in ('weight_quantizer', 'input_quantizer'):
             name = _quantizer_name(rule['pattern'], kind)
-            qc.append(dict(quantizer_name=name, cfg=_cfg(mo), enable=True) if mo else dict(quantizer_name=name, enable=False))
-    if r['kv_cache'] == 'fp8': qc.append(dict(quantizer_name='*[kv]_bmm_quantizer', cfg=_cfg(fs['fp8']['modelopt']), enable=True))
+            qc.append(dict(quantizer_name=name, cfg=_cfg(mo), enable=True) if mo else dict(quantizer_name=name,
+                                                                                           enable=False))
+    if r['kv_cache'] == 'fp8': qc.append(dict(quantizer_name='*[kv]_bmm_quantizer', cfg=_cfg(fs['fp8']['modelopt']),
+                                              enable=True))
     qc.append(dict(quantizer_name='*', parent_class='nn.Embedding', enable=False))
     return dict(quant_cfg=qc, algorithm='max')
 
 def _cfg(mo):
     if mo is None: return None
     c = {k: tuple(v) if isinstance(v, list) else v for k, v in mo.items()}
-    if 'block_sizes' in c: c['block_sizes'] = {k: tuple(v) if isinstance(v, list) else v for k, v in c['block_sizes'].items()}
+    if 'block_sizes' in c: c['block_sizes'] = {k: tuple(v) if isinstance(v,
+        list) else v for k, v in c['block_sizes'].items()}
     return c
 
 # %% ../../nbs/15_quant.quantize.ipynb #36e5141a
 def nvfp4_fake_quant_cpu(inputs, block_size, amax, num_bits, exponent_bits, scale_num_bits, scale_exponent_bits):
-    "CPU kernel of `tensorrt::dynamic_block_quantize_op` for NVFP4: modelopt's own `NVFP4QTensor` quantize, then dequantize."
+    ("CPU kernel of `tensorrt::dynamic_block_quantize_op` for NVFP4: modelopt's own `NVFP4QTensor` quantize, then "
+     "dequantize.")
     from modelopt.torch.quantization.qtensor.nvfp4_tensor import NVFP4QTensor
-    if (exponent_bits, num_bits - exponent_bits - 1) != (2, 1) or (scale_exponent_bits, scale_num_bits - scale_exponent_bits - 1) != (4, 3):
+    if (exponent_bits, num_bits - exponent_bits - 1) != (2, 1) or (scale_exponent_bits,
+                                                                   scale_num_bits - scale_exponent_bits - 1) != (4, 3):
         raise NotImplementedError("glmlab's CPU block-quantize op implements NVFP4 (E2M1 values, E4M3 scales) only")
     f = formats()['nvfp4']
-    q, scale, scale2 = NVFP4QTensor.quantize(inputs, block_size, weights_scaling_factor_2=amax.float() / (max(f['e2m1_values']) * f['block_scale_max']))
+    q, scale, scale2 = NVFP4QTensor.quantize(inputs, block_size,
+        weights_scaling_factor_2=amax.float() / (max(f['e2m1_values']) * f['block_scale_max']))
     return q.dequantize(dtype=inputs.dtype, scale=scale, double_scale=scale2, block_sizes={-1: block_size})
 
 _registered = []
@@ -63,7 +70,8 @@ def register_cpu_nvfp4():
     if _registered or torch.cuda.is_available(): return
     import modelopt
     if modelopt.__version__ != MODELOPT_VERSION:
-        raise GlmlabError(f"nvidia-modelopt=={modelopt.__version__}: glmlab's CPU NVFP4 op was checked against {MODELOPT_VERSION}; install nvidia-modelopt=={MODELOPT_VERSION}")
+        raise GlmlabError(f"nvidia-modelopt=={modelopt.__version__}: glmlab's CPU NVFP4 op was checked against "
+                          f"{MODELOPT_VERSION}; install nvidia-modelopt=={MODELOPT_VERSION}")
     import warnings
     with warnings.catch_warnings():
         # modelopt warns that transformers 5.19 is newer than its [hf] extra's range (checked: it works); and torch
@@ -95,7 +103,8 @@ def quantize_model(model, recipe_name:str, batches, progress:bool=True):
         return mtq.quantize(model, modelopt_config(recipe_name), forward_loop=loop)
 
 def _unquantized_to_bf16(d:Path):
-    "modelopt exports unquantized tensors in the model's dtype; the model ran in FP32, so cast them back to BF16 (lossless: they were BF16)."
+    ("modelopt exports unquantized tensors in the model's dtype; the model ran in FP32, so cast them back to BF16 "
+     "(lossless: they were BF16).")
     import torch
     from safetensors.torch import load_file, save_file
     keep = (*scale_names(), 'e_score_correction_bias')   # the router bias is stored in FP32 (recipes.yaml: stored_as)
@@ -104,16 +113,21 @@ def _unquantized_to_bf16(d:Path):
         t = {k: v.to(torch.bfloat16) if v.dtype == torch.float32 and not k.endswith(keep) else v for k, v in t.items()}
         save_file(t, f, metadata=dict(format='pt'))
 
-def quantize_checkpoint(model_dir:Path|str, recipe_name:str, out:Path|str, calib_samples:int|None=None, progress:bool=True) -> Path:
+def quantize_checkpoint(model_dir:Path|str, recipe_name:str, out:Path|str, calib_samples:int|None=None,
+                        progress:bool=True) -> Path:
     "Quantize the checkpoint in `model_dir` with `recipe_name` and export it to `out` (atomically)."
     import torch, warnings
     model_dir = Path(model_dir)
-    if not (model_dir / 'config.json').is_file(): raise GlmlabError(f"--model={str(model_dir)!r}: no config.json there; expected a proxy name or a Hugging Face checkpoint folder")
+    if not (model_dir / 'config.json').is_file(): raise GlmlabError(f"--model={str(model_dir)!r}: no config.json "
+                                                                    "there; expected a proxy name or a Hugging Face "
+                                                                    "checkpoint folder")
     recipe(recipe_name); whole('--calib-samples', calib_samples)   # one line each, before any loading
-    dtype = 'bfloat16' if recipe_name == 'bf16' else 'float32'   # simulate in FP32: BF16 rounding would disagree with the FP32 exporter
+    # simulate in FP32: BF16 rounding would disagree with the FP32 exporter
+    dtype = 'bfloat16' if recipe_name == 'bf16' else 'float32'
     try: model, tok = load_proxy(model_dir, dtype=dtype)
     except Exception as e:   # missing or corrupt files surface as many error types (OSError, SafetensorError, ...)
-        raise GlmlabError(f"--model={str(model_dir)!r}: cannot load the checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+        raise GlmlabError(f"--model={str(model_dir)!r}: cannot load the checkpoint ({type(e).__name__}: "
+                          f"{str(e).splitlines()[0][:200]})") from None
     def write(tmp):
         if recipe_name != 'bf16':
             quantize_model(model, recipe_name, calibration_batches(tok, calib_samples), progress)
@@ -124,36 +138,42 @@ def quantize_checkpoint(model_dir:Path|str, recipe_name:str, out:Path|str, calib
             _unquantized_to_bf16(tmp)
         else: model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        (tmp / 'glmlab.json').write_text(json.dumps(dict(recipe=recipe_name, source=str(model_dir), modelopt=MODELOPT_VERSION), indent=1))
+        (tmp / 'glmlab.json').write_text(json.dumps(dict(recipe=recipe_name, source=str(model_dir),
+                                                         modelopt=MODELOPT_VERSION), indent=1))
     return write_dir(Path(out), write)
 
 # %% ../../nbs/15_quant.quantize.ipynb #c68571d4
 def plan(model:str|None=None, recipe_name:str|None=None) -> dict:
-    "What quantizing the full `model` with `recipe_name` (settings.ini's defaults) needs, and the script to run on a GPU node."
+    ("What quantizing the full `model` with `recipe_name` (settings.ini's defaults) needs, and the script to run on a "
+     "GPU node.")
     st, q = settings(), load_yaml('quantize')
     model, recipe_name = model or st['default_model'], recipe_name or st['default_recipe']
-    if model not in q['source_checkpoints']: raise GlmlabError(f"--model={model!r}: no source checkpoint known for a full-scale plan; expected one of: {', '.join(q['source_checkpoints'])}")
+    if model not in q['source_checkpoints']: raise GlmlabError(f"--model={model!r}: no source checkpoint known for a "
+                                                               "full-scale plan; expected one of: "
+                                                               f"{', '.join(q['source_checkpoints'])}")
     recipe(recipe_name)
     s, src = model_spec(model), q['source_checkpoints'][model]
     bf16 = sum(weight_bytes_by_component(s, 'bf16').values())
     out = sum(weight_bytes_by_component(s, recipe_name).values())
     need = bf16 * q['memory_headroom']
     nodes = [h for h in hardware_names() if hardware(h).total_memory_bytes >= need and not hardware(h).is_cpu]
-    cfg = json.dumps(modelopt_config(recipe_name))
-    script = f'''# on a GPU node with >= {human_bytes(need)} of GPU memory (e.g. {', '.join(nodes) or 'none in the catalog: offload to CPU'}):
+    cfg, cal = json.dumps(modelopt_config(recipe_name)), q['calibration']
+    where = ', '.join(nodes) or 'none in the catalog: offload to CPU'
+    script = f'''# on a GPU node with >= {human_bytes(need)} of GPU memory (e.g. {where}):
 pip install "nvidia-modelopt[hf]=={MODELOPT_VERSION}" && huggingface-cli download {src['repo']} --local-dir src
 python - <<'PY'
 import json, torch, transformers, modelopt.torch.quantization as mtq
 from modelopt.torch.export import export_hf_checkpoint
 model = transformers.AutoModelForCausalLM.from_pretrained("src", dtype=torch.bfloat16, device_map="auto")
 tok = transformers.AutoTokenizer.from_pretrained("src")
-texts = [...]  # {q['calibration']['samples']} calibration texts of up to {q['calibration']['seq_len']} tokens: {q['calibration']['note']}
+texts = [...]  # {cal['samples']} calibration texts of up to {cal['seq_len']} tokens: {cal['note']}
 def loop(m):
-    for t in texts: m(**tok(t, return_tensors="pt", truncation=True, max_length={q['calibration']['seq_len']}).to(m.device))
+    for t in texts: m(**tok(t, return_tensors="pt", truncation=True, max_length={cal['seq_len']}).to(m.device))
 config = json.loads({cfg!r})   # glmlab.quant.quantize.modelopt_config("{recipe_name}")
 mtq.quantize(model, config, forward_loop=loop)
 export_hf_checkpoint(model, dtype=torch.bfloat16, export_dir="{model}-{recipe_name}")
 PY
 glmlab validate {model}-{recipe_name} --recipe {recipe_name}   # expect {human_bytes(out)} of tensors'''
-    return dict(model=model, recipe=recipe_name, source=src['repo'], source_bytes=bf16, gpu_memory_needed_bytes=int(need),
+    return dict(model=model, recipe=recipe_name, source=src['repo'], source_bytes=bf16,
+                gpu_memory_needed_bytes=int(need),
                 nodes_that_hold_it=nodes, calibration=q['calibration'], expected_output_bytes=out, script=script)

@@ -1,4 +1,5 @@
-"""Deterministic, exactly checkable tasks (addition, copying, recall) and held-out text: what the proxies learn and what measures the damage quantization does.
+"""Deterministic, exactly checkable tasks (addition, copying, recall) and held-out text: what the proxies learn and
+what measures the damage quantization does.
 
 Docs: https://glmlab.github.io/glmlab/quant.tasks.html.md"""
 

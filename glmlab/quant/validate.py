@@ -1,4 +1,5 @@
-"""Read the safetensors headers, `config.json` and `hf_quant_config.json`, and check every tensor against the recipe: names, dtypes, shapes, scales, the quantization config vLLM detects, and the bytes the footprint engine predicted.
+"""Read the safetensors headers, `config.json` and `hf_quant_config.json`, and check every tensor against the recipe:
+names, dtypes, shapes, scales, the quantization config vLLM detects, and the bytes the footprint engine predicted.
 
 Docs: https://glmlab.github.io/glmlab/quant.validate.html.md"""
 
@@ -24,7 +25,8 @@ __all__ = ['DTYPE_CODES', 'DTYPE_BYTES', 'SafetensorsHeader', 'safetensors_heade
 # %% ../../nbs/16_quant.validate.ipynb #fd6cadd2
 DTYPE_CODES = {'bfloat16': 'BF16', 'float32': 'F32', 'float8_e4m3fn': 'F8_E4M3', 'uint8': 'U8', 'float16': 'F16'}
 
-DTYPE_BYTES = {'BF16': 2, 'F16': 2, 'F32': 4, 'F64': 8, 'F8_E4M3': 1, 'F8_E5M2': 1, 'U8': 1, 'I8': 1, 'I16': 2, 'I32': 4, 'I64': 8, 'BOOL': 1}
+DTYPE_BYTES = {'BF16': 2, 'F16': 2, 'F32': 4, 'F64': 8, 'F8_E4M3': 1, 'F8_E5M2': 1, 'U8': 1, 'I8': 1, 'I16': 2,
+               'I32': 4, 'I64': 8, 'BOOL': 1}
 
 _MAX_HEADER = 100_000_000   # safetensors' own limit on a header's length
 
@@ -37,13 +39,17 @@ class SafetensorsHeader(RootModel[dict[str, _Tensor]]):
     "A safetensors header's tensor entries (`__metadata__` aside): dtype, shape and the two byte offsets of each."
 
 def safetensors_header(path:Path|str) -> dict:
-    "The JSON header of a safetensors file, checked by `SafetensorsHeader`: `{name: {dtype, shape, data_offsets}}` (and `__metadata__`)."
+    ("The JSON header of a safetensors file, checked by `SafetensorsHeader`: `{name: {dtype, shape, data_offsets}}` "
+     "(and `__metadata__`).")
     try:
         with open(path, 'rb') as f:
             raw = f.read(8)
-            if len(raw) < 8: raise GlmlabError(f"{path}: not a safetensors file (shorter than its 8-byte header length)")
+            if len(raw) < 8: raise GlmlabError(f"{path}: not a safetensors file (shorter than its 8-byte header "
+                                               "length)")
             n, size = struct.unpack('<Q', raw)[0], Path(path).stat().st_size
-            if n > min(size - 8, _MAX_HEADER): raise GlmlabError(f"{path}: header length {n:,} runs past the end of the file ({size:,} bytes): truncated or corrupt")
+            if n > min(size - 8,
+                _MAX_HEADER): raise GlmlabError(f"{path}: header length {n:,} runs past the end of the file ({size:,} "
+                                                "bytes): truncated or corrupt")
             text = f.read(n)
     except OSError as e: raise GlmlabError(f"{path}: cannot be read ({e.strerror or type(e).__name__})") from None
     try: head = json.loads(text)
@@ -56,7 +62,8 @@ def safetensors_header(path:Path|str) -> dict:
     return head if meta is None else {'__metadata__': meta, **head}
 
 def layout_problems(path:Path|str) -> list[str]:
-    "What is wrong with where a safetensors file's header puts its tensors: sizes that do not match dtype x shape, ranges past the end of the file, overlaps, gaps."
+    ("What is wrong with where a safetensors file's header puts its tensors: sizes that do not match dtype x shape, "
+     "ranges past the end of the file, overlaps, gaps.")
     path = Path(path); head = safetensors_header(path)
     n = struct.unpack('<Q', path.read_bytes()[:8])[0]
     data = path.stat().st_size - 8 - n
@@ -64,15 +71,18 @@ def layout_problems(path:Path|str) -> list[str]:
     for k, v in head.items():
         if k == '__metadata__': continue
         (a, b), shape, size = v['data_offsets'], v['shape'], DTYPE_BYTES[v['dtype']]   # typed by SafetensorsHeader
-        if b - a != size * prod(shape): out.append(f"{path.name}: {k}: {b - a:,} bytes in the file, {v['dtype']} {list(shape)} needs {size * prod(shape):,}")
-        if not 0 <= a <= b <= data: out.append(f"{path.name}: {k}: bytes {a:,}..{b:,} lie outside the file's {data:,} data bytes (truncated?)")
+        if b - a != size * prod(shape): out.append(f"{path.name}: {k}: {b - a:,} bytes in the file, {v['dtype']} "
+                                                   f"{list(shape)} needs {size * prod(shape):,}")
+        if not 0 <= a <= b <= data: out.append(f"{path.name}: {k}: bytes {a:,}..{b:,} lie outside the file's {data:,} "
+                                               "data bytes (truncated?)")
         spans.append((a, b, k))
     end = 0
     for a, b, k in sorted(spans):
         if a < end: out.append(f"{path.name}: {k} overlaps the tensor before it")
         elif a > end: out.append(f"{path.name}: {a - end:,} bytes before {k} belong to no tensor")
         end = max(end, b)
-    if spans and end != data: out.append(f"{path.name}: {data - end:,} bytes after the last tensor belong to no tensor" if end < data else f"{path.name}: the tensors end past the file")
+    if spans and end != data: out.append(f"{path.name}: {data - end:,} bytes after the last tensor belong to no tensor"
+                                         if end < data else f"{path.name}: the tensors end past the file")
     return out
 
 # %% ../../nbs/16_quant.validate.ipynb #9b464845
@@ -83,7 +93,8 @@ def checkpoint_tensors(d:Path|str) -> dict[str, dict]:
     out = {}
     for f in files:
         for k, v in safetensors_header(f).items():
-            if k != '__metadata__': out[k] = dict(dtype=v['dtype'], shape=tuple(v['shape']), bytes=v['data_offsets'][1] - v['data_offsets'][0], file=f.name)
+            if k != '__metadata__': out[k] = dict(dtype=v['dtype'], shape=tuple(v['shape']),
+                                                  bytes=v['data_offsets'][1] - v['data_offsets'][0], file=f.name)
     return out
 
 # %% ../../nbs/16_quant.validate.ipynb #ebdaed13
@@ -95,12 +106,15 @@ def expected_tensors(spec, recipe_name:str, with_mtp:bool=False) -> dict[str, di
         f = fs[fmt]
         for name in gr.names():
             base = name.rsplit('.', 1)[0]
-            shape = gr.shape if not f.get('values_per_element') else (*gr.shape[:-1], gr.shape[-1] // f['values_per_element'])
+            shape = gr.shape if not f.get('values_per_element') else (*gr.shape[:-1],
+                                                                      gr.shape[-1] // f['values_per_element'])
             out[name] = dict(dtype=DTYPE_CODES[f['stored_dtype']], shape=tuple(shape), component=gr.component)
             if f.get('block_size'):
                 out[f"{base}.{f['block_scale_name']}"] = dict(dtype=DTYPE_CODES[f['block_scale_dtype']],
-                                                            shape=(*gr.shape[:-1], gr.shape[-1] // f['block_size']), component=gr.component)
-            for s in f.get('tensor_scales', ()): out[f'{base}.{s}'] = dict(dtype='F32', shape=(), component=gr.component)
+                                                            shape=(*gr.shape[:-1], gr.shape[-1] // f['block_size']),
+                                                            component=gr.component)
+            for s in f.get('tensor_scales', ()): out[f'{base}.{s}'] = dict(dtype='F32', shape=(),
+                                                                           component=gr.component)
     return out
 
 # %% ../../nbs/16_quant.validate.ipynb #da1c4974
@@ -137,40 +151,52 @@ def _recipe_of(d:Path, recipe_name):
 
 def _quant_config_problems(d:Path, r:dict, cfg:dict) -> list[str]:
     bad, quantized = [], any(x['format'] in ('fp8', 'nvfp4') for x in r['rules'])
-    if not quantized: return ["config.json: a BF16 checkpoint must not carry a quantization_config"] if 'quantization_config' in cfg else []
+    if not quantized: return ["config.json: a BF16 checkpoint must not carry a "
+                              "quantization_config"] if 'quantization_config' in cfg else []
     qc = cfg.get('quantization_config') or {}
     if not isinstance(qc, dict): return [f"config.json: quantization_config={short_repr(qc)} is not a mapping"]
-    if qc.get('quant_method') != 'modelopt': bad.append(f"config.json: quantization_config.quant_method={qc.get('quant_method')!r}; vLLM auto-detects 'modelopt'")
+    if qc.get('quant_method') != 'modelopt': bad.append("config.json: "
+                                                        f"quantization_config.quant_method={qc.get('quant_method')!r}; "
+                                                        "vLLM auto-detects 'modelopt'")
     p = d / 'hf_quant_config.json'
     if not p.is_file(): return bad + ["hf_quant_config.json is missing"]
     hq = checked(HfQuantConfig, read_json(p), str(p))
     if hq.producer.name != 'modelopt': bad.append(f"hf_quant_config.json: producer.name={hq.producer.name!r}")
     kv = 'FP8' if r['kv_cache'] == 'fp8' else None
-    if hq.quantization.kv_cache_quant_algo != kv: bad.append(f"hf_quant_config.json: kv_cache_quant_algo={hq.quantization.kv_cache_quant_algo!r}, recipe wants {kv!r}")
+    got = hq.quantization.kv_cache_quant_algo
+    if got != kv: bad.append(f"hf_quant_config.json: kv_cache_quant_algo={got!r}, recipe wants {kv!r}")
     return bad
 
 # %% ../../nbs/16_quant.validate.ipynb #b146a415
 def validate(d:Path|str, recipe_name:str|None=None) -> dict:
-    "Check the checkpoint in `d` against its recipe: problems (one line each) and bytes per component, predicted vs found."
+    ("Check the checkpoint in `d` against its recipe: problems (one line each) and bytes per component, predicted vs "
+     "found.")
     d = Path(d)
-    if not (d / 'config.json').is_file(): raise GlmlabError(f"{d}: no config.json; expected an exported checkpoint folder")
+    if not (d / 'config.json').is_file(): raise GlmlabError(f"{d}: no config.json; expected an exported checkpoint "
+                                                            "folder")
     cfg = read_json(d / 'config.json')
     rn = _recipe_of(d, recipe_name); r = recipe(rn)
     spec = spec_from_config(cfg, str(d / 'config.json'))
     found, want = checkpoint_tensors(d), expected_tensors(spec, rn)
     problems = _quant_config_problems(d, r, cfg)
-    for n in sorted(set(want) - set(found)): problems.append(f"missing tensor {n} ({want[n]['dtype']} {list(want[n]['shape'])})")
-    for n in sorted(set(found) - set(want)): problems.append(f"unexpected tensor {n} ({found[n]['dtype']} {list(found[n]['shape'])})")
+    for n in sorted(set(want) - set(found)): problems.append(f"missing tensor {n} ({want[n]['dtype']} "
+                                                             f"{list(want[n]['shape'])})")
+    for n in sorted(set(found) - set(want)): problems.append(f"unexpected tensor {n} ({found[n]['dtype']} "
+                                                             f"{list(found[n]['shape'])})")
     for n in sorted(set(want) & set(found)):
         if (found[n]['dtype'], found[n]['shape']) != (want[n]['dtype'], want[n]['shape']):
-            problems.append(f"{n}: {found[n]['dtype']} {list(found[n]['shape'])}, recipe {rn} wants {want[n]['dtype']} {list(want[n]['shape'])}")
+            problems.append(f"{n}: {found[n]['dtype']} {list(found[n]['shape'])}, recipe {rn} wants {want[n]['dtype']} "
+                            f"{list(want[n]['shape'])}")
     for f in sorted(d.glob('*.safetensors')): problems += layout_problems(f)
     by = dict.fromkeys(COMPONENTS, 0)
     for n, t in found.items():
         try: by[component_of(n, spec.layers)] += t['bytes']
-        except ValueError: problems.append(f"{n}: belongs to no component of a {spec.model_type} model; its {t['bytes']:,} bytes are left out of the byte table")
+        except ValueError: problems.append(f"{n}: belongs to no component of a {spec.model_type} model; its "
+                                           f"{t['bytes']:,} bytes are left out of the byte table")
     predicted = weight_bytes_by_component(spec, rn, mtp=False)
-    problems += [f"{c}: {by[c]:,} bytes of tensors, recipe {rn} predicts {predicted[c]:,}" for c in COMPONENTS if by[c] != predicted[c]]
+    problems += [f"{c}: {by[c]:,} bytes of tensors, recipe {rn} predicts {predicted[c]:,}" for c in COMPONENTS
+                 if by[c] != predicted[c]]
     files = sum(f.stat().st_size for f in d.glob('*.safetensors'))
     return dict(checkpoint=str(d), recipe=rn, ok=not problems, problems=problems, tensors=len(found),
-                bytes_found=by, bytes_predicted=predicted, data_bytes=sum(by.values()), header_bytes=files - sum(by.values()))
+                bytes_found=by, bytes_predicted=predicted, data_bytes=sum(by.values()),
+                header_bytes=files - sum(by.values()))

@@ -1,4 +1,5 @@
-"""The footprint of a deployment as controls: change the model, the hardware, the layout or vLLM's memory knobs and watch the per-GPU memory, the verdict, the fixes and the `vllm serve` command follow.
+"""The footprint of a deployment as controls: change the model, the hardware, the layout or vLLM's memory knobs and
+watch the per-GPU memory, the verdict, the fixes and the `vllm serve` command follow.
 
 Docs: https://glmlab.github.io/glmlab/serving.explore.html.md"""
 
@@ -37,7 +38,8 @@ def deployment(v:dict, checkpoint:str|None=None) -> Deployment:
                          nodes=v['nodes'] or None, max_model_len=v['max_model_len'] or None,
                          kv_cache_dtype=v['kv_cache_dtype'], budget=budget, checkpoint=checkpoint)
 
-_FIX_KNOBS = {'--max-model-len': 'max_model_len', '--decode-context-parallel-size': 'dcp', '--kv-cache-dtype': 'kv_cache_dtype',
+_FIX_KNOBS = {'--max-model-len': 'max_model_len', '--decode-context-parallel-size': 'dcp',
+              '--kv-cache-dtype': 'kv_cache_dtype',
               '--nodes': 'nodes', '--tp': 'tp', '--pp': 'pp', '--recipe': 'recipe'}
 
 def apply_fix(v:dict, fix:Fix) -> dict:
@@ -109,14 +111,17 @@ def _knob_control(W, k, value, lay):
 
 # %% ../../nbs/21b_serving.explore.ipynb #d37fbb5e
 def explore(**values):
-    "An ipywidgets explorer of one deployment, starting from `values` (see `DEFAULTS`); every change re-sizes it with the library."
+    ("An ipywidgets explorer of one deployment, starting from `values` (see `DEFAULTS`); every change re-sizes it with "
+     "the library.")
     import ipywidgets as W
     import matplotlib.pyplot as plt
     from glmlab.footprint.report import plot_per_gpu
     v = {**DEFAULTS, **values}
     lay, c = W.Layout(width='250px'), _controls(v)
-    plot, verdict, fixes, command = W.Output(), W.HTML(), W.VBox(), W.Textarea(layout=W.Layout(width='100%', height='110px'))
-    upload = W.FileUpload(accept='.json', multiple=False, description='config.json', layout=lay, tooltip='drop a model config.json here')
+    plot, verdict, fixes, command = W.Output(), W.HTML(), W.VBox(), W.Textarea(layout=W.Layout(width='100%',
+                                                                                               height='110px'))
+    upload = W.FileUpload(accept='.json', multiple=False, description='config.json', layout=lay,
+                          tooltip='drop a model config.json here')
     def dropped(change):
         if change['new']: c['model'].value = str(dropped_config(bytes(change['new'][0]['content'])))
     upload.observe(dropped, names='value')
@@ -137,7 +142,8 @@ def explore(**values):
         head = "<b style='color:#55a868'>FITS</b>" if vd.fits else "<b style='color:#c44e52'>DOES NOT FIT</b>"
         lines = [*vd.reasons, *(f'warning: {w}' for w in vd.warnings)]
         verdict.value = (f"{head}: {html.escape(str(d.model))} / {d.recipe_name} on {d.hardware_name}, "
-                         f"{d.kv_pool_tokens:,} KV tokens<ul>{''.join(f'<li>{html.escape(r)}</li>' for r in lines)}</ul>")
+                         f"{d.kv_pool_tokens:,} KV "
+                         f"tokens<ul>{''.join(f'<li>{html.escape(r)}</li>' for r in lines)}</ul>")
         buttons = []
         for f in d.fixes:
             b = W.Button(description=f.command, tooltip=str(f), layout=W.Layout(width='auto'))
@@ -148,7 +154,9 @@ def explore(**values):
             plot_per_gpu(d); plt.show()
     for w in c.values(): w.observe(redraw, names='value')
     redraw()
-    ui = W.HBox([W.VBox([c['model'], upload] + [w for k, w in c.items() if k != 'model']), W.VBox([plot, verdict, W.HTML('<b>fixes</b> (click to apply)'), fixes, W.HTML('<b>vllm serve</b>'), command],
+    ui = W.HBox([W.VBox([c['model'], upload] + [w for k, w in c.items() if k != 'model']),
+        W.VBox([plot, verdict, W.HTML('<b>fixes</b> (click to apply)'), fixes, W.HTML('<b>vllm serve</b>'), command],
                                                     layout=W.Layout(width='70%'))])
-    ui.controls, ui.upload, ui.verdict, ui.fixes, ui.command = c, upload, verdict, fixes, command   # for tests and for scripting it
+    # for tests and for scripting it
+    ui.controls, ui.upload, ui.verdict, ui.fixes, ui.command = c, upload, verdict, fixes, command
     return ui

@@ -1,4 +1,5 @@
-"""The CPU features each vLLM feature needs, as data; a server whose command needs what this machine lacks is not started, and what could not be measured here is said in one line.
+"""The CPU features each vLLM feature needs, as data; a server whose command needs what this machine lacks is not
+started, and what could not be measured here is said in one line.
 
 Docs: https://glmlab.github.io/glmlab/serving.host.html.md"""
 

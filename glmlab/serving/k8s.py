@@ -1,4 +1,5 @@
-"""How many nodes, in which layout, with which commands and Kubernetes manifests: the same plan as the footprint, one entry per node.
+"""How many nodes, in which layout, with which commands and Kubernetes manifests: the same plan as the footprint, one
+entry per node.
 
 Docs: https://glmlab.github.io/glmlab/serving.k8s.html.md"""
 
@@ -176,7 +177,8 @@ def k8s_manifests(cmd:ServeCommand,
                   name:str|None=None, # the objects' name (default: from the model and recipe)
                   queue:str|None=None, # a Kueue LocalQueue: adds `kueue.x-k8s.io/queue-name`
                   image:str|None=None, # the image (default: settings' k8s_image_cuda, or k8s_image_cpu on cpu)
-                  node_selector:dict|None=None, # e.g. {'nvidia.com/gpu.product': 'NVIDIA-H200'}: a value of the cluster, not a constant
+                  # e.g. {'nvidia.com/gpu.product': 'NVIDIA-H200'}: a value of the cluster, not a constant
+                  node_selector:dict|None=None,
                  ) -> list[dict]:
     ("The Kubernetes objects that run `cmd`'s plan: a LeaderWorkerSet for several nodes (a Deployment for one), a "
      "Service for the API and the model cache's claim; refused when the footprint says the plan does not fit.")
@@ -212,7 +214,8 @@ def k8s_manifests(cmd:ServeCommand,
                                             spec=pod(follow, plan[1]['env'], (start,), False)))))
         target = {'leaderworkerset.sigs.k8s.io/name': name, 'role': 'leader'}
     svc = dict(apiVersion='v1', kind='Service', metadata=dict(name=name, labels=labels),
-               spec=dict(type='ClusterIP', selector=target, ports=[dict(name='http', port=k8s['port'], targetPort='http')]))
+               spec=dict(type='ClusterIP', selector=target,
+                         ports=[dict(name='http', port=k8s['port'], targetPort='http')]))
     return [work, svc] + model_cache(sizing)[1]
 
 def write_manifests(objs:list[dict], out:Path|str) -> Path:

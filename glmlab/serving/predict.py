@@ -24,7 +24,8 @@ LOAD_FORMAT = 'glmlab-weights-table'   # the `--load-format` of a server that lo
 _TABLE_MARK = 'glmlab-weights-table: '  # the log line's prefix; one JSON object follows
 
 def tensor_table(model) -> dict:
-    "`{'parameters': {name: [dtype, shape, bytes]}, 'buffers': {...}}` of a torch module; a tensor shared by two names (tied weights) counts once."
+    ("`{'parameters': {name: [dtype, shape, bytes]}, 'buffers': {...}}` of a torch module; a tensor shared by two "
+     "names (tied weights) counts once.")
     out, seen = {'parameters': {}, 'buffers': {}}, set()
     for kind, tensors in (('parameters', model.named_parameters()), ('buffers', model.named_buffers())):
         for name, t in tensors:
@@ -34,7 +35,9 @@ def tensor_table(model) -> dict:
     return out
 
 def register_weights_table():
-    "vLLM general plugin (glmlab's `vllm.general_plugins` entry point): register the load format `glmlab-weights-table`, vLLM's default loader that logs `tensor_table` of what it loaded, before any backend repacks it."
+    ("vLLM general plugin (glmlab's `vllm.general_plugins` entry point): register the load format "
+     "`glmlab-weights-table`, vLLM's default loader that logs `tensor_table` of what it loaded, before any backend "
+     "repacks it.")
     import copy, json
     from vllm.model_executor.model_loader import register_model_loader
     from vllm.model_executor.model_loader.default_loader import DefaultModelLoader
@@ -57,18 +60,21 @@ def probed(cmd:ServeCommand) -> ServeCommand:
     return replace(cmd, argv=[*cmd.argv, '--load-format', LOAD_FORMAT])
 
 def weights_held(srv) -> dict:
-    "The tensors a probed server's loader materialised (its first tensor-parallel rank), read from its log: per-tensor table plus byte totals."
+    ("The tensors a probed server's loader materialised (its first tensor-parallel rank), read from its log: "
+     "per-tensor table plus byte totals.")
     import json
     lines = [l for l in srv.log().splitlines() if _TABLE_MARK in l]
     tables = [json.loads(l.split(_TABLE_MARK, 1)[1]) for l in lines]
     res = next((t for t in tables if t.get('rank') == 0), None)
-    if res is None: raise GlmlabError(f"{srv.log_path}: no weights table in the server's log; start the server with probed() (--load-format {LOAD_FORMAT})")
+    if res is None: raise GlmlabError(f"{srv.log_path}: no weights table in the server's log; start the server with "
+                                      f"probed() (--load-format {LOAD_FORMAT})")
     return dict(tensors=res, parameter_bytes=sum(v[2] for v in res['parameters'].values()),
                 buffer_bytes=sum(v[2] for v in res['buffers'].values()))
 
 # %% ../../nbs/21_serving.predict.ipynb #5e94ef2b
 def measure(cmds:list[ServeCommand], out:Path|str|None=None, progress:bool=True):
-    "Predicted vs measured for each server command (`serve_command` results on the CPU profile): servers started side by side, a shared one used as it is; rows written as they arrive."
+    ("Predicted vs measured for each server command (`serve_command` results on the CPU profile): servers started side "
+     "by side, a shared one used as it is; rows written as they arrive.")
     import pandas as pd
     out = Path(out or settings()['outputs_path'] / 'predictions' / 'kv_pool.csv')
     cmds = [probed(c) for c in cmds]
@@ -89,14 +95,18 @@ def measure(cmds:list[ServeCommand], out:Path|str|None=None, progress:bool=True)
     return pd.DataFrame(rows)
 
 # %% ../../nbs/21_serving.predict.ipynb #07dd9ac2
-_TORCH_DTYPE = {'BF16': 'bfloat16', 'F16': 'float16', 'F32': 'float32', 'F8_E4M3': 'float8_e4m3fn', 'U8': 'uint8', 'I8': 'int8'}
+_TORCH_DTYPE = {'BF16': 'bfloat16', 'F16': 'float16', 'F32': 'float32', 'F8_E4M3': 'float8_e4m3fn', 'U8': 'uint8',
+                'I8': 'int8'}
 
 def widened_tensors(probe:dict, checkpoint:Path|str) -> "pandas.DataFrame":
-    "Tensors vLLM holds in another dtype than the checkpoint stores (e.g. MoE routers in FP32): name, both dtypes, extra bytes."
+    ("Tensors vLLM holds in another dtype than the checkpoint stores (e.g. MoE routers in FP32): name, both dtypes, "
+     "extra bytes.")
     import pandas as pd
     stored, rows = checkpoint_tensors(checkpoint), []
     for name, (dtype, shape, nbytes) in probe['parameters'].items():
-        s = stored.get(name)   # None where vLLM fused parts (qkv_proj, gate_up_proj, stacked experts) in their own dtype
+        # None where vLLM fused parts (qkv_proj, gate_up_proj, stacked experts) in their own dtype
+        s = stored.get(name)
         if s and _TORCH_DTYPE.get(s['dtype'], s['dtype']) != dtype:
-            rows.append(dict(tensor=name, checkpoint_dtype=s['dtype'], vllm_dtype=dtype, extra_bytes=nbytes - s['bytes']))
+            rows.append(dict(tensor=name, checkpoint_dtype=s['dtype'], vllm_dtype=dtype,
+                             extra_bytes=nbytes - s['bytes']))
     return pd.DataFrame(rows, columns=['tensor', 'checkpoint_dtype', 'vllm_dtype', 'extra_bytes'])

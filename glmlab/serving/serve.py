@@ -1,4 +1,5 @@
-"""(checkpoint x recipe x hardware x layout) turned into the right `vllm serve` command, each flag explained, each footprint warning printed with the flag that fixes it.
+"""(checkpoint x recipe x hardware x layout) turned into the right `vllm serve` command, each flag explained, each
+footprint warning printed with the flag that fixes it.
 
 Docs: https://glmlab.github.io/glmlab/serving.serve.html.md"""
 
@@ -25,7 +26,8 @@ def checkpoint_for(model:str, recipe_name:str) -> dict:
     c = load_yaml('serving')['checkpoints']
     if model not in c or recipe_name not in c[model]:
         known = [f"{m}/{r}" for m in c for r in c[m]]
-        raise invalid('--model/--recipe', f"{model}/{recipe_name}", f"a published checkpoint ({', '.join(known)}), or --checkpoint PATH")
+        raise invalid('--model/--recipe', f"{model}/{recipe_name}",
+                      f"a published checkpoint ({', '.join(known)}), or --checkpoint PATH")
     return c[model][recipe_name]
 
 # %% ../../nbs/19_serving.serve.ipynb #82cc6b2e
@@ -56,15 +58,18 @@ class ServeCommand(Command):
 
 # %% ../../nbs/19_serving.serve.ipynb #2a8d6d84
 def served(d:Deployment) -> Deployment:
-    "`d` with its hardware profile's serving settings (data/serving.yaml `hardware_settings`) where its budget sets none."
+    ("`d` with its hardware profile's serving settings (data/serving.yaml `hardware_settings`) where its budget sets "
+     "none.")
     hs, b = load_yaml('serving')['hardware_settings'].get(d.hardware_name, {}), d.budget
     util = b.gpu_memory_utilization if b.gpu_memory_utilization is not None else hs.get('gpu_memory_utilization')
-    return replace(d, budget=replace(b, gpu_memory_utilization=util, enforce_eager=b.enforce_eager or bool(hs.get('enforce_eager'))))
+    return replace(d,
+        budget=replace(b, gpu_memory_utilization=util, enforce_eager=b.enforce_eager or bool(hs.get('enforce_eager'))))
 
 # %% ../../nbs/19_serving.serve.ipynb #73701e67
 def serve_command(d:Deployment, # what to serve (`Deployment.of`); its profile's settings are added (`served`)
                   *, host:str|None=None, port:int|None=None, served_model_name:str|None=None) -> ServeCommand:
-    "The `vllm serve` argv and environment for deployment `d`, with each flag's meaning and the footprint's warnings and fixes."
+    ("The `vllm serve` argv and environment for deployment `d`, with each flag's meaning and the footprint's warnings "
+     "and fixes.")
     d = served(d)
     hw, l, b, sv = d.hw, d.layout, d.budget, load_yaml('serving')
     hs, gf = sv['hardware_settings'].get(d.hardware_name, {}), sv['glm_flags'].get(d.model, {})
@@ -73,13 +78,15 @@ def serve_command(d:Deployment, # what to serve (`Deployment.of`); its profile's
     if d.max_model_len != d.spec.max_position: a += ['--max-model-len', str(d.max_model_len)]
     pp_flags = hs.get('pp_instead_of_eager') if l.pp > 1 else None   # where eager breaks pipeline stages
     a += knob_flags(replace(b, enforce_eager=False) if pp_flags else b)
-    if hs.get('distributed_executor_backend'): a += ['--distributed-executor-backend', hs['distributed_executor_backend']]
+    if hs.get('distributed_executor_backend'): a += ['--distributed-executor-backend',
+                                                     hs['distributed_executor_backend']]
     if gf: a += ['--reasoning-parser', gf['reasoning_parser'], '--tool-call-parser', gf['tool_call_parser'],
                  '--enable-auto-tool-choice']
     auto = kv_dtype_of(resolved_kv_cache_dtype('auto', quantization_of(d.model, d.recipe_name, d.checkpoint_dir)))
     if d.kv_cache_dtype != 'bf16' or auto != 'bf16':   # what vLLM runs without the flag: written unless both are BF16
         a += ['--kv-cache-dtype', kv_flag(d.kv_cache_dtype)]
-    name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(d.recipe_name)['tag']) if gf else None)
+    name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(d.recipe_name)['tag']) if gf
+                                 else None)
     if name: a += ['--served-model-name', name]
     if hs.get('dtype'): a += ['--dtype', hs['dtype']]
     if pp_flags: a += pp_flags['flags']
@@ -114,18 +121,22 @@ def published_command(name:str, host:str|None=None, port:int|None=None) -> Serve
     pub = load_yaml('serving')['published']
     if name not in pub: raise invalid('--profile', name, list(pub))
     p = pub[name]
-    return serve_command(Deployment.of(p['model'], p['recipe'], p['hardware'], **p.get('settings', {})), host=host, port=port)
+    return serve_command(Deployment.of(p['model'], p['recipe'], p['hardware'], **p.get('settings', {})), host=host,
+                         port=port)
 
 # %% ../../nbs/19_serving.serve.ipynb #37d264a9
 def plan_port(name:str) -> int:
-    "A port a multi-node plan names by default (`master`, `data_parallel_rpc`, `ray`: vLLM's and Ray's defaults, data/serving.yaml)."
+    ("A port a multi-node plan names by default (`master`, `data_parallel_rpc`, `ray`: vLLM's and Ray's defaults, "
+     "data/serving.yaml).")
     return load_yaml('serving')['ports'][name]
 
 def node_commands(cmd:ServeCommand,
-                  backend:str='mp', # 'mp': vLLM's multiprocessing multi-node mode; 'ray': a Ray cluster and one `vllm serve`
+                  # 'mp': vLLM's multiprocessing multi-node mode; 'ray': a Ray cluster and one `vllm serve`
+                  backend:str='mp',
                   head:str='$HEAD_IP', # the head node's address, as the other nodes reach it
                   master_port:int|None=None, dp_rpc_port:int|None=None) -> list[dict]: # None: vLLM's defaults
-    "One entry per node: `node`, `role` ('head' serves the API; 'worker' runs ranks only), `commands` (argv lists, run in order) and `env`."
+    ("One entry per node: `node`, `role` ('head' serves the API; 'worker' runs ranks only), `commands` (argv lists, "
+     "run in order) and `env`.")
     if backend not in ('mp', 'ray'): raise invalid('--backend', backend, ['mp', 'ray'])
     l, argv, env = cmd.deployment.layout, list(cmd.argv), dict(cmd.env)
     n, ray_port = l.nodes, plan_port('ray')
@@ -133,17 +144,21 @@ def node_commands(cmd:ServeCommand,
     dp_rpc_port = plan_port('data_parallel_rpc') if dp_rpc_port is None else dp_rpc_port
     if backend == 'ray':
         serve = argv + ([] if '--distributed-executor-backend' in argv else ['--distributed-executor-backend', 'ray'])
-        return [dict(node=0, role='head', env=env, commands=[['ray', 'start', '--head', '--port', str(ray_port), '--node-ip-address', head], serve])] + \
-               [dict(node=r, role='worker', env=env, commands=[['ray', 'start', '--address', f'{head}:{ray_port}', '--block']]) for r in range(1, n)]
+        return [dict(node=0, role='head', env=env,
+            commands=[['ray', 'start', '--head', '--port', str(ray_port), '--node-ip-address', head], serve])] + \
+               [dict(node=r, role='worker', env=env,
+                     commands=[['ray', 'start', '--address', f'{head}:{ray_port}', '--block']]) for r in range(1, n)]
     if '--distributed-executor-backend' in argv:   # the profile's Ray default gives way to mp across nodes
         k = argv.index('--distributed-executor-backend'); del argv[k:k + 2]
     out = []
     for r in range(n):
         if l.dp > 1:
             local = l.dp // n
-            extra = ['--data-parallel-size-local', str(local), '--data-parallel-address', head, '--data-parallel-rpc-port', str(dp_rpc_port)]
+            extra = ['--data-parallel-size-local', str(local), '--data-parallel-address', head,
+                     '--data-parallel-rpc-port', str(dp_rpc_port)]
             if r: extra += ['--data-parallel-start-rank', str(r * local), '--headless']
         else:
-            extra = ['--nnodes', str(n), '--node-rank', str(r), '--master-addr', head, '--master-port', str(master_port)] + (['--headless'] if r else [])
+            extra = ['--nnodes', str(n), '--node-rank', str(r), '--master-addr', head, '--master-port',
+                     str(master_port)] + (['--headless'] if r else [])
         out.append(dict(node=r, role='worker' if r else 'head', env=env, commands=[argv + extra]))
     return out

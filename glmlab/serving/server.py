@@ -1,4 +1,5 @@
-"""One object that starts vLLM in its own process group on a free local port, waits for it, reads what it says about itself, and stops it without leaving a process behind.
+"""One object that starts vLLM in its own process group on a free local port, waits for it, reads what it says about
+itself, and stops it without leaving a process behind.
 
 Docs: https://glmlab.github.io/glmlab/serving.server.html.md"""
 
@@ -35,7 +36,8 @@ class ServerError(GlmlabError):
     def __init__(self, msg, log_tail=''): super().__init__(msg); self.log_tail = log_tail
 
 def is_loopback(host:str) -> bool:
-    "Whether `host` is this machine only (127.0.0.0/8, ::1, localhost): what glmlab binds servers to unless told otherwise."
+    ("Whether `host` is this machine only (127.0.0.0/8, ::1, localhost): what glmlab binds servers to unless told "
+     "otherwise.")
     if host == 'localhost': return True
     try: return ipaddress.ip_address(host).is_loopback
     except ValueError: return False
@@ -44,7 +46,8 @@ def bind_host(host:str, allow_remote:bool=False) -> str:
     "`host` if a server may bind to it: a loopback address, or any address when the user said `--allow-remote`."
     valid_address('--host', host)
     if not is_loopback(host) and not allow_remote:
-        raise GlmlabError(f"host={short_repr(host)}: not a loopback address, so anyone who reaches this machine could use the server; "
+        raise GlmlabError(f"host={short_repr(host)}: not a loopback address, so anyone who reaches this machine could "
+                          "use the server; "
                           "bind to 127.0.0.1, or pass --allow-remote (an API key is then required)")
     return host
 
@@ -87,7 +90,8 @@ def free_port(host:str='127.0.0.1') -> int:
 
 # %% ../../nbs/20_serving.server.ipynb #d12564c8
 class VllmServer:
-    "A vLLM OpenAI-compatible server in its own process group; a context manager that always stops it (a shared one it only uses)."
+    ("A vLLM OpenAI-compatible server in its own process group; a context manager that always stops it (a shared one "
+     "it only uses).")
     def __init__(self, model:str|Path, # checkpoint folder (or hub id on a machine that can download)
                  args:list=(), # further `vllm serve` flags
                  env:dict|None=None, # extra environment (e.g. VLLM_CPU_KVCACHE_SPACE)
@@ -96,11 +100,13 @@ class VllmServer:
                  log_path:Path|str|None=None, # where the server's output goes (default: a new file in outputs/logs/)
                  grace:float=10, # seconds between SIGTERM and SIGKILL
                  allow_remote:bool=False, # bind to a non-loopback address (then an API key is required, made if absent)
-                 headless:bool=False): # a worker node of a multi-node plan: its ranks only, no API server (`vllm serve --headless`)
+                 # a worker node of a multi-node plan: its ranks only, no API server (`vllm serve --headless`)
+                 headless:bool=False):
         s = settings()
         self.model, self.args, self.extra_env = str(model), [str(a) for a in args], dict(env or {})
         if self.extra_env.get('VLLM_SERVER_DEV_MODE', '0') not in ('', '0'):
-            raise invalid('env VLLM_SERVER_DEV_MODE', self.extra_env['VLLM_SERVER_DEV_MODE'], "0 or unset: dev mode runs any worker method for anyone who reaches the port")
+            raise invalid('env VLLM_SERVER_DEV_MODE', self.extra_env['VLLM_SERVER_DEV_MODE'],
+                          "0 or unset: dev mode runs any worker method for anyone who reaches the port")
         self.host, self.port = bind_host(host or s['server_host'], allow_remote), valid_port(port)
         # the key reaches vLLM as VLLM_API_KEY, never on its command line (which any local user reads with ps)
         self.api_key = self.args.pop(self.args.index('--api-key') + 1) if '--api-key' in self.args else None
@@ -124,7 +130,8 @@ class VllmServer:
     def log(self) -> str: return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
     def log_tail(self, n:int=25) -> str: return '\n'.join(self.log().splitlines()[-n:])
     def facts(self) -> dict:
-        from glmlab.footprint.observed import harvest   # here, not at import: the watchman process imports this module and must start fast
+        # here, not at import: the watchman process imports this module and must start fast
+        from glmlab.footprint.observed import harvest
         return harvest(self.log())
 
     def argv(self) -> list[str]:
@@ -279,7 +286,8 @@ def _healthy(url:str) -> bool:
     except requests.RequestException: return False
 
 def _die_with_parent(parent:int):
-    "In the child before exec: ask Linux to SIGTERM it when its parent dies (a killed Jupyter kernel or sweep), so no server outlives its owner."
+    ("In the child before exec: ask Linux to SIGTERM it when its parent dies (a killed Jupyter kernel or sweep), so no "
+     "server outlives its owner.")
     try:
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
@@ -288,7 +296,8 @@ def _die_with_parent(parent:int):
 
 # %% ../../nbs/20_serving.server.ipynb #6e8de69c
 def group_members(pgid:int) -> list[int]:
-    "Live processes of process group `pgid` (a zombie nobody reaps does not count); without /proc, `[pgid]` while the group exists."
+    ("Live processes of process group `pgid` (a zombie nobody reaps does not count); without /proc, `[pgid]` while the "
+     "group exists.")
     try:
         out = []
         for d in os.listdir('/proc'):
@@ -311,8 +320,10 @@ if alive(): os.killpg(pgid, signal.SIGKILL)
 """
 
 def _guard(pgid:int, grace:float) -> subprocess.Popen:
-    "A watchman in a session of its own: once this process is gone, it gives the server group `pgid` `grace` seconds for its own shut-down (the parent-death SIGTERM), then SIGKILLs the group; it ends with the group."
-    return subprocess.Popen([sys.executable, '-c', _GUARD, str(os.getpid()), str(pgid), str(grace)], start_new_session=True,
+    ("A watchman in a session of its own: once this process is gone, it gives the server group `pgid` `grace` seconds "
+     "for its own shut-down (the parent-death SIGTERM), then SIGKILLs the group; it ends with the group.")
+    return subprocess.Popen([sys.executable, '-c', _GUARD, str(os.getpid()), str(pgid), str(grace)],
+                            start_new_session=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 def _reap_group(pgid:int):
@@ -337,7 +348,8 @@ def _reason(log:str) -> str:
 
 # %% ../../nbs/20_serving.server.ipynb #b6d1a5d8
 def server_for(cmd:Command, shared:bool=True, **kw) -> VllmServer:
-    "A `VllmServer` for a `serve_command` result (its checkpoint, flags and environment); with `shared`, the running shared server of that exact command if there is one."
+    ("A `VllmServer` for a `serve_command` result (its checkpoint, flags and environment); with `shared`, the running "
+     "shared server of that exact command if there is one.")
     argv = cmd.argv
     if argv[:2] != ['vllm', 'serve']: raise invalid('command', ' '.join(argv[:3]), "`vllm serve CHECKPOINT ...`")
     args, skip = [], False
@@ -366,11 +378,14 @@ def loopback_store(port:int) -> tuple:
 
 # %% ../../nbs/20_serving.server.ipynb #6eeb42c6
 class ServerGroup:
-    "The nodes of one multi-node plan as local processes: a context manager that starts every rank, waits for the head, and always stops them all."
+    ("The nodes of one multi-node plan as local processes: a context manager that starts every rank, waits for the "
+     "head, and always stops them all.")
     def __init__(self, plan:list[dict], # `node_commands(...)` with backend 'mp'
                  env:list[dict]|None=None, # extra environment per node (e.g. which cores it runs on)
                  start_timeout:float|None=None, **kw):
-        if any(len(p['commands']) != 1 for p in plan): raise GlmlabError("ServerGroup runs vLLM's multiprocessing plans (backend 'mp'): one command per node")
+        if any(len(p['commands']) != 1
+               for p in plan): raise GlmlabError("ServerGroup runs vLLM's multiprocessing plans (backend 'mp'): one "
+                                                 "command per node")
         env = env or [{}] * len(plan)
         self.plan, self.store = plan, None
         argv = plan[0]['commands'][0]
@@ -384,7 +399,8 @@ class ServerGroup:
 
     @staticmethod
     def local_env(n:int) -> list[dict]:
-        "The extra environment of `n` nodes that are processes of this machine: cores of their own, gloo on the loopback."
+        ("The extra environment of `n` nodes that are processes of this machine: cores of their own, gloo on the "
+         "loopback.")
         return [{'VLLM_CPU_OMP_THREADS_BIND': c, 'GLOO_SOCKET_IFNAME': 'lo'} for c in cpu_core_sets(n)]
 
     @property
@@ -393,7 +409,8 @@ class ServerGroup:
     def url(self) -> str: return self.head.url
 
     def start(self):
-        "Start every node's process and wait for the head's `/health`; a rank that exits first stops the group with its log tail."
+        ("Start every node's process and wait for the head's `/health`; a rank that exits first stops the group with "
+         "its log tail.")
         try:
             admit(self.servers)   # every rank's memory at once: a group never waits half-started
             if self.master and is_loopback(self.master[0]): self.store = loopback_store(self.master[1])
@@ -402,9 +419,11 @@ class ServerGroup:
             while not (_healthy(self.head.url) and self.head.is_ours()):
                 for p, s in zip(self.plan, self.servers):
                     if s.proc.poll() is not None:
-                        raise ServerError(f"node {p['node']} ({p['role']}) exited with code {s.proc.returncode} during start-up: {_reason(s.log())} (log: {s.log_path})", s.log_tail())
+                        raise ServerError(f"node {p['node']} ({p['role']}) exited with code {s.proc.returncode} during "
+                                          f"start-up: {_reason(s.log())} (log: {s.log_path})", s.log_tail())
                 if time.time() - t0 > self.start_timeout:
-                    raise ServerError(f"the head did not answer /health within {self.start_timeout:.0f} s (logs: {', '.join(str(s.log_path) for s in self.servers)})", self.head.log_tail())
+                    raise ServerError(f"the head did not answer /health within {self.start_timeout:.0f} s (logs: "
+                                      f"{', '.join(str(s.log_path) for s in self.servers)})", self.head.log_tail())
                 time.sleep(0.5)
             self.head.started_s = time.time() - t0
             for s in self.servers: settle(s)
@@ -434,7 +453,8 @@ def serving(*servers:VllmServer, progress:bool=False):
         for s in servers: s.stop()
 
 def cpu_core_sets(n:int) -> list[str]:
-    "`VLLM_CPU_OMP_THREADS_BIND` values spreading `n` CPU servers over this machine's cores: disjoint sets, or one core each in turn where there are fewer cores than servers."
+    ("`VLLM_CPU_OMP_THREADS_BIND` values spreading `n` CPU servers over this machine's cores: disjoint sets, or one "
+     "core each in turn where there are fewer cores than servers.")
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) < n: return [str(cores[i % len(cores)]) for i in range(n)]
     k = len(cores) // n
@@ -532,9 +552,11 @@ def _entries(path:Path) -> dict:
     return {k: e for k, e in d.items() if ok(e)} if isinstance(d, dict) else {}
 
 def share(srv:VllmServer, path:Path|None=None) -> Path:
-    "List the started server `srv` in the servers file (`path`, default: settings'), so that `server_for` with the same command uses it."
+    ("List the started server `srv` in the servers file (`path`, default: settings'), so that `server_for` with the "
+     "same command uses it.")
     f = servers_file(path)
-    if f is None: raise GlmlabError("servers_file='' (settings.ini or GLMLAB_SERVERS_FILE) turns sharing off; set it to a file path to share a server")
+    if f is None: raise GlmlabError("servers_file='' (settings.ini or GLMLAB_SERVERS_FILE) turns sharing off; set it "
+                                    "to a file path to share a server")
     d = {k: e for k, e in _entries(f).items() if pid_alive(e['pid'])}
     d[srv.key] = dict(url=srv.url, host=srv.host, port=srv.port, model=srv.model, pid=srv.proc.pid, owner=os.getpid(),
                       log=str(srv.log_path), started_s=srv.started_s, nonce=srv.nonce)
