@@ -92,6 +92,7 @@ def _calibrate_parser(sub, s):
                    help="a vLLM flag the log does not state (vLLM's name, e.g. tensor_parallel_size=4)")
     p.add_argument('--id', help='the case id (default: from the hardware, model, recipe and file name)')
 
+# %% ../nbs/28_cli.ipynb #994fad7f
 def _cluster_parser(sub, s):
     p = sub.add_parser('cluster',
         help='the ray start line for a node of a hardware profile (label and slot the Ray backend routes by)')
@@ -158,6 +159,7 @@ def _quantize_parser(sub, s):
     p.add_argument('--plan', action='store_true',
                    help='print what the full-scale job needs and its script; download nothing')
 
+# %% ../nbs/28_cli.ipynb #d80f9db1
 def _validate_parser(sub, s):
     p = sub.add_parser('validate',
                        help='check an exported checkpoint against its recipe, tensor by tensor and byte by byte')
@@ -316,6 +318,7 @@ def cmd_run(a) -> int:
                      f"{notebooks_dir() / 'manifest.json'}", file=sys.stderr)
     return 1 if failed else 0
 
+# %% ../nbs/28_cli.ipynb #bf8d4549
 def _notebooks(asked:list[str]|None) -> list[str]:
     "The notebooks step 3 executes: those asked for (each one with slow cells), else all of them."
     have = slow_notebooks()
@@ -387,6 +390,7 @@ def cmd_calibrate(a) -> int:
           f"modelled {r['available_kv_gib']:.2f} GiB, {r['kv_pool_tokens']:,} tokens -> {local_observations_path()}")
     return 0
 
+# %% ../nbs/28_cli.ipynb #c6201836
 def cmd_cluster(a) -> int:
     "`glmlab cluster node --hardware PROFILE`: the `ray start` line that makes this machine a node of that profile."
     valid_address('--node-ip', a.node_ip)
@@ -530,6 +534,7 @@ def _check_sharing():
     if servers_file() is None: raise GlmlabError("--share: servers_file is empty (settings.ini or "
                                                  "GLMLAB_SERVERS_FILE); set it to a file path")
 
+# %% ../nbs/28_cli.ipynb #1c04226d
 def _serve_experiment(a) -> int:
     "`glmlab serve --experiment [--share]`: the experiment's two CPU servers until Ctrl-C."
     import time

@@ -31,9 +31,9 @@ def invalid(field:str, # what was wrong, e.g. `--hardware` or `config.json: hidd
 
 _REPR = reprlib.Repr()
 
-
-
 _REPR.maxstring = _REPR.maxother = 80
+
+
 _REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 6; _REPR.maxlevel = 2
 
 def short_repr(value) -> str:
@@ -67,6 +67,7 @@ def valid_port(port:int|None, field:str='--port') -> int|None:
 
 _LABEL = re.compile(r'(?!-)[A-Za-z0-9-]{1,63}(?<!-)')
 
+# %% ../../nbs/00_core.settings.ipynb #2f91a92c
 def valid_address(field:str, value, placeholders:tuple=()) -> str:
     ("`value` if it is an address another machine can be reached at: an IPv4 or IPv6 literal, or a DNS hostname (RFC "
      "1123, at most 253 characters), or one of `placeholders` (`$HEAD_IP`); else a one-line error.")
@@ -202,6 +203,7 @@ def settings(root:Path|None=None) -> dict:
         os.environ[f'GLMLAB_{k.upper()}']) for k in Settings.model_fields if f'GLMLAB_{k.upper()}' in os.environ)
     return dict(_settings(root, stamp, env))
 
+# %% ../../nbs/00_core.settings.ipynb #a62c138e
 @lru_cache(maxsize=32)
 def _settings(root:Path, stamp:tuple|None, env:tuple) -> dict:
     ("`settings` read once per (folder, file version, `GLMLAB_` variables): the footprint sweep asks for them once per "

@@ -7,7 +7,7 @@ Docs: https://glmlab.github.io/glmlab/footprint.audit.html.md"""
 
 # %% ../../nbs/12_footprint.audit.ipynb #c9285fff
 from __future__ import annotations
-from ..core.data import claims, hardware
+from ..core.data import claims
 from .spec import model_spec
 from .params import params_total, params_active, params_by_component
 from .recipes import weight_bytes_by_component
@@ -56,16 +56,15 @@ def audit_rows() -> list[dict]:
     size = lambda r, mtp=True: sum(weight_bytes_by_component(g, r, mtp).values()) / 1e9
     mixed_recipe, node_hw = _claim('post', 'nvfp4_mixed_gb')['recipe'], _claim('post', 'node_gb')['hardware']
     node = footprint(post['model'], mixed_recipe, node_hw)
-    hw = hardware(node_hw)
-    full_indexers = sum(t == 'full' for t in g.indexer_types)
+    hw, full_indexers = node.hw, g.full_indexer_layers
     kv_total = sum(max(x.kv_budget_bytes, 0) for x in node.gpus) / 1e9
     w_gpu = max(x.weight_bytes for x in node.gpus)
+    one_pool = int(kv_total * 1e9 / node.kv_bytes_per_token)   # what the 8 budgets would hold as one pool
     rows = _param_rows(g, reap)
     for key, recipe_name, why in (
             ('bf16_gb', 'bf16', "753B parameters, not 469B, at 2 bytes (plus the FP32 router biases)"),
-            ('fp8_gb', 'fp8',
-             "753B parameters; FP8 per-tensor adds two FP32 scales per tensor and modelopt keeps embeddings, "
-                              "lm_head, router, indexer and the MTP layer in BF16"),
+            ('fp8_gb', 'fp8', "753B parameters; FP8 per-tensor adds two FP32 scales per tensor and modelopt keeps "
+                              "embeddings, lm_head, router, indexer and the MTP layer in BF16"),
             ('fp4_gb', 'nvfp4-all', "753B parameters; NVFP4 is 4.5 bits, not 4 (one FP8 scale per 16 values), and the "
                                     "exclusions stay BF16")):
         c = _claim('post', key)
@@ -79,18 +78,14 @@ def audit_rows() -> list[dict]:
                  f"model's FP8 size ({size('fp8'):.1f} GB), not 'nearly FP8-sized'"),
         dict(claim='node memory, 8 x 96 GB', source='post', said=_claim('post', 'node_gb')['value'],
              naive=hw.count * hw.memory_gib, exact=hw.total_memory_bytes / 1e9, unit='GB',
-             why=f"the RTX PRO 6000's '{hw.memory_gib} GB' is {hw.memory_gib} GiB = {human_bytes(hw.memory_bytes)} "
-                 "each"),
+             why=f"the RTX PRO 6000's '{hw.memory_gib} GB' is {hw.memory_gib} GiB = {human_bytes(hw.memory_bytes)}"),
         dict(claim='left for KV cache and activations', source='post', said=_claim('post', 'left_gb')['value'],
              naive=_claim('post', 'node_gb')['value'] - _claim('post', 'nvfp4_mixed_gb')['value'], exact=kv_total,
              unit='GB',
              why=f"vLLM holds back {1 - node.knobs.gpu_memory_utilization:.0%} of each GPU, replicated tensors put "
                  f"{human_bytes(w_gpu)} of weights on every GPU (the MTP layer stays on disk), and activation, NCCL "
-                 "and "
-                 "CUDA-graph reserves come off each GPU; and it is not one pool: MLA's cache is replicated on all 8 "
-                 "ranks, "
-                 f"so the 8 GPUs hold {node.kv_pool_tokens:,} tokens, not "
-                 f"{int(kv_total * 1e9 / node.kv_bytes_per_token):,}"),
+                 "and CUDA-graph reserves come off each GPU; and it is not one pool: MLA's cache is replicated on all "
+                 f"8 ranks, so the 8 GPUs hold {node.kv_pool_tokens:,} tokens, not {one_pool:,}"),
         dict(claim='share of the node used by weights', source='post',
              said=100 * _claim('post', 'used_fraction')['value'],
              naive=100 * _claim('post', 'nvfp4_mixed_gb')['value'] / _claim('post', 'node_gb')['value'],
@@ -103,14 +98,13 @@ def audit_rows() -> list[dict]:
                  f"{attention_bytes_per_token_layer(g, node.kv_cache_dtype)} "
                  f"{'fp8_ds_mla' if node.kv_cache_dtype == 'fp8' else node.kv_cache_dtype} + {full_indexers} x "
                  f"{indexer_bytes_per_token_layer(g)} indexer) "
-                 f"x {node.max_model_len:,} tokens, on every GPU at DCP=1; the pool holds {node.kv_pool_tokens:,}: the "
-                 "official command does not start")]
+                 f"x {node.max_model_len:,} tokens, on every GPU at DCP=1; the pool holds {node.kv_pool_tokens:,}: "
+                 "the official command does not start")]
     for key in ('min_vram_nvfp4_gb', 'min_vram_fp8_gb', 'min_vram_bf16_gb'):
         c = _claim('vllm-recipe', key); recipe_name = c['recipe']
         rows.append(dict(claim=c['says'], source='vllm-recipe', said=c['value'], naive=None, exact=size(recipe_name),
                          unit='GB',
                          why=f"a rule of thumb, {c['value'] / size(recipe_name):.2f}x the checkpoint ({recipe_name}); "
-                             "what a "
-                             "node needs depends on context length, layout and vLLM's reserves (see the fit "
+                             "what a node needs depends on context length, layout and vLLM's reserves (see the fit "
                              "notebook)"))
     return rows

@@ -309,6 +309,7 @@ def _recipe_fix(d:Deployment, rn:str) -> Fix|None:
     why = f"{human_bytes(f.checkpoint.bytes_total)} of weights; the pool holds {f.kv_pool_tokens:,} tokens"
     return Fix(tuple(flags), why, f)
 
+# %% ../../nbs/10_footprint.fit.ipynb #c81f0ba3
 def suggestions(d:Deployment) -> list[Fix]:
     ("Flags that make deployment `d`, which does not fit, fit, as glmlab and vLLM both accept them; each verified by "
      "sizing the changed deployment.")

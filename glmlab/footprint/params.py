@@ -124,6 +124,7 @@ def _moe(s:ModelSpec, g, p, **kw):
     if s.router_bias: g.append(TensorGroup(module=f'{p}.mlp.gate', param='e_score_correction_bias', shape=(s.experts,),
                                            kind='buffer', is_param=False, **kw))
 
+# %% ../../nbs/04_footprint.params.ipynb #a478d8b5
 def _layer(s:ModelSpec, layers:tuple, mlp:str, indexer:bool, component=None) -> list:
     g, p = [], 'model.layers.{layer}'
     kw = dict(layers=layers) | ({'component': component} if component else {})

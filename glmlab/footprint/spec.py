@@ -8,6 +8,7 @@ Docs: https://glmlab.github.io/glmlab/footprint.spec.html.md"""
 from __future__ import annotations
 import json
 from dataclasses import dataclass
+from fastcore.basics import patch
 from functools import lru_cache
 from typing import Annotated, Literal
 from pydantic import Field, model_validator
@@ -98,12 +99,16 @@ class ModelSpec:
     def moe_layers(self) -> int: return self.mlp_types.count('sparse')
     @property
     def dense_layers(self) -> int: return self.mlp_types.count('dense')
-    def _repr_markdown_(self):
-        rows = [f"| {k} | {v} |" for k, v in self.__dict__.items() if k not in ('indexer_types', 'mlp_types')]
-        rows += [f"| dense / MoE layers | {self.dense_layers} / {self.moe_layers} |"]
-        if self.has_indexer: rows += [f"| full / shared indexer layers | {self.full_indexer_layers} / "
-                                      f"{len(self.indexer_types) - self.full_indexer_layers} |"]
-        return "| field | value |\n|---|---|\n" + "\n".join(rows)
+
+# %% ../../nbs/03_footprint.spec.ipynb #489d9c7e
+@patch
+def _repr_markdown_(self:ModelSpec):
+    "A spec as a table in a notebook: each field, and the layers by kind."
+    rows = [f"| {k} | {v} |" for k, v in self.__dict__.items() if k not in ('indexer_types', 'mlp_types')]
+    rows += [f"| dense / MoE layers | {self.dense_layers} / {self.moe_layers} |"]
+    if self.has_indexer: rows += [f"| full / shared indexer layers | {self.full_indexer_layers} / "
+                                  f"{len(self.indexer_types) - self.full_indexer_layers} |"]
+    return "| field | value |\n|---|---|\n" + "\n".join(rows)
 
 # %% ../../nbs/03_footprint.spec.ipynb #a8b978c4
 def _indexer_types(cfg:dict, layers:int) -> tuple:
@@ -168,11 +173,8 @@ class HfConfig(Schema):
     mlp_only_layers: list[Whole] | None = None
     num_nextn_predict_layers: Whole | None = None
     num_mtp_layers: Whole | None = None
-
     @property
-    def experts(self) -> int: return (self.n_routed_experts if self.n_routed_experts is not None
-                                      else self.num_experts) or 0
-
+    def experts(self) -> int: return next((n for n in (self.n_routed_experts, self.num_experts) if n is not None), 0)
     @model_validator(mode='after')
     def _consistent(self):
         L = self.num_hidden_layers
@@ -246,6 +248,7 @@ def spec_from_config(cfg:dict, name:str='config.json') -> ModelSpec:
         mtp_layers=cfg.get('num_nextn_predict_layers', cfg.get('num_mtp_layers', 0)) or 0,
         quantization=_quantization(cfg.get('quantization_config'), name))
 
+# %% ../../nbs/03_footprint.spec.ipynb #7c729985
 def _quantization(q, name:str) -> str:
     ("A checkpoint's `quantization_config` kept as canonical JSON (hashable, like the rest of the spec); '' where it "
      "has none.")

@@ -9,6 +9,7 @@ Docs: https://glmlab.github.io/glmlab/lab.cluster.html.md"""
 from __future__ import annotations
 import json, os, platform, tempfile
 from pathlib import Path
+from fastcore.basics import patch
 from ..core.settings import GlmlabError, checked, invalid, inside, settings
 from ..core.data import hardware, hardware_names
 from ..core.store import make_dir, write_atomic, write_dir
@@ -100,20 +101,6 @@ class RayBackend:
             ray.init(_node_ip_address=self.node_ip, include_dashboard=False, log_to_driver=False,
                      labels={HW_LABEL: 'cpu'}, resources={hw_slot('cpu'): 1}, runtime_env={'env_vars': env})
 
-    def check(self, items):
-        "Stop before anything runs if a configuration spans nodes or names a profile no node offers."
-        from glmlab.lab.experiment import config_nodes
-        for cid, p in items:
-            if (n := config_nodes(p)) > 1:
-                raise GlmlabError(f"config {cid}: nodes={n}: the Ray backend runs a configuration on one node; "
-                                  "--backend k8s runs it as one Job of its nodes")
-        have = cluster_profiles()
-        missing = sorted({p['hardware'] for _, p in items} - set(have))
-        if missing:
-            raise GlmlabError(f"hardware={','.join(missing)}: no node of the Ray cluster offers it; its nodes offer "
-                              f"{', '.join(f'{k} ({v})' for k, v in sorted(have.items())) or 'no profile'}; start one "
-                              f"with: glmlab cluster node --hardware {missing[0]}")
-
     def execute(self, items, start, nb:Path, kernel:str, progress:bool, ctrl_c:list):
         import ray
         self.connect(); self.check(items)
@@ -143,6 +130,22 @@ class RayBackend:
                 ray.cancel(ref, force=True)
                 yield jobs[ref], 'interrupted', 'KeyboardInterrupt', {}
             raise
+
+# %% ../../nbs/26a_lab.cluster.ipynb #83d94b84
+@patch
+def check(self:RayBackend, items):
+    "Stop before anything runs if a configuration spans nodes or names a profile no node offers."
+    from glmlab.lab.experiment import config_nodes
+    for cid, p in items:
+        if (n := config_nodes(p)) > 1:
+            raise GlmlabError(f"config {cid}: nodes={n}: the Ray backend runs a configuration on one node; "
+                              "--backend k8s runs it as one Job of its nodes")
+    have = cluster_profiles()
+    missing = sorted({p['hardware'] for _, p in items} - set(have))
+    if missing:
+        raise GlmlabError(f"hardware={','.join(missing)}: no node of the Ray cluster offers it; its nodes offer "
+                          f"{', '.join(f'{k} ({v})' for k, v in sorted(have.items())) or 'no profile'}; start one "
+                          f"with: glmlab cluster node --hardware {missing[0]}")
 
 # %% ../../nbs/26a_lab.cluster.ipynb #af5a8c78
 def _k8s() -> dict:
@@ -196,6 +199,7 @@ def _sweep_pod(script:str, params:dict, sizing:PodSizing, image:str|None, gpu_pr
         pod['nodeSelector'] = {k8s['gpu_product_label']: products[params['hardware']]}
     return pod
 
+# %% ../../nbs/26a_lab.cluster.ipynb #11f458b4
 def job_manifest(run_id:str, cid:str, params:dict, notebook:str='nbs/30_run.ipynb', queue:str='glmlab',
                  priority:str|None=None, image:str|None=None, gpu_products:dict|None=None, results_claim:str|None=None,
                  pod:tuple|None=None) -> dict:   # config_pod's answer, when the caller has it

@@ -172,6 +172,7 @@ def cpu_server_pair(params:dict|None=None, share:bool=False, path:Path|None=None
             for s in mine:
                 if share: unshare(s, path)
 
+# %% ../../nbs/25_lab.experiment.ipynb #9af62fb9
 def checkpoint_hashes(*dirs:Path) -> dict:
     "SHA-256 of every safetensors file of each checkpoint folder, for the manifest."
     out = {}

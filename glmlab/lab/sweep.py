@@ -162,6 +162,7 @@ def read_manifest(path:Path, say=print) -> dict:
                  error=f"its process (pid {m.get('pid')}) ended without finishing it"); write_json(path, m)
     return m
 
+# %% ../../nbs/26_lab.sweep.ipynb #b0f0b538
 @dataclass
 class Job:
     ("One configuration about to run: where its finished record lives (`out`), where this run writes (`work`), its "
@@ -200,6 +201,7 @@ class LocalBackend:
                     yield job, 'interrupted', 'KeyboardInterrupt', {}; raise KeyboardInterrupt from None
                 yield job, 'failed', error_line(e), {}
 
+# %% ../../nbs/26_lab.sweep.ipynb #3f06f869
 def _loop(m, run_id, run_dir, nb, root, code, kernel, progress, fresh, ctrl_c, results, backend):
     from tqdm.auto import tqdm
     bar = tqdm(total=len(m['configs']), desc=f'sweep {run_id} ({backend.name})', disable=not progress, unit='config')

@@ -61,6 +61,7 @@ def safetensors_header(path:Path|str) -> dict:
     checked(SafetensorsHeader, head, str(path))
     return head if meta is None else {'__metadata__': meta, **head}
 
+# %% ../../nbs/16_quant.validate.ipynb #d2c4ea86
 def layout_problems(path:Path|str) -> list[str]:
     ("What is wrong with where a safetensors file's header puts its tensors: sizes that do not match dtype x shape, "
      "ranges past the end of the file, overlaps, gaps.")

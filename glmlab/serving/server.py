@@ -134,15 +134,6 @@ class VllmServer:
         from glmlab.footprint.observed import harvest
         return harvest(self.log())
 
-    def argv(self) -> list[str]:
-        if self.headless: return [sys.executable, '-c', _VLLM_CLI, 'serve', self.model, *self.args]
-        return [sys.executable, '-m', 'vllm.entrypoints.openai.api_server', '--model', self.model,
-                '--host', self.host, '--port', str(self.port), *_tagged(self.args, self.model, self.tag)]
-
-    def is_ours(self) -> bool:
-        "Whether the server answering at `url` is this one: its `/v1/models` lists this object's `tag`."
-        return self.tag in _served_names(self.url, self.api_key)
-
     def start(self):
         "Start the server and wait until `/health` answers; on failure stop it and raise a one-line `ServerError`."
         try: self.launch()
@@ -151,6 +142,19 @@ class VllmServer:
 
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
+
+# %% ../../nbs/20_serving.server.ipynb #0034ceba
+@patch
+def argv(self:VllmServer) -> list[str]:
+    "The server's command: vLLM's OpenAI server on its host and port (a headless rank: `vllm serve --headless`)."
+    if self.headless: return [sys.executable, '-c', _VLLM_CLI, 'serve', self.model, *self.args]
+    return [sys.executable, '-m', 'vllm.entrypoints.openai.api_server', '--model', self.model,
+            '--host', self.host, '--port', str(self.port), *_tagged(self.args, self.model, self.tag)]
+
+@patch
+def is_ours(self:VllmServer) -> bool:
+    "Whether the server answering at `url` is this one: its `/v1/models` lists this object's `tag`."
+    return self.tag in _served_names(self.url, self.api_key)
 
 # %% ../../nbs/20_serving.server.ipynb #8db9abb4
 @patch
@@ -383,9 +387,8 @@ class ServerGroup:
     def __init__(self, plan:list[dict], # `node_commands(...)` with backend 'mp'
                  env:list[dict]|None=None, # extra environment per node (e.g. which cores it runs on)
                  start_timeout:float|None=None, **kw):
-        if any(len(p['commands']) != 1
-               for p in plan): raise GlmlabError("ServerGroup runs vLLM's multiprocessing plans (backend 'mp'): one "
-                                                 "command per node")
+        if any(len(p['commands']) != 1 for p in plan):
+            raise GlmlabError("ServerGroup runs vLLM's multiprocessing plans (backend 'mp'): one command per node")
         env = env or [{}] * len(plan)
         self.plan, self.store = plan, None
         argv = plan[0]['commands'][0]
@@ -396,12 +399,6 @@ class ServerGroup:
         self.servers = [server_for(Command(p['commands'][0], {**p['env'], **e, **local}), shared=False,
                                    headless=p['role'] == 'worker', **kw) for p, e in zip(plan, env)]
         self.start_timeout = float(start_timeout or settings()['server_start_timeout_s'])
-
-    @staticmethod
-    def local_env(n:int) -> list[dict]:
-        ("The extra environment of `n` nodes that are processes of this machine: cores of their own, gloo on the "
-         "loopback.")
-        return [{'VLLM_CPU_OMP_THREADS_BIND': c, 'GLOO_SOCKET_IFNAME': 'lo'} for c in cpu_core_sets(n)]
 
     @property
     def head(self) -> VllmServer: return self.servers[0]
@@ -438,6 +435,12 @@ class ServerGroup:
 
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
+
+# %% ../../nbs/20_serving.server.ipynb #d98dc41e
+@patch(cls_method=True)
+def local_env(cls:ServerGroup, n:int) -> list[dict]:
+    "The extra environment of `n` nodes that are processes of this machine: cores of their own, gloo on the loopback."
+    return [{'VLLM_CPU_OMP_THREADS_BIND': c, 'GLOO_SOCKET_IFNAME': 'lo'} for c in cpu_core_sets(n)]
 
 # %% ../../nbs/20_serving.server.ipynb #c4fc4f3c
 @contextmanager
