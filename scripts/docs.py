@@ -125,6 +125,25 @@ def real_quarto() -> str|None:
 
 # --- adapter: nbdev's Quarto-flavoured _proc/ notebooks -> plain notebooks mkdocs-jupyter renders ---------------
 _TARGET = re.compile(r'\{target="[^"]*"[^}]*\}')     # Quarto link attributes after show_doc's [source](...) links
+_HEADING = re.compile(r'^(#{1,6} .*)$', re.M)
+
+def on_site(md:str) -> str:
+    """show_doc's links to the source on the git host (a repository that may not exist, or not at this commit) made
+    links to the site's own copy of that file (`source_pages`), line anchors kept."""
+    from nbdev.config import get_config
+    git = get_config().git_url.rstrip('/')
+    return re.sub(re.escape(git) + r'/blob/[^/]+/([^)#\s"]+)', r'src/\1.html', md)
+
+def heading_text(md:str) -> str:
+    """Headings without inline code marks: the table of contents (Python-Markdown's slug) and the page's own heading
+    ids (nbconvert's) then name a heading alike, so every contents link finds its heading."""
+    return _HEADING.sub(lambda m: m.group(1).replace('`', ''), md)
+
+def shown(o:dict) -> bool:
+    """Whether a stored output belongs on a page: not a stderr stream (progress bars, library warnings) and not a
+    widget's state, which a static page cannot run (its text form is a raw repr)."""
+    if o.get('output_type') == 'stream' and o.get('name') == 'stderr': return False
+    return 'application/vnd.jupyter.widget-view+json' not in o.get('data', {})
 
 def _directives(src:str) -> tuple[dict, str]:
     "Quarto `#| key: value` lines of a code cell, and the source without them."
@@ -164,15 +183,15 @@ def adapt(nb:dict, whole:bool, stamp:dict|None=None) -> tuple[str, str, dict]:
         src = ''.join(c['source'])
         if c['cell_type'] == 'raw': continue
         if c['cell_type'] == 'markdown':
-            cells.append(dict(cell_type='markdown', metadata={}, source=_TARGET.sub('', src)))
+            cells.append(dict(cell_type='markdown', metadata={}, source=heading_text(_TARGET.sub('', src))))
             continue
         d, src = _directives(src)
         if d.get('include') == 'false': continue
         tags = ['hide-input'] if d.get('echo') == 'false' else []
-        outs = [] if d.get('output') == 'false' else c.get('outputs', [])
+        outs = [] if d.get('output') == 'false' else [o for o in c.get('outputs', []) if shown(o)]
         for o in outs:                                 # show_doc's markdown carries Quarto attributes too
             md = o.get('data', {}).get('text/markdown')
-            if md is not None: o['data']['text/markdown'] = _TARGET.sub('', ''.join(md))
+            if md is not None: o['data']['text/markdown'] = on_site(_TARGET.sub('', ''.join(md)))
         if not src.strip() and not outs: continue
         # execnb's cell metadata (`execution.total`, ...) fails nbformat's validation: keep only the tags
         cells.append(dict(cell_type='code', metadata={'tags': tags}, source=src, outputs=outs, execution_count=None))
@@ -224,6 +243,30 @@ def pages(whole:set[str], stamps:dict|None=None) -> list[dict]:
     nav += results_pages(out)
     return nav
 
+def site_url() -> str:
+    """Where the site is published (nbdev's doc_host and doc_baseurl): the 404 page, served for any missing path, links
+    its assets under this path, so it works under a project path (https://USER.github.io/glmlab/)."""
+    from nbdev.config import get_config
+    c = get_config()
+    return c.doc_host.rstrip('/') + '/' + c.doc_baseurl.strip('/') + '/'
+
+def source_pages(site:Path):
+    """A page per module of the package, `src/glmlab/<module>.py.html`, each line with its anchor (`#L12`): the API
+    docs' [source] links point here, on the site, at the code it was built from."""
+    import html
+    for f in sorted((ROOT / 'glmlab').rglob('*.py')):
+        rel = f.relative_to(ROOT).as_posix()
+        out = site / 'src' / f'{rel}.html'
+        out.parent.mkdir(parents=True, exist_ok=True)
+        up = '../' * rel.count('/') + '../'
+        lines = f.read_text().splitlines()
+        body = '\n'.join(f'<span id="L{i}"><a href="#L{i}">{i:5}</a>  {html.escape(l)}</span>'
+                         for i, l in enumerate(lines, 1))
+        out.write_text(f'<!doctype html><html><head><meta charset="utf-8"><title>{rel}</title>'
+                       '<style>pre{font-size:13px}a{color:#999;text-decoration:none}span:target{background:#ffc}</style>'
+                       f'</head><body><p><a href="{up}index.html">glmlab</a> / {html.escape(rel)}</p>'
+                       f'<pre>{body}</pre></body></html>\n')
+
 def main():
     t0 = time.time()
     todo, whole, stamps = stage()
@@ -242,10 +285,11 @@ def main():
         run(BIN / 'nbdev-proc-nbs', env=quarto_stub())
         nav = pages(whole, stamps)
         # mkdocs.yml holds the theme and plugins; the nav follows the notebooks, so it is generated here
-        cfg = dict(INHERIT=str(ROOT / 'mkdocs.yml'), docs_dir='pages', site_dir=str(SITE), nav=nav)
+        cfg = dict(INHERIT=str(ROOT / 'mkdocs.yml'), docs_dir='pages', site_dir=str(SITE), nav=nav, site_url=site_url())
         (STAGE / 'mkdocs.yml').write_text(json.dumps(cfg, indent=1))   # JSON is YAML
         log(f'rendering {len(nav)} pages with mkdocs')
         run(BIN / 'mkdocs', 'build', '--clean', '--quiet', '-f', 'mkdocs.yml')
+        source_pages(SITE)
     log(f'site: {SITE / "index.html"} ({time.time() - t0:.0f} s); serve it with '
         f'`python -m http.server -d _docs` or open the file directly')
 
