@@ -107,6 +107,7 @@ def bench_rows(bench:"pandas.DataFrame", # `run_bench` rows of any number of run
     ("The benchmark as a table to read: a row per setting (what was served, its load, the concurrency), each metric's "
      "mean [95% interval] and the repeats behind it.")
     import pandas as pd
+    metrics = tuple(m for m in metrics if m in bench)   # a table without some metric: the others, not a crash
     fmt = lambda r, m: f"{r[m]:.1f}" + ('' if pd.isna(r[f'{m}_lo']) else f" [{r[f'{m}_lo']:.1f}, {r[f'{m}_hi']:.1f}]")
     return [dict(configuration=r['config_id'], hardware=r['hardware'], served=r['served_as'],
                  load=f"in {r['input_len']}/out {r['output_len']}, {r['num_prompts']} req",

@@ -7,7 +7,8 @@ Docs: https://glmlab.github.io/glmlab/lab.notebooks.html.md"""
 
 # %% ../../nbs/27a_lab.notebooks.ipynb #5e7f0ded
 from __future__ import annotations
-import json, os, shutil, subprocess, sys, time
+import json, os, re, shutil, subprocess, sys, time
+from itertools import takewhile
 from pathlib import Path
 from ..core.settings import settings
 from ..core.store import locked, make_dir, write_atomic, write_json
@@ -28,7 +29,8 @@ def is_papermill_template(nb:Path) -> bool:
 
 def slow_cells(nb:Path) -> list[str]:
     "The cells flagged `#| slow` (nbdev's tst_flags: left out unless asked for)."
-    return [s for s in code_cells(nb) if s.startswith('#| slow')]
+    flags = lambda s: [l for l in takewhile(lambda l: l.startswith('#|'), s.splitlines())]
+    return [s for s in code_cells(nb) if any(re.fullmatch(r'#\|\s*slow\s*', l) for l in flags(s))]
 
 def slow_notebooks(nbs:Path|None=None) -> list[str]:
     "The notebooks of `nbs` (default: the project's) with slow cells, papermill templates and scratch notebooks aside."

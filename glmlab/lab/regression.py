@@ -114,6 +114,8 @@ def topk_kl(base:dict, quant:dict) -> float:
 
 def drift(base_tops:list[dict], quant_tops:list[dict]) -> dict:
     "Top-1 agreement and mean top-k KL over paired next-token distributions."
+    if not base_tops or len(base_tops) != len(quant_tops):
+        raise invalid('drift', f"{len(base_tops)} and {len(quant_tops)} positions", 'the same positions of both')
     top1 = [max(b, key=b.get) == max(q, key=q.get) for b, q in zip(base_tops, quant_tops)]
     kls = [topk_kl(b, q) for b, q in zip(base_tops, quant_tops)]
     return dict(positions=len(kls), top1_agreement=sum(top1) / len(top1), kl_topk_mean=sum(kls) / len(kls),

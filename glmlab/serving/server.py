@@ -18,10 +18,10 @@ from ..core.settings import GlmlabError, invalid, is_whole, settings, short_repr
 from ..core.store import lock_holder, make_dir, pid_alive, try_lock, write_json
 
 # %% auto #0
-__all__ = ['Command', 'ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder', 'release_port',
-           'free_port', 'VllmServer', 'group_members', 'server_for', 'loopback_store', 'ServerGroup', 'serving',
-           'cpu_core_sets', 'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key', 'servers_file',
-           'share', 'unshare', 'shared_server']
+__all__ = ['Command', 'flag_tokens', 'ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder',
+           'release_port', 'free_port', 'VllmServer', 'group_members', 'server_for', 'loopback_store', 'ServerGroup',
+           'serving', 'cpu_core_sets', 'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key',
+           'servers_file', 'share', 'unshare', 'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #c74cf338
 @dataclass(frozen=True)
@@ -29,6 +29,15 @@ class Command:
     "A command to run: its argv and the environment variables it needs."
     argv: list[str]
     env: dict = field(default_factory=dict)
+
+# %% ../../nbs/20_serving.server.ipynb #270f4f58
+def flag_tokens(args) -> list[str]:
+    ("`vllm serve` arguments with each `--flag=value` as vLLM reads it, two tokens: the checks on a server's flags "
+     "(its host, port and API key are the object's) then see every spelling.")
+    out = []
+    for a in map(str, args):
+        out += a.split('=', 1) if a.startswith('--') and '=' in a else [a]
+    return out
 
 # %% ../../nbs/20_serving.server.ipynb #89d5c389
 class ServerError(GlmlabError):
@@ -103,14 +112,19 @@ class VllmServer:
                  # a worker node of a multi-node plan: its ranks only, no API server (`vllm serve --headless`)
                  headless:bool=False):
         s = settings()
-        self.model, self.args, self.extra_env = str(model), [str(a) for a in args], dict(env or {})
+        self.model, self.args, self.extra_env = str(model), flag_tokens(args), dict(env or {})
         if self.extra_env.get('VLLM_SERVER_DEV_MODE', '0') not in ('', '0'):
             raise invalid('env VLLM_SERVER_DEV_MODE', self.extra_env['VLLM_SERVER_DEV_MODE'],
                           "0 or unset: dev mode runs any worker method for anyone who reaches the port")
         self.host, self.port = bind_host(host or s['server_host'], allow_remote), valid_port(port)
         # the key reaches vLLM as VLLM_API_KEY, never on its command line (which any local user reads with ps)
-        self.api_key = self.args.pop(self.args.index('--api-key') + 1) if '--api-key' in self.args else None
-        if '--api-key' in self.args: self.args.remove('--api-key')
+        keys = [i for i, a in enumerate(self.args) if a == '--api-key']
+        if len(keys) > 1 or (keys and keys[0] + 1 >= len(self.args)):
+            raise invalid('--api-key', 'given twice' if len(keys) > 1 else 'without a value', 'one key, once')
+        self.api_key = self.args[keys[0] + 1] if keys else None
+        if keys: del self.args[keys[0]:keys[0] + 2]
+        if (hit := {'--host', '--port'} & set(self.args)):
+            raise invalid(sorted(hit)[0], 'in args', "host= and port= of the server object, not its flags")
         if not is_loopback(self.host) and self.api_key is None: self.api_key = secrets.token_urlsafe(24)
         self.start_timeout = float(start_timeout or s['server_start_timeout_s'])
         logs = make_dir(Path(s['outputs_path']) / 'logs')
@@ -307,7 +321,7 @@ def group_members(pgid:int) -> list[int]:
         for d in os.listdir('/proc'):
             try: stat = open(f'/proc/{d}/stat').read().rsplit(')', 1)[1].split()
             except (OSError, IndexError): continue
-            if int(stat[2]) == pgid and stat[0] != 'Z': out.append(int(d))
+            if d.isdigit() and int(stat[2]) == pgid and stat[0] != 'Z': out.append(int(d))
         return out
     except OSError:
         try: os.killpg(pgid, 0); return [pgid]
@@ -357,7 +371,7 @@ def server_for(cmd:Command, shared:bool=True, **kw) -> VllmServer:
     argv = cmd.argv
     if argv[:2] != ['vllm', 'serve']: raise invalid('command', ' '.join(argv[:3]), "`vllm serve CHECKPOINT ...`")
     args, skip = [], False
-    for i, a in enumerate(argv[3:]):   # host/port are the server object's
+    for i, a in enumerate(flag_tokens(argv[3:])):   # host/port are the server object's
         if skip: skip = False; continue
         if a in ('--host', '--port'): skip = True; continue
         args.append(a)
