@@ -133,3 +133,72 @@ def test_slow_notebook_page_shows_its_run(site, browser, outputs):
         log = json.loads((proxy_dir(name, progress=False) / 'train_log.json').read_text())
         assert f"{name} {log['seconds']} s {log['accuracy']}" in text.splitlines(), (name, text[-3000:])
     assert_local(site, requested)
+
+# ---- the crawl: every page of the built site, as files -------------------------------------------------------------
+from html.parser import HTMLParser
+import html as _html, posixpath, re
+from urllib.parse import urlparse, unquote
+
+class _Page(HTMLParser):
+    "The links, the ids and the stderr outputs of one built page."
+    def __init__(self):
+        super().__init__(); self.links, self.ids, self.stderr = [], set(), 0
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get('id'): self.ids.add(a['id'])
+        if tag == 'a' and a.get('name'): self.ids.add(a['name'])
+        if tag in ('a', 'link') and a.get('href'): self.links.append(a['href'])
+        if tag in ('img', 'script') and a.get('src'): self.links.append(a['src'])
+        if 'application/vnd.jupyter.stderr' in (a.get('data-mime-type') or ''): self.stderr += 1
+
+_CHECK = re.compile(r'\s*(test_eq|test_ne|test_fail|test_close|test_is|assert)\b')
+
+def _test_cell(src:str) -> bool:
+    "A shown cell that is mostly checks (its top-level lines, imports and comments aside)."
+    lines = [l for l in src.splitlines() if l.strip() and not l.startswith((' ', '\t', ')', '#', 'import ', 'from '))]
+    return bool(lines) and 2 * sum(bool(_CHECK.match(l)) for l in lines) >= len(lines)
+
+def test_the_crawl_finds_no_dead_link_test_cell_stderr_or_widget_repr(site):
+    """Every page of the site, read as a browser would follow it: each link and anchor resolves on the site (the 404
+    page's under the project path the site is published at), the API's [source] links stay on it, and no page shows
+    a test cell, a stderr box or a widget's raw repr."""
+    base = '/' + urlparse(settings_site_url()).path.strip('/') + '/'
+    root = ROOT / '_docs'
+    pages = {p.relative_to(root).as_posix(): p.read_text(errors='replace') for p in root.rglob('*.html')}
+    parsed = {}
+    for n, text in pages.items(): parsed[n] = _Page(); parsed[n].feed(text)
+    dead, anchors, off_site, stderr, widgets, tests = [], [], [], [], [], []
+    for n, pg in parsed.items():
+        if pg.stderr: stderr.append(n)
+        if not n.startswith('src/'):
+            widgets += [n for _ in re.finditer(r'(?:HBox|VBox|Output|Button|Dropdown)\((?:children|layout|description)=', pages[n])]
+            cells = re.findall(r'<div class="clipboard-copy-txt" id="cell-\d+">(.*?)</div>', pages[n], re.S)
+            tests += [(n, _html.unescape(c).splitlines()[0]) for c in cells if _test_cell(_html.unescape(c))]
+        for href in pg.links:
+            u = urlparse(href)
+            if u.scheme in ('http', 'https'):
+                if '/blob/' in u.path or '/tree/' in u.path: off_site.append((n, href))
+                continue
+            if u.scheme in ('mailto', 'data', 'javascript'): continue
+            path = unquote(u.path)
+            if path.startswith(base): path = '/' + path[len(base):]
+            if path.startswith('/'): path = posixpath.relpath(path, '/' + posixpath.dirname(n))
+            t = posixpath.normpath(posixpath.join(posixpath.dirname(n), path)) if path else n
+            if path.endswith('/') or (root / t).is_dir(): t = posixpath.join(t, 'index.html')
+            if not (root / t).exists(): dead.append((n, href))
+            elif u.fragment and t in parsed and u.fragment not in parsed[t].ids: anchors.append((n, href))
+    assert len(pages) > 40 and any(n.startswith('src/glmlab/') for n in pages), sorted(pages)[:50]
+    assert not dead, dead[:20]
+    assert not anchors, anchors[:20]
+    assert not off_site, off_site[:20]
+    assert not stderr, stderr
+    assert not widgets, widgets
+    assert not tests, tests[:20]
+
+def settings_site_url() -> str:
+    "The URL the site is published at, as the build sets it (nbdev's doc_host and doc_baseurl)."
+    sys.path.insert(0, str(ROOT / 'scripts'))
+    try:
+        import docs
+        return docs.site_url()
+    finally: sys.path.remove(str(ROOT / 'scripts'))
