@@ -906,4 +906,7 @@ d = { 'settings': { 'branch': 'main',
                                        'glmlab.serving.server.share': ('serving.server.html#share', 'glmlab/serving/server.py'),
                                        'glmlab.serving.server.shared_server': ( 'serving.server.html#shared_server',
                                                                                 'glmlab/serving/server.py'),
-                                       'glmlab.serving.server.unshare': ('serving.server.html#unshare', 'glmlab/serving/server.py')}}}
+                                       'glmlab.serving.server.unshare': ('serving.server.html#unshare', 'glmlab/serving/server.py'),
+                                       'glmlab.serving.server.vllm_cli': ('serving.server.html#vllm_cli', 'glmlab/serving/server.py'),
+                                       'glmlab.serving.server.watch_group': ( 'serving.server.html#watch_group',
+                                                                              'glmlab/serving/server.py')}}}

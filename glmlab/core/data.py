@@ -8,6 +8,7 @@ Docs: https://glmlab.github.io/glmlab/core.data.html.md"""
 # %% ../../nbs/01_core.data.ipynb #71915d1e
 from __future__ import annotations
 import json
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -386,9 +387,9 @@ def recipe(name:str) -> dict:
     "The recipe `name`: `description`, `kv_cache`, `tag` and its flattened, ordered `rules`."
     top = load_yaml('recipes')
     if name not in top['recipes']: raise invalid('--recipe', name, recipe_names())
-    r = dict(top['recipes'][name])
+    r = deepcopy(top['recipes'][name])   # the caller's own: a change to it never reaches the cached file
     r['name'], r['rules'], r['tag'] = name, _flatten(r['rules']), r.get('tag', name)
-    for k in ('stored_as', 'quantizable', 'kv_scales_per_layer'): r[k] = top[k]   # shared by every recipe
+    for k in ('stored_as', 'quantizable', 'kv_scales_per_layer'): r[k] = deepcopy(top[k])   # shared by every recipe
     return r
 
 def published_recipes(model:str) -> list[str]:

