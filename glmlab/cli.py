@@ -352,7 +352,7 @@ def cmd_sweep(a) -> int:
     if a.backend == 'k8s':
         if not a.out: raise GlmlabError("--backend k8s: --out DIR is needed (where the Jobs and the Kueue objects are "
                                         "written)")
-        products = dict(_pair('--gpu-product', x) for x in a.gpu_product)
+        products = dict(_pair('--gpu-product', x, 'PROFILE=VALUE') for x in a.gpu_product)
         for k in products:
             if k not in hardware_names(): raise invalid('--gpu-product', k, hardware_names())
         paths = write_k8s_sweep(a.matrix, a.out, queue=a.queue, priority=a.priority, gpu_products=products,
@@ -371,9 +371,9 @@ def cmd_sweep(a) -> int:
     print(f"report of every finished configuration there, refreshed: {report}")
     return 0 if all(m['status'] == 'done' for m in runs) else 1
 
-def _pair(flag:str, s:str) -> tuple[str, str]:
-    "`KEY=VALUE` split, or the one-line error naming the flag."
-    if '=' not in s or not s.split('=', 1)[0] or not s.split('=', 1)[1]: raise invalid(flag, s, 'PROFILE=VALUE')
+def _pair(flag:str, s:str, form:str='NAME=VALUE') -> tuple[str, str]:
+    "`KEY=VALUE` split, or the one-line error naming the flag and the form it takes."
+    if '=' not in s or not s.split('=', 1)[0] or not s.split('=', 1)[1]: raise invalid(flag, s, form)
     return tuple(s.split('=', 1))
 
 def cmd_calibrate(a) -> int:
@@ -446,7 +446,8 @@ def cmd_serve(a) -> int:
     at = dict(host=a.host, port=a.port) if a.dry_run else {}   # the printed command says where it would serve
     if a.profile: cmd = published_command(a.profile, **at)
     else:
-        ck = a.checkpoint or (str(proxy_dir(a.model)) if a.model in PROXIES else None)
+        # a dry run names the proxy's folder, training nothing
+        ck = a.checkpoint or (str(proxy_dir(a.model, train=not a.dry_run)) if a.model in PROXIES else None)
         cmd = serve_command(deployment_of(a, ck), **at)
     if a.k8s:
         objs = k8s_manifests(cmd, queue=a.queue, image=a.image)

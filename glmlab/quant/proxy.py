@@ -156,12 +156,13 @@ def proxy_key(model:str) -> str:
 
 PROXIES = ('tiny-glm5', 'tiny-glm4')
 
-def proxy_dir(model:str, progress:bool=True) -> Path:
+def proxy_dir(model:str, progress:bool=True,
+              train:bool=True) -> Path: # False: only where it is (or will be), training nothing (a dry run)
     "Folder of the trained BF16 proxy `model` (a Hugging Face checkpoint with tokenizer), trained on first use."
     if model not in PROXIES: raise GlmlabError(f"--model={model!r} is not a proxy glmlab can build; expected one of: "
                                                f"{', '.join(PROXIES)}")
-    return CacheEntry('proxies', model, proxy_key(model),
-                      marker='model.safetensors').get(lambda out: _train_into(model, out, progress))
+    entry = CacheEntry('proxies', model, proxy_key(model), marker='model.safetensors')
+    return entry.get(lambda out: _train_into(model, out, progress)) if train else entry.path
 
 def _train_into(model:str, out:Path, progress:bool):
     "Build, train and check proxy `model`, then move it into the cache folder `out` in one rename."
