@@ -85,13 +85,10 @@ def git_state(root:Path|None=None) -> dict:
 
 def hardware_fingerprint() -> dict:
     "CPU model, cores, memory and GPUs of this machine."
-    cpu = next((l.split(':',
-        1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')),
-               platform.processor()) \
-          if Path('/proc/cpuinfo').exists() else platform.processor()
-    mem = next((int(l.split()[1]) * 1024 for l in Path('/proc/meminfo').read_text().splitlines()
-                if l.startswith('MemTotal')), None) \
-          if Path('/proc/meminfo').exists() else None
+    read = lambda p: Path(p).read_text().splitlines() if Path(p).exists() else []
+    cpu = next((l.split(':', 1)[1].strip() for l in read('/proc/cpuinfo') if l.startswith('model name')),
+               platform.processor())
+    mem = next((int(l.split()[1]) * 1024 for l in read('/proc/meminfo') if l.startswith('MemTotal')), None)
     gpus = []
     try:
         r = subprocess.run(['nvidia-smi', '--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'],
