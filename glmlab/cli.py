@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse, contextlib, json, os, shlex, sys
 from pathlib import Path
 from .core.settings import GlmlabError, invalid, settings, valid_address, valid_host_port, valid_port, whole
-from .core.data import hardware_names, load_yaml, recipe
+from .core.data import data_file, hardware_names, recipe
 from .footprint.budget import KNOBS, Budget
 from .footprint.fit import Deployment
 from .footprint.kvcache import kv_dtypes
@@ -453,7 +453,7 @@ def cmd_serve(a) -> int:
         objs = k8s_manifests(cmd, queue=a.queue, image=a.image)
         kinds, path = ', '.join(o['kind'] for o in objs), write_manifests(objs, a.k8s)
         print(f"wrote {len(objs)} objects ({kinds}) to {path}; first: kubectl create secret generic "
-              f"{load_yaml('serving')['kubernetes']['api_key_secret']} --from-literal=key=... (the API key), "
+              f"{data_file('serving').kubernetes.api_key_secret} --from-literal=key=... (the API key), "
               f"and {settings()['k8s_hf_token_secret']} --from-literal=token=... if the checkpoint needs a token")
         return 0
     d = cmd.deployment
@@ -498,7 +498,7 @@ def _serve_nodes(a, cmd) -> int:
         print(f"# node {p['node']} ({p['role']})\n" + '\n'.join(command_line(Command(c,
                                                                                      p['env'])) for c in p['commands']))
     for f, m in cmd.explained: print(f"#   {f}: {m}")
-    for x in [*cmd.warnings, *([] if here else load_yaml('serving')['multi_node_warnings'])]: print(f"warning: {x}")
+    for x in [*cmd.warnings, *([] if here else data_file('serving').multi_node_warnings)]: print(f"warning: {x}")
     for x in cmd.fixes: print(f"fix: {x}")
     if not here:
         if not a.dry_run: print("glmlab: run each node's commands on that node (or --k8s FILE for a LeaderWorkerSet); "

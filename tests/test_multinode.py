@@ -170,9 +170,9 @@ def test_manifests_validate(name, tmp_path):
         assert {'memory', 'ephemeral-storage'} <= set(c['resources']['requests']), c['resources']
         assert pod_env(p['spec'])['HF_TOKEN'] == '<secret hf-token/token>'
     assert pod_env(pods[0]['spec'])['VLLM_API_KEY'] == '<secret vllm-api-key/key>'   # the server that answers clients
-    from glmlab.core.data import GiB, load_yaml
-    k, fp = load_yaml('serving')['kubernetes'], cmd.deployment
-    load_s = fp.checkpoint.bytes_total / l.nodes / (k['load_gib_per_s'] * GiB) + k['warmup_s']   # its share, read, then warm-up
+    from glmlab.core.data import GiB, data_file
+    k, fp = data_file('serving').kubernetes, cmd.deployment
+    load_s = fp.checkpoint.bytes_total / l.nodes / (k.load_gib_per_s * GiB) + k.warmup_s   # its share, read, then warm-up
     probe = pods[0]['spec']['containers'][0]['startupProbe']
     assert probe['failureThreshold'] * probe['periodSeconds'] >= load_s > 600, (probe, load_s)   # not a default budget
     assert svc['spec']['selector'].items() <= (pods[0]['metadata']['labels'] | ({'leaderworkerset.sigs.k8s.io/name': work['metadata']['name']}

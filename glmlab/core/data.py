@@ -19,7 +19,7 @@ from .settings import (GlmlabError, invalid, short_repr, settings, Schema, check
                                   Text)
 
 # %% auto #0
-__all__ = ['DATA_SCHEMAS', 'GiB', 'data_path', 'read_yaml', 'read_json', 'load_yaml', 'HardwareFile', 'RecipesFile',
+__all__ = ['DATA_SCHEMAS', 'GiB', 'data_path', 'read_yaml', 'read_json', 'data_file', 'load_yaml', 'HardwareFile', 'RecipesFile',
            'FormatsFile', 'FamiliesFile', 'VllmFile', 'ServingFile', 'cdiv', 'model_names', 'model_config', 'Hardware',
            'hardware_names', 'hardware', 'recipe_names', 'recipe', 'published_recipes', 'formats', 'vllm_params',
            'claims']
@@ -49,6 +49,14 @@ def read_json(path:Path):
     except (ValueError,
             RecursionError) as e: raise GlmlabError(f"{path}: not valid JSON ({short_repr(str(e))})") from None
     except OSError as e: raise GlmlabError(f"{path}: cannot be read ({e.strerror or type(e).__name__})") from None
+
+@lru_cache(maxsize=None)
+def data_file(name:str):
+    ("`data/<name>.yaml` read once into its schema's typed object (`DATA_SCHEMAS`): how the code reads a file that "
+     "has a schema, by attribute, so a misspelt field fails where it is written.")
+    if name not in DATA_SCHEMAS: raise invalid('data file', name, sorted(DATA_SCHEMAS))
+    path = data_path(f'{name}.yaml')
+    return checked(DATA_SCHEMAS[name], read_yaml(path), str(path))
 
 @lru_cache(maxsize=None)
 def load_yaml(name:str) -> dict:
@@ -284,18 +292,60 @@ class _Kubernetes(Schema):
     liveness_failures: PositiveWhole
 
 # %% ../../nbs/01_core.data.ipynb #c3184a44
+class _GlmFlags(Schema):
+    reasoning_parser: Text
+    tool_call_parser: Text
+    served_model_name: Text # may name `{recipe_tag}`
+
+class _PublishedCommand(Schema):
+    source: Text
+    model: Text
+    recipe: Text
+    hardware: Text
+    settings: dict # `Deployment.of`'s arguments: the choices behind the command
+    command: Text
+    env: dict[str, str] = {}
+
+class _PpFlags(Schema):
+    flags: list[Text]
+    why: Text
+
+class _HardwareSettings(Schema):
+    "What a hardware profile adds to every `vllm serve` command; none of it where a profile has no entry."
+    env: dict[str, str] = {}
+    why: str | None = None
+    gpu_memory_utilization: Fraction | None = None
+    enforce_eager: bool = False
+    dtype: str | None = None
+    distributed_executor_backend: str | None = None
+    pp_instead_of_eager: _PpFlags | None = None # with pipeline parallelism, these flags instead of --enforce-eager
+
+_Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
+
+class _Ports(Schema):
+    master: _Port
+    data_parallel_rpc: _Port
+    ray: _Port
+
+class _WideEp(Schema):
+    all2all_backend: Text
+
+# %% ../../nbs/01_core.data.ipynb #679a7cbb
 class ServingFile(Schema):
     "data/serving.yaml: published checkpoints per (model, recipe), GLM's flags and the commands glmlab must reproduce."
     checkpoints: dict[str, dict[str, _Published]]
     mtp_draft_tokens: Annotated[int, Field(strict=True, ge=1, le=64)]
-    glm_flags: dict[str, dict[str, Text]]
-    published: dict[str, dict]
-    hardware_settings: dict[str, dict]
+    glm_flags: dict[str, _GlmFlags]
+    published: dict[str, _PublishedCommand]
+    hardware_settings: dict[str, _HardwareSettings]
     flags: dict[Annotated[str, Field(pattern=r'^--[a-z0-9-]+(\.[a-z_]+)?$')], _Flag]
     kubernetes: _Kubernetes
-    wide_ep: dict[Literal['all2all_backend'], Text]
+    wide_ep: _WideEp
     multi_node_warnings: list[Text]
-    ports: dict[Literal['master', 'data_parallel_rpc', 'ray'], Annotated[int, Field(strict=True, ge=1, le=65535)]]
+    ports: _Ports
+    def settings_of(self, hardware_name:str) -> _HardwareSettings:
+        "What profile `hardware_name` adds to every command (nothing where it has no entry)."
+        return self.hardware_settings.get(hardware_name, _HardwareSettings())
 
 DATA_SCHEMAS = dict(hardware=HardwareFile, recipes=RecipesFile, formats=FormatsFile, vllm=VllmFile, serving=ServingFile,
                     families=FamiliesFile)
@@ -394,7 +444,7 @@ def recipe(name:str) -> dict:
 
 def published_recipes(model:str) -> list[str]:
     "The recipes a published checkpoint of `model` was made with (data/serving.yaml), in that file's order."
-    return list(load_yaml('serving')['checkpoints'].get(model, {}))
+    return list(data_file('serving').checkpoints.get(model, {}))
 
 def formats() -> dict: return load_yaml('formats')
 def vllm_params() -> dict: return load_yaml('vllm')

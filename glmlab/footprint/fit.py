@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from fastcore.basics import patch
 from ..core.settings import GlmlabError, invalid, is_whole, settings
-from ..core.data import Hardware, hardware, load_yaml, recipe, recipe_names, published_recipes
+from ..core.data import Hardware, data_file, hardware, load_yaml, recipe, recipe_names, published_recipes
 from .spec import ModelSpec, model_spec
 from .params import params_by_component, params_total, params_active
 from .formats import human_bytes
@@ -33,8 +33,10 @@ def checkpoint_quantization(model:str, recipe_name:str) -> dict|None:
      "checkpoint's config.json), the published one's (data/serving.yaml), else those of glmlab's ModelOpt export of "
      "the recipe.")
     if (own := model_spec(model).quantization_config): return own
-    published = load_yaml('serving')['checkpoints'].get(model, {})
-    if recipe_name in published: return published[recipe_name].get('quantization')
+    published = data_file('serving').checkpoints.get(model, {})
+    if recipe_name in published:
+        q = published[recipe_name].quantization   # as its config.json says it: a quantization_config's fields
+        return q.model_dump(exclude_none=True) if q else None
     kv = recipe(recipe_name)['kv_cache']
     return None if kv == 'bf16' else dict(quant_method='modelopt', kv_cache_quant_algo=kv.upper())
 
@@ -87,7 +89,7 @@ class Deployment:
     def knobs(self) -> Knobs:
         "The budget resolved for this deployment's device, model and layout."
         lay, s = self.layout, self.spec
-        drafts = (self.budget.num_speculative_tokens or load_yaml('serving')['mtp_draft_tokens']) if lay.mtp else 0
+        drafts = (self.budget.num_speculative_tokens or data_file('serving').mtp_draft_tokens) if lay.mtp else 0
         return self.budget.resolved(self.hw, s.is_mla, wide_ep=lay.dp > 1 and lay.ep and lay.nodes > 1,
                                     hidden=s.hidden, vocab=s.vocab, decode_query_len=1 + drafts)
     @cached_property

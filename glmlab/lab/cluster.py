@@ -11,7 +11,7 @@ import json, os, platform, tempfile
 from pathlib import Path
 from fastcore.basics import patch
 from ..core.settings import GlmlabError, checked, invalid, inside, settings
-from ..core.data import hardware, hardware_names
+from ..core.data import data_file, hardware, hardware_names
 from ..core.store import make_dir, write_atomic, write_dir
 from ..serving.k8s import PodSizing, fit_or_refuse, k8s_name, k8s_value, model_cache, pod_spec
 from ..serving.serve import plan_port, shell_word
@@ -149,12 +149,11 @@ def check(self:RayBackend, items):
 
 # %% ../../nbs/26a_lab.cluster.ipynb #af5a8c78
 def _k8s() -> dict:
-    from glmlab.core.data import load_yaml
-    return load_yaml('serving')['kubernetes']
+    return data_file('serving').kubernetes
 
 def _products(gpu_products:dict|None) -> dict:
     "Each profile's GPU-product label value: data/serving.yaml's, then `gpu_products`'s, each checked as a label value."
-    given = {**_k8s()['gpu_products'], **(gpu_products or {})}
+    given = {**_k8s().gpu_products, **(gpu_products or {})}
     return {p: k8s_value(f'--gpu-product {p}', v) for p, v in given.items()}
 
 def _labels(run_id:str, cid:str, params:dict, queue:str, priority:str|None) -> dict:
@@ -189,14 +188,14 @@ def _sweep_pod(script:str, params:dict, sizing:PodSizing, image:str|None, gpu_pr
                results_claim:str|None) -> dict:
     "The pod that runs `script` on a node of the configuration's hardware with all its GPUs, the results volume in."
     k8s, hw = _k8s(), hardware(params['hardware'])
-    results = dict(name='results', persistentVolumeClaim=dict(claimName=results_claim or k8s['results_claim']))
+    results = dict(name='results', persistentVolumeClaim=dict(claimName=results_claim or k8s.results_claim))
     spec = pod_spec(script, params['hardware'], sizing, image, mounts=((results, '/results'),), name='sweep')
     pod = dict(restartPolicy='Never', **spec)
     if not hw.is_cpu:
         products = _products(gpu_products)
         if params['hardware'] not in products: raise invalid('--gpu-product', params['hardware'],
-            f"a value of {k8s['gpu_product_label']} for it (PROFILE=VALUE)")
-        pod['nodeSelector'] = {k8s['gpu_product_label']: products[params['hardware']]}
+            f"a value of {k8s.gpu_product_label} for it (PROFILE=VALUE)")
+        pod['nodeSelector'] = {k8s.gpu_product_label: products[params['hardware']]}
     return pod
 
 # %% ../../nbs/26a_lab.cluster.ipynb #11f458b4
@@ -253,12 +252,12 @@ def kueue_manifests(quotas:dict[str, dict], # {profile: what its largest configu
      "resource the pods request, the LocalQueue the Jobs name.")
     k8s, products = _k8s(), _products(gpu_products)
     k8s_value('--queue', queue, name=True)
-    covered = ['cpu', 'memory', 'ephemeral-storage', k8s['gpu_resource']]
+    covered = ['cpu', 'memory', 'ephemeral-storage', k8s.gpu_resource]
     flavors, groups = [], []
     for p, need in quotas.items():
         hw = hardware(p)
         flavors.append(dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='ResourceFlavor', metadata=dict(name=k8s_name(p)),
-                            spec=dict(nodeLabels={k8s['gpu_product_label']: products[p]} if not hw.is_cpu
+                            spec=dict(nodeLabels={k8s.gpu_product_label: products[p]} if not hw.is_cpu
                                       else {HW_LABEL: p})))
         groups.append(dict(name=k8s_name(p), resources=[dict(name=r, nominalQuota=need.get(r, 0)) for r in covered]))
     cq = dict(apiVersion='kueue.x-k8s.io/v1beta2', kind='ClusterQueue', metadata=dict(name=queue),

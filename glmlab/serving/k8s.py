@@ -11,7 +11,7 @@ import math, re
 from dataclasses import dataclass
 from pathlib import Path
 from ..core.settings import GlmlabError, invalid, settings
-from ..core.data import GiB, load_yaml, hardware, vllm_params
+from ..core.data import GiB, data_file, hardware, vllm_params
 from ..core.store import write_atomic
 from ..footprint.fit import Deployment
 from .serve import ServeCommand, node_commands, shell_word
@@ -28,7 +28,7 @@ def k8s_name(*parts:str, queue:str|None=None) -> str:
     ("A DNS-1123 name from `parts` (lowercase letters, digits and dashes, at most 63), within Kueue's limit for a "
      "LeaderWorkerSet when `queue` is given. Different parts may give one name: callers check that theirs differ.")
     name = re.sub(r'[^a-z0-9]+', '-', '-'.join(parts).lower()).strip('-')
-    top = load_yaml('serving')['kubernetes']['lws_name_max_under_kueue'] if queue else 63
+    top = data_file('serving').kubernetes.lws_name_max_under_kueue if queue else 63
     return name[:top].rstrip('-')
 
 def k8s_value(field:str, value:str, name:bool=False) -> str:
@@ -78,13 +78,13 @@ class PodSizing:
     servers: int = 1       # vLLM servers running at once in the pod (a CPU experiment's pair)
 
     @property
-    def _k(self) -> dict: return load_yaml('serving')['kubernetes']
+    def _k(self): return data_file('serving').kubernetes
     @property
     def share_bytes(self) -> int: return -(-self.load_bytes // self.nodes)   # what one node reads of the checkpoint
     @property
     def process_bytes(self) -> int:
         "vLLM's own processes: an allowance per GPU worker, or the measured size of a CPU server."
-        if self.gpus: return int(self.gpus * self._k['host_memory_per_gpu_gib'] * GiB)
+        if self.gpus: return int(self.gpus * self._k.host_memory_per_gpu_gib * GiB)
         return int(self.servers * vllm_params()['cpu']['server_process_gib']['value'] * GiB)
     @property
     def memory_bytes(self) -> int: return self.share_bytes + self.process_bytes + self.host_kv_bytes
@@ -93,17 +93,17 @@ class PodSizing:
         return settings()['k8s_model_cache'] != 'none' if self.cached is None else self.cached
     @property
     def ephemeral_bytes(self) -> int:
-        return int(self._k['ephemeral_gib'] * GiB) + (0 if self.on_volume else self.fetch_bytes)
+        return int(self._k.ephemeral_gib * GiB) + (0 if self.on_volume else self.fetch_bytes)
     @property
-    def cache_bytes(self) -> int: return int(self.fetch_bytes * (1 + self._k['model_cache_margin']))
+    def cache_bytes(self) -> int: return int(self.fetch_bytes * (1 + self._k.model_cache_margin))
     @property
     def startup_s(self) -> float:
         "Download the checkpoints once, read this node's share, then compile and warm up."
         k = self._k
-        download = self.fetch_bytes / (k['download_gib_per_s'] * GiB)
-        return download + self.share_bytes / (k['load_gib_per_s'] * GiB) + k['warmup_s']
+        download = self.fetch_bytes / (k.download_gib_per_s * GiB)
+        return download + self.share_bytes / (k.load_gib_per_s * GiB) + k.warmup_s
     @property
-    def startup_failures(self) -> int: return math.ceil(self.startup_s / self._k['probe_period_s'])
+    def startup_failures(self) -> int: return math.ceil(self.startup_s / self._k.probe_period_s)
 
     @classmethod
     def of(cls, d:Deployment, cached:bool|None=None) -> PodSizing:
@@ -139,28 +139,28 @@ def pod_spec(script:str, # the shell lines the container runs (`sh -c`: LWS and 
              name:str='vllm') -> dict:
     ("The one pod spec every glmlab manifest runs: the hardware's image and GPUs, memory and disk from `sizing`, "
      "the model cache where Hugging Face and vLLM look, the token and key from Secrets, a memory-backed /dev/shm.")
-    k = load_yaml('serving')['kubernetes']
-    home = k['model_cache_path']
+    k = data_file('serving').kubernetes
+    home = k.model_cache_path
     plain = {**(env or {}), 'HF_HOME': f'{home}/huggingface', 'VLLM_CACHE_ROOT': f'{home}/vllm'}
     secret = lambda var, name, key, optional: dict(name=var, valueFrom=dict(secretKeyRef=dict(name=name, key=key,
                                                                                               optional=optional)))
     envs = [dict(name=n, value=str(v)) for n, v in plain.items()]
     envs.append(secret('HF_TOKEN', settings()['k8s_hf_token_secret'], 'token', True))
-    if api_key: envs.append(secret('VLLM_API_KEY', k['api_key_secret'], 'key', False))
+    if api_key: envs.append(secret('VLLM_API_KEY', k.api_key_secret, 'key', False))
     cache, _ = model_cache()
     vols = [dict(name='dshm', emptyDir=dict(medium='Memory')), cache] + [v for v, _ in mounts]
-    gpus = {k['gpu_resource']: sizing.gpus} if sizing.gpus else {}
-    req = dict(cpu=k['cpus_per_gpu'] * max(sizing.gpus, 1), memory=quantity(sizing.memory_bytes),
+    gpus = {k.gpu_resource: sizing.gpus} if sizing.gpus else {}
+    req = dict(cpu=k.cpus_per_gpu * max(sizing.gpus, 1), memory=quantity(sizing.memory_bytes),
                **{'ephemeral-storage': quantity(sizing.ephemeral_bytes)}, **gpus)
     c = dict(name=name, image=k8s_image(hardware_name, image), command=['/bin/sh', '-c'], args=[script], env=envs,
              resources=dict(requests=req, limits=dict(memory=req['memory'], **gpus)),
              volumeMounts=[dict(name='dshm', mountPath='/dev/shm'), dict(name='model-cache', mountPath=home)] +
                           [dict(name=v['name'], mountPath=p) for v, p in mounts])
     if http_port:
-        probe = lambda n: dict(httpGet=dict(path='/health', port=http_port), periodSeconds=k['probe_period_s'],
+        probe = lambda n: dict(httpGet=dict(path='/health', port=http_port), periodSeconds=k.probe_period_s,
                                failureThreshold=n)
         c.update(ports=[dict(name='http', containerPort=http_port)], startupProbe=probe(sizing.startup_failures),
-                 readinessProbe=probe(1), livenessProbe=probe(k['liveness_failures']))
+                 readinessProbe=probe(1), livenessProbe=probe(k.liveness_failures))
     return dict(containers=[c], volumes=vols)
 
 # %% ../../nbs/21a_serving.k8s.ipynb #d7261561
@@ -183,16 +183,16 @@ def k8s_manifests(cmd:ServeCommand,
     ("The Kubernetes objects that run `cmd`'s plan: a LeaderWorkerSet for several nodes (a Deployment for one), a "
      "Service for the API and the model cache's claim; refused when the footprint says the plan does not fit.")
     fit_or_refuse(cmd)
-    k8s, d = load_yaml('serving')['kubernetes'], cmd.deployment
+    k8s, d = data_file('serving').kubernetes, cmd.deployment
     l, hwn = d.layout, d.hardware_name
     if queue: k8s_value('--queue', queue, name=True)
     name = k8s_name(name or f"glmlab-{d.model}-{d.recipe_name}", queue=queue)
     labels = {'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'glmlab'}
     meta = dict(name=name, labels={**labels, **({'kueue.x-k8s.io/queue-name': queue} if queue else {})})
-    serve = ['--host', '0.0.0.0', '--port', str(k8s['port'])]   # the pod's address; the Secret's key guards it
+    serve = ['--host', '0.0.0.0', '--port', str(k8s.port)]   # the pod's address; the Secret's key guards it
     sizing, sel = PodSizing.of(d), (dict(nodeSelector=dict(node_selector)) if node_selector else {})
     def pod(argv, env, raw=(), lead=True):
-        port = k8s['port'] if lead else None
+        port = k8s.port if lead else None
         return {**pod_spec(_shell(argv, raw), hwn, sizing, image, env, port, api_key=lead), **sel}
     if l.nodes == 1:
         work = dict(apiVersion='apps/v1', kind='Deployment', metadata=meta,
@@ -215,7 +215,7 @@ def k8s_manifests(cmd:ServeCommand,
         target = {'leaderworkerset.sigs.k8s.io/name': name, 'role': 'leader'}
     svc = dict(apiVersion='v1', kind='Service', metadata=dict(name=name, labels=labels),
                spec=dict(type='ClusterIP', selector=target,
-                         ports=[dict(name='http', port=k8s['port'], targetPort='http')]))
+                         ports=[dict(name='http', port=k8s.port, targetPort='http')]))
     return [work, svc] + model_cache(sizing)[1]
 
 def write_manifests(objs:list[dict], out:Path|str) -> Path:

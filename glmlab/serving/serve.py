@@ -10,7 +10,7 @@ from __future__ import annotations
 import json, re, shlex
 from dataclasses import dataclass, replace
 from ..core.settings import invalid, valid_port
-from ..core.data import GiB, load_yaml, recipe
+from ..core.data import GiB, data_file, recipe
 from ..footprint.budget import knob_flags
 from ..footprint.kvcache import kv_dtype_of, kv_flag, resolved_kv_cache_dtype
 from ..footprint.fit import Deployment, quantization_of
@@ -21,9 +21,9 @@ __all__ = ['checkpoint_for', 'layout_flags', 'ServeCommand', 'served', 'serve_co
            'published_command', 'plan_port', 'node_commands']
 
 # %% ../../nbs/19_serving.serve.ipynb #ff4be37d
-def checkpoint_for(model:str, recipe_name:str) -> dict:
+def checkpoint_for(model:str, recipe_name:str):
     "The published checkpoint (`repo`, `quantization`, `source`) of `model` under `recipe_name`."
-    c = load_yaml('serving')['checkpoints']
+    c = data_file('serving').checkpoints
     if model not in c or recipe_name not in c[model]:
         known = [f"{m}/{r}" for m in c for r in c[m]]
         raise invalid('--model/--recipe', f"{model}/{recipe_name}",
@@ -34,16 +34,16 @@ def checkpoint_for(model:str, recipe_name:str) -> dict:
 def layout_flags(d:Deployment) -> list[str]:
     ("vLLM's flags for deployment `d`'s layout: the parallel sizes, expert parallelism with DeepEP's all-to-all where "
      "the footprint subtracted its NVSHMEM heap (and only there), DCP, and MTP's drafter.")
-    l, sv = d.layout, load_yaml('serving')
+    l, sv = d.layout, data_file('serving')
     a = []
     if l.tp > 1: a += ['--tensor-parallel-size', str(l.tp)]
     if l.pp > 1: a += ['--pipeline-parallel-size', str(l.pp)]
     if l.dp > 1: a += ['--data-parallel-size', str(l.dp)]
     if l.ep: a += ['--enable-expert-parallel']
-    if d.knobs.nvshmem_heap_bytes: a += ['--all2all-backend', sv['wide_ep']['all2all_backend']]
+    if d.knobs.nvshmem_heap_bytes: a += ['--all2all-backend', sv.wide_ep.all2all_backend]
     if l.dcp > 1: a += ['--decode-context-parallel-size', str(l.dcp)]
     if l.mtp:
-        a += ['--speculative-config', json.dumps(dict(method='mtp', num_speculative_tokens=sv['mtp_draft_tokens']))]
+        a += ['--speculative-config', json.dumps(dict(method='mtp', num_speculative_tokens=sv.mtp_draft_tokens))]
     return a
 
 # %% ../../nbs/19_serving.serve.ipynb #90eba967
@@ -60,10 +60,10 @@ class ServeCommand(Command):
 def served(d:Deployment) -> Deployment:
     ("`d` with its hardware profile's serving settings (data/serving.yaml `hardware_settings`) where its budget sets "
      "none.")
-    hs, b = load_yaml('serving')['hardware_settings'].get(d.hardware_name, {}), d.budget
-    util = b.gpu_memory_utilization if b.gpu_memory_utilization is not None else hs.get('gpu_memory_utilization')
+    hs, b = data_file('serving').settings_of(d.hardware_name), d.budget
+    util = b.gpu_memory_utilization if b.gpu_memory_utilization is not None else hs.gpu_memory_utilization
     return replace(d,
-        budget=replace(b, gpu_memory_utilization=util, enforce_eager=b.enforce_eager or bool(hs.get('enforce_eager'))))
+        budget=replace(b, gpu_memory_utilization=util, enforce_eager=b.enforce_eager or hs.enforce_eager))
 
 # %% ../../nbs/19_serving.serve.ipynb #73701e67
 def serve_command(d:Deployment, # what to serve (`Deployment.of`); its profile's settings are added (`served`)
@@ -71,33 +71,32 @@ def serve_command(d:Deployment, # what to serve (`Deployment.of`); its profile's
     ("The `vllm serve` argv and environment for deployment `d`, with each flag's meaning and the footprint's warnings "
      "and fixes.")
     d = served(d)
-    hw, l, b, sv = d.hw, d.layout, d.budget, load_yaml('serving')
-    hs, gf = sv['hardware_settings'].get(d.hardware_name, {}), sv['glm_flags'].get(d.model, {})
-    ck = dict(repo=d.checkpoint_dir) if d.checkpoint_dir else checkpoint_for(d.model, d.recipe_name)
-    a = ['vllm', 'serve', ck['repo'], *layout_flags(d)]
+    l, b, sv = d.layout, d.budget, data_file('serving')
+    hs, gf = sv.settings_of(d.hardware_name), sv.glm_flags.get(d.model)
+    repo = d.checkpoint_dir or checkpoint_for(d.model, d.recipe_name).repo
+    a = ['vllm', 'serve', repo, *layout_flags(d)]
     if d.max_model_len != d.spec.max_position: a += ['--max-model-len', str(d.max_model_len)]
-    pp_flags = hs.get('pp_instead_of_eager') if l.pp > 1 else None   # where eager breaks pipeline stages
+    pp_flags = hs.pp_instead_of_eager if l.pp > 1 else None   # where eager breaks pipeline stages
     a += knob_flags(replace(b, enforce_eager=False) if pp_flags else b)
-    if hs.get('distributed_executor_backend'): a += ['--distributed-executor-backend',
-                                                     hs['distributed_executor_backend']]
-    if gf: a += ['--reasoning-parser', gf['reasoning_parser'], '--tool-call-parser', gf['tool_call_parser'],
+    if hs.distributed_executor_backend: a += ['--distributed-executor-backend', hs.distributed_executor_backend]
+    if gf: a += ['--reasoning-parser', gf.reasoning_parser, '--tool-call-parser', gf.tool_call_parser,
                  '--enable-auto-tool-choice']
     auto = kv_dtype_of(resolved_kv_cache_dtype('auto', quantization_of(d.model, d.recipe_name, d.checkpoint_dir)))
     if d.kv_cache_dtype != 'bf16' or auto != 'bf16':   # what vLLM runs without the flag: written unless both are BF16
         a += ['--kv-cache-dtype', kv_flag(d.kv_cache_dtype)]
-    name = served_model_name or (gf['served_model_name'].format(recipe_tag=recipe(d.recipe_name)['tag']) if gf
-                                 else None)
+    tag = recipe(d.recipe_name)['tag']
+    name = served_model_name or (gf.served_model_name.format(recipe_tag=tag) if gf else None)
     if name: a += ['--served-model-name', name]
-    if hs.get('dtype'): a += ['--dtype', hs['dtype']]
-    if pp_flags: a += pp_flags['flags']
+    if hs.dtype: a += ['--dtype', hs.dtype]
+    if pp_flags: a += pp_flags.flags
     if host: a += ['--host', host]
     if valid_port(port) is not None: a += ['--port', str(port)]
-    env, k = dict(hs.get('env', {})), d.knobs
+    env, k = dict(hs.env), d.knobs
     if k.nvshmem_heap_bytes: env['NVSHMEM_SYMMETRIC_SIZE'] = f"{k.nvshmem_heap_bytes // GiB}G"
-    if hw.is_cpu: env['VLLM_CPU_KVCACHE_SPACE'] = str(int(k.cpu_kv_cache_space_bytes // GiB))
-    v, flags = d.verdict, sv['flags']
-    return ServeCommand(argv=a, env=env, deployment=d, hardware_note=pp_flags['why'] if pp_flags else hs.get('why'),
-                        explained=tuple((f, flags[f]['means']) for f in a if f in flags),
+    if d.hw.is_cpu: env['VLLM_CPU_KVCACHE_SPACE'] = str(int(k.cpu_kv_cache_space_bytes // GiB))
+    v = d.verdict
+    return ServeCommand(argv=a, env=env, deployment=d, hardware_note=pp_flags.why if pp_flags else hs.why,
+                        explained=tuple((f, sv.flags[f].means) for f in a if f in sv.flags),
                         warnings=v.warnings + (() if v.fits else tuple(f"does not fit: {r}" for r in v.reasons)),
                         fixes=d.fixes)
 
@@ -118,17 +117,17 @@ def command_line(cmd:Command) -> str:
 def published_command(name:str, host:str|None=None, port:int|None=None) -> ServeCommand:
     ("`serve_command` for the published profile `name` (its model, recipe, hardware and settings), at `host`/`port` "
      "if given.")
-    pub = load_yaml('serving')['published']
+    pub = data_file('serving').published
     if name not in pub: raise invalid('--profile', name, list(pub))
     p = pub[name]
-    return serve_command(Deployment.of(p['model'], p['recipe'], p['hardware'], **p.get('settings', {})), host=host,
+    return serve_command(Deployment.of(p.model, p.recipe, p.hardware, **p.settings), host=host,
                          port=port)
 
 # %% ../../nbs/19_serving.serve.ipynb #37d264a9
 def plan_port(name:str) -> int:
     ("A port a multi-node plan names by default (`master`, `data_parallel_rpc`, `ray`: vLLM's and Ray's defaults, "
      "data/serving.yaml).")
-    return load_yaml('serving')['ports'][name]
+    return getattr(data_file('serving').ports, name)
 
 def node_commands(cmd:ServeCommand,
                   # 'mp': vLLM's multiprocessing multi-node mode; 'ray': a Ray cluster and one `vllm serve`
