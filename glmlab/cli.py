@@ -15,7 +15,7 @@ from .footprint.budget import KNOBS, Budget
 from .footprint.fit import Deployment
 from .footprint.kvcache import kv_dtypes
 from .footprint.observed import calibrate, calibrated
-from .footprint.report import render_footprint, write_catalog_report, fit_rows, table
+from .footprint.report import catalog, render_footprint, write_catalog_report, fit_rows, table
 from .lab.experiment import (PARAMETERS, quantized_twin, prepared_proxies, cpu_server_pair, cpu_servers,
                                    check_parameters)
 from .lab.sweep import run_sweep, load_matrix, pending
@@ -290,8 +290,9 @@ def cmd_run(a) -> int:
     load_matrix(root / a.matrix)   # a bad matrix (or notebook name): one line, before the footprint report is written
     names = _notebooks(a.notebook) if a.notebooks or a.notebook else []   # CPU-proxy notebooks
     print(f"[1/4] footprint of {a.model} under nvfp4-glm, fp8, bf16 on every GPU profile", flush=True)
-    out = write_catalog_report(Path(a.out) if a.out else None, model=a.model)
-    print(table(fit_rows(json.loads((out/'footprint.json').read_text()))), flush=True)
+    fps = catalog(a.model)
+    out = write_catalog_report(Path(a.out) if a.out else None, model=a.model, fps=fps)
+    print(table(fit_rows(fps)), flush=True)
     print(f"[2/4] experiment {a.matrix}: quantize, serve baseline and quantized, benchmark, accuracy regression",
           flush=True)
     prepare_proxies(root / a.matrix, notebooks=bool(names))

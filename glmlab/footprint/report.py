@@ -177,11 +177,13 @@ def fit_rows(fps:list[Deployment]) -> list[dict]:
                  kv_pool_tokens=f"{f.kv_pool_tokens:,}", fits='yes' if f.verdict.fits else 'no',
                  fix=f.fixes[0].command if f.fixes else '-') for f in fps]
 
-def write_catalog_report(out_dir:Path|None=None, model:str|None=None, **kw) -> Path:
+def write_catalog_report(out_dir:Path|None=None, model:str|None=None,
+                         fps:list[Deployment]|None=None, # the catalog's deployments, where the caller has them
+                         **kw) -> Path:
     ("Write the catalog footprint report (JSON, markdown, plots) of `model` (settings.ini's default) and return its "
      "folder.")
     out = Path(out_dir or settings()['outputs_path']/'report')
-    fps = catalog(model, **kw)
+    fps = catalog(model, **kw) if fps is None else fps
     write_json(out/'footprint.json', [f.as_json() for f in fps])
     md = [f"# Footprint of {fps[0].model} across the hardware catalog\n", table(fit_rows(fps), markdown=True), '']
     for f in fps: md += [f"## {f.hardware_name} / {f.recipe_name}\n", '```', render_footprint(f), '```', '']
