@@ -11,7 +11,7 @@ import argparse, contextlib, json, os, shlex, sys
 from pathlib import Path
 from .core.settings import GlmlabError, invalid, settings, valid_address, valid_host_port, valid_port, whole
 from .core.data import data_file, hardware_names, recipe
-from .footprint.budget import KNOBS, Budget
+from .footprint.budget import KNOBS, Budget, knob_kind
 from .footprint.fit import Deployment
 from .footprint.kvcache import kv_dtypes
 from .footprint.observed import calibrate, calibrated
@@ -50,8 +50,8 @@ def _memory_flags(p):
     p.add_argument('--kv-cache-dtype', choices=kv_dtypes(),
                    help="KV cache dtype, vLLM's names (default: what vLLM's auto runs for the checkpoint)")
     for k in KNOBS:   # vLLM's memory knobs: one list, the budget's
-        kind = dict(action='store_true') if 'bool' in str(k.type) else dict(type=float if 'float' in str(k.type)
-                                                                            else int)
+        takes = {'switch': dict(action='store_true'), 'fraction': dict(type=float), 'count': dict(type=int)}
+        kind = takes[knob_kind(k)]
         p.add_argument(k.metadata['flag'], **kind, help=k.metadata['help'])
 
 def _layout_flags(p):

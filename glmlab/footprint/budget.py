@@ -16,7 +16,7 @@ from ..core.data import GiB, Hardware, vllm_params
 # %% auto #0
 __all__ = ['KNOBS', 'RESERVES', 'default_gpu_memory_utilization', 'scheduler_defaults', 'cudagraph_capture_sizes',
            'cudagraph_count', 'cudagraphs_estimated', 'activation_peak_bytes', 'non_torch_bytes', 'cudagraph_bytes',
-           'knob', 'Budget', 'knob_flags', 'Knobs', 'whole_blocks', 'GpuMemory']
+           'knob', 'Budget', 'knob_kind', 'knob_flags', 'Knobs', 'whole_blocks', 'GpuMemory']
 
 # %% ../../nbs/09_footprint.budget.ipynb #d267c41a
 def _version(v:str) -> tuple:
@@ -125,6 +125,11 @@ class Budget:
 
 KNOBS = tuple(f for f in fields(Budget) if f.metadata['flag'])   # the knobs `vllm serve` takes as flags
 
+def knob_kind(k) -> str:
+    "What knob `k` (a `Budget` field) takes, read from its type: 'switch', 'fraction' or 'count'."
+    t = str(k.type)
+    return 'switch' if 'bool' in t else 'fraction' if 'float' in t else 'count'
+
 # %% ../../nbs/09_footprint.budget.ipynb #f88ee197
 def knob_flags(b:Budget) -> list[str]:
     "The `vllm serve` flags of `b`'s knobs that are set (a false switch and a `None` are vLLM's default: left out)."
@@ -167,7 +172,7 @@ def resolved(self:Budget, hw:Hardware, mla:bool, wide_ep:bool=False,
     if isinstance(util, bool) or not isinstance(util, (int, float)) or not 0 < util <= 1:
         raise invalid('--gpu-memory-utilization', util, 'a fraction in (0, 1]')
     for f in KNOBS:
-        if 'int' in str(f.type): whole(f.metadata['flag'], getattr(self, f.name))   # counts: whole, positive
+        if knob_kind(f) == 'count': whole(f.metadata['flag'], getattr(self, f.name))   # whole, positive
     gpu = not hw.is_cpu
     tokens, seqs = scheduler_defaults(hw)
     tokens, seqs = self.max_num_batched_tokens or tokens, self.max_num_seqs or seqs

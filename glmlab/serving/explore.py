@@ -14,15 +14,15 @@ from ..core.store import make_dir, write_atomic
 from ..core.data import hardware_names, model_names, recipe_names
 from ..footprint.kvcache import kv_dtypes
 from dataclasses import dataclass
-from ..footprint.budget import KNOBS, Budget
+from ..footprint.budget import KNOBS, Budget, knob_kind
 from ..footprint.fit import Deployment, Fix
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'deployment', 'apply_fix', 'View', 'view', 'dropped_config', 'explore']
 
 # %% ../../nbs/21b_serving.explore.ipynb #29cd24a5
-_is_switch = lambda k: 'bool' in str(k.type)   # a knob that is on or off
-_INT_KNOBS = ('tp', 'pp', 'nodes', 'max_model_len', *(k.name for k in KNOBS if 'int' in str(k.type)))
+_is_switch = lambda k: knob_kind(k) == 'switch'   # a knob that is on or off
+_INT_KNOBS = ('tp', 'pp', 'nodes', 'max_model_len', *(k.name for k in KNOBS if knob_kind(k) == 'count'))
 # 0 and 'auto': the default; each of vLLM's memory knobs off or 0 (its default)
 DEFAULTS = dict(model='glm-5.2', recipe='nvfp4-glm', hardware='8x-rtx-pro-6000', tp=0, pp=0, dp=1, dcp=1, ep='auto',
                 mtp=False, nodes=0, max_model_len=0, kv_cache_dtype='auto',
@@ -105,7 +105,7 @@ def _knob_control(W, k, value, lay):
     "The control of one of vLLM's memory knobs `k` (a `Budget` field): a switch, a fraction or a count."
     label, tip = k.metadata['label'], f"{k.metadata['flag']}: {k.metadata['help']}"
     if _is_switch(k): return W.Checkbox(value, description=label, layout=lay, tooltip=tip)
-    if 'float' in str(k.type):
+    if knob_kind(k) == 'fraction':
         return W.BoundedFloatText(value, min=0, max=1, step=0.01, description=label, layout=lay, tooltip=tip)
     return W.BoundedIntText(value, min=0, max=2**50, description=label, layout=lay, tooltip=tip)
 
